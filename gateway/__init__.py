@@ -1,0 +1,1 @@
+"""The HTTP gateway: validates client input and composes the services' answers."""

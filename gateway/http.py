@@ -1,0 +1,125 @@
+"""JSON over HTTP for Nameko: the gateway's entrypoint and web server.
+
+- every response, errors included, is JSON; errors are
+  ``{"error": CODE, "message": ..., "details": {...}}``;
+- an error maps to its status in one place (``status_for``);
+- bodies over ``MAX_BODY_BYTES`` get 413 before they are read;
+- the ``X-Request-ID`` header (or a new id) goes into the worker's context
+  data, so it follows the request through every service, and comes back on
+  the response.
+"""
+
+import json
+import re
+from decimal import Decimal
+from functools import partial
+from logging import getLogger
+
+from eventlet.event import Event
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError
+from shop_common.request_context import REQUEST_ID_KEY, new_request_id
+
+_log = getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+_STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (ServiceUnavailable, 503))
+
+
+class MalformedJson(InvalidInput):
+    code = "malformed_json"
+
+
+def status_for(error):
+    return next((status for family, status in _STATUS if isinstance(error, family)), 500)
+
+
+def json_response(status, payload, headers=None):
+    return Response(json.dumps(payload), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(exc):
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return json_response(exc.code, {"error": code, "message": exc.description, "details": {}})
+    status = status_for(exc)
+    if status == 500:
+        _log.error("unexpected error: %r", exc, exc_info=not isinstance(exc, RemoteError))
+        return json_response(500, {"error": "internal_error", "message": "internal error", "details": {}})
+    return json_response(status, {"error": exc.code, "message": exc.message, "details": exc.details})
+
+
+def read_json(request):
+    """The request body as JSON, numbers with a fraction as ``Decimal``; MalformedJson otherwise."""
+    try:
+        return json.loads(request.get_data(), parse_float=Decimal)
+    except (ValueError, RecursionError):
+        raise MalformedJson("request body is not valid JSON") from None
+
+
+def request_id_of(request):
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _VALID_REQUEST_ID.match(given) else new_request_id()
+
+
+class JsonWsgiApp(WsgiApp):
+    """Answers unknown paths and methods with JSON errors too."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except HTTPException as exc:
+            response = error_response(exc)
+            response.headers[REQUEST_ID_HEADER] = request_id_of(request)
+            return response(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
+class JsonHttpEntrypoint(HttpRequestHandler):
+    """An ``http`` entrypoint whose method returns ``(status, payload)`` or a payload."""
+
+    server = JsonWebServer()
+
+    def handle_request(self, request):
+        request.shallow = False
+        request.max_content_length = MAX_BODY_BYTES
+        request_id = request_id_of(request)
+        try:
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise RequestEntityTooLarge(f"request body is over {MAX_BODY_BYTES} bytes")
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            finished = Event()
+            self.container.spawn_worker(
+                self, args, kwargs,
+                context_data={REQUEST_ID_KEY: request_id},
+                handle_result=partial(self.handle_result, finished),
+            )
+            response = self.response_from_result(finished.wait())
+        except Exception as exc:
+            response = error_response(exc)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    def response_from_result(self, result):
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return json_response(status, payload)
+
+
+http = partial(JsonHttpEntrypoint.decorator, expected_exceptions=(ShopError,))

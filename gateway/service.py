@@ -1,0 +1,98 @@
+"""The ``gateway`` Nameko service: the shop's HTTP API.
+
+Each endpoint validates its input, calls the services over RPC and composes
+their answers. Examples (request and response bodies are JSON)::
+
+    POST /products  {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+      -> 201 {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+    POST /orders  {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]}
+      -> 201 {"id": "...", "status": "pending", "items": [...], "total": null, ...}
+    GET /orders/<id>
+      -> 200 {"id": "...", "status": "confirmed", "items": [{"sku": "TEA-1", "quantity": 2,
+              "unit_price": "12.50", "name": "Green tea"}], "total": "25.00", ...}
+"""
+
+from logging import getLogger
+
+from nameko_tracer import Tracer
+
+from gateway.composition import skus_of, with_product_names
+from gateway.http import http, read_json
+from gateway.remote_errors import register_remote_errors
+from gateway.rpc import TimedRpcProxy
+from inventory_service.schemas import NewProduct, Restock
+from order_service.schemas import NewOrder, OrderQuery
+from shop_common.errors import ShopError
+from shop_common.request_context import RequestContext
+from shop_common.validation import load, valid_id
+
+_log = getLogger(__name__)
+
+register_remote_errors()
+
+
+class GatewayService:
+    name = "gateway"
+
+    orders_rpc = TimedRpcProxy("orders")
+    inventory_rpc = TimedRpcProxy("inventory")
+    tracer = Tracer()
+    request_id = RequestContext()
+
+    @http("GET", "/health")
+    def health(self, request):
+        return {"status": "ok"}
+
+    @http("POST", "/products")
+    def create_product(self, request):
+        product = NewProduct().dump(load(NewProduct(), read_json(request)))
+        return 201, self.inventory_rpc.create_product(product)
+
+    @http("GET", "/products")
+    def list_products(self, request):
+        return {"items": self.inventory_rpc.list_products()}
+
+    @http("GET", "/products/<sku>")
+    def get_product(self, request, sku):
+        return self.inventory_rpc.get_product(valid_id("sku", sku))
+
+    @http("POST", "/products/<sku>/restock")
+    def restock(self, request, sku):
+        quantity = load(Restock(), read_json(request))["quantity"]
+        return self.inventory_rpc.restock(valid_id("sku", sku), quantity)
+
+    @http("POST", "/orders")
+    def create_order(self, request):
+        order = load(NewOrder(), read_json(request))
+        return 201, self.orders_rpc.create_order(order)
+
+    @http("GET", "/orders")
+    def list_orders(self, request):
+        query = load(OrderQuery(), dict(request.args.items()))
+        return {"items": self._with_product_names(self.orders_rpc.list_orders(**query))}
+
+    @http("GET", "/orders/<order_id>")
+    def get_order(self, request, order_id):
+        order = self.orders_rpc.get_order(valid_id("order_id", order_id))
+        return self._with_product_names([order])[0]
+
+    @http("POST", "/orders/<order_id>/cancel")
+    def cancel_order(self, request, order_id):
+        order = self.orders_rpc.cancel_order(valid_id("order_id", order_id))
+        return self._with_product_names([order])[0]
+
+    @http("POST", "/orders/<order_id>/ship")
+    def ship_order(self, request, order_id):
+        order = self.orders_rpc.ship_order(valid_id("order_id", order_id))
+        return self._with_product_names([order])[0]
+
+    def _with_product_names(self, orders):
+        """Lines with product names from the catalogue; without them when it does not answer."""
+        if not orders:
+            return orders
+        try:
+            products = self.inventory_rpc.list_products(skus_of(orders))
+        except ShopError as error:
+            _log.warning("order shown without product details: %s", error)
+            products = None
+        return with_product_names(orders, products)

@@ -1,0 +1,98 @@
+"""The ``inventory`` Nameko service: catalogue and stock over RPC, reservations from order events."""
+
+from nameko.events import EventDispatcher, event_handler
+from nameko_tracer import Tracer
+
+from inventory_service import events, stock
+from inventory_service.models import Base, ProcessedEvent
+from inventory_service.schemas import NewProduct, ReserveStock, Restock, product_output
+from order_service import events as order_events
+from shop_common.database import database_session
+from shop_common.entrypoints import rpc
+from shop_common.persistence import first_delivery
+from shop_common.request_context import RequestContext
+from shop_common.validation import load, valid_id
+
+
+class InventoryService:
+    name = "inventory"
+
+    db = database_session(Base)
+    dispatch = EventDispatcher()
+    tracer = Tracer()
+    request_id = RequestContext()
+
+    @rpc
+    def create_product(self, product):
+        product = stock.create_product(self.db, **load(NewProduct(), product))
+        self.db.commit()
+        return product_output.dump(product)
+
+    @rpc
+    def get_product(self, sku):
+        return product_output.dump(stock.find_product(self.db, valid_id("sku", sku)))
+
+    @rpc
+    def list_products(self, skus=None):
+        if skus is not None:
+            skus = [valid_id("sku", sku) for sku in skus]
+        return product_output.dump(stock.list_products(self.db, skus), many=True)
+
+    @rpc
+    def restock(self, sku, quantity):
+        quantity = load(Restock(), {"quantity": quantity})["quantity"]
+        product = stock.restock(self.db, valid_id("sku", sku), quantity)
+        self.db.commit()
+        return product_output.dump(product)
+
+    @rpc
+    def reserve_stock(self, order_id, items):
+        items = load(ReserveStock(), {"items": items})["items"]
+        return self._reserve(valid_id("order_id", order_id), items)
+
+    @rpc
+    def release_stock(self, order_id):
+        return self._release(valid_id("order_id", order_id))
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_CREATED)
+    def handle_order_created(self, event):
+        if first_delivery(self.db, ProcessedEvent, event["event_id"]):
+            self._reserve(event["order"]["id"], event["order"]["items"])
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED)
+    def handle_order_cancelled(self, event):
+        if first_delivery(self.db, ProcessedEvent, event["event_id"]):
+            self._release(event["order"]["id"])
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED)
+    def handle_order_shipped(self, event):
+        if first_delivery(self.db, ProcessedEvent, event["event_id"]):
+            reservation, sold_now = stock.complete_sale(self.db, event["order"]["id"])
+            self.db.commit()
+            if sold_now:
+                self.dispatch(events.SALE_COMPLETED, events.stock_changed(reservation))
+
+    def _reserve(self, order_id, items):
+        reservation, shortages, decided_now = stock.reserve(self.db, order_id, items)
+        self.db.commit()
+        if decided_now and shortages:
+            self.dispatch(events.STOCK_RESERVATION_FAILED, events.stock_reservation_failed(reservation, shortages))
+        elif decided_now:
+            self.dispatch(events.STOCK_RESERVED, events.stock_reserved(reservation))
+        return _reservation_output(reservation)
+
+    def _release(self, order_id):
+        reservation, released_now = stock.release(self.db, order_id)
+        self.db.commit()
+        if released_now:
+            self.dispatch(events.STOCK_RELEASED, events.stock_changed(reservation))
+        return _reservation_output(reservation)
+
+
+def _reservation_output(reservation):
+    return {
+        "order_id": reservation.order_id,
+        "status": reservation.status,
+        "reason": reservation.reason,
+        "items": events.reserved_items(reservation),
+    }

@@ -1,0 +1,135 @@
+"""What the inventory service does, as functions over a database session.
+
+Every change to stock locks the product rows it touches (in sku order, so two
+transactions never wait on each other in a circle) and leaves committing to
+its caller. ``reservations.order_id`` is the primary key, so an order is
+decided once, also when two instances see it at the same moment.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from inventory_service import domain
+from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
+from inventory_service.models import Product, Reservation, ReservationLine
+from shop_common.clock import utc_now
+from shop_common.lines import merge_lines
+
+
+def create_product(session, sku, name, price, stock):
+    now = utc_now()
+    created = session.execute(
+        insert(Product)
+        .values(sku=sku, name=name, price=price, stock=stock, created_at=now, updated_at=now)
+        .on_conflict_do_nothing()
+        .returning(Product.sku)
+    ).first()
+    if created is None:
+        raise ProductAlreadyExists(sku)
+    return session.get(Product, sku)
+
+
+def find_product(session, sku, for_update=False):
+    query = select(Product).where(Product.sku == sku)
+    if for_update:
+        query = query.with_for_update()
+    product = session.scalars(query).first()
+    if product is None:
+        raise ProductNotFound(sku)
+    return product
+
+
+def list_products(session, skus=None):
+    query = select(Product).order_by(Product.sku)
+    if skus is not None:
+        query = query.where(Product.sku.in_(skus))
+    return list(session.scalars(query))
+
+
+def restock(session, sku, quantity):
+    product = find_product(session, sku, for_update=True)
+    product.stock += quantity
+    product.updated_at = utc_now()
+    return product
+
+
+def _lock_products(session, skus):
+    query = select(Product).where(Product.sku.in_(sorted(skus))).order_by(Product.sku).with_for_update()
+    return {product.sku: product for product in session.scalars(query)}
+
+
+def _claim_reservation(session, order_id, status):
+    """Insert the order's reservation row; None when the order was decided before."""
+    now = utc_now()
+    claimed = session.execute(
+        insert(Reservation)
+        .values(order_id=order_id, status=status, created_at=now, updated_at=now)
+        .on_conflict_do_nothing()
+        .returning(Reservation.order_id)
+    ).first()
+    return None if claimed is None else session.get(Reservation, order_id)
+
+
+def _locked_reservation(session, order_id):
+    return session.scalars(
+        select(Reservation).where(Reservation.order_id == order_id).with_for_update()
+    ).first()
+
+
+def reserve(session, order_id, items):
+    """Hold stock for every line, or for none.
+
+    Returns ``(reservation, shortages, decided_now)``; ``decided_now`` is False
+    when the order had been decided before (reserved, refused or cancelled).
+    """
+    reservation = _claim_reservation(session, order_id, domain.RESERVED)
+    if reservation is None:
+        return _locked_reservation(session, order_id), [], False
+    lines = merge_lines(items)
+    products = _lock_products(session, [line["sku"] for line in lines])
+    shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, lines)
+    if shortages:
+        reservation.status = domain.REFUSED
+        reservation.reason = domain.describe_shortages(shortages, products.keys())
+        return reservation, shortages, True
+    for line in lines:
+        product = products[line["sku"]]
+        product.stock -= line["quantity"]
+        product.updated_at = reservation.updated_at
+        reservation.lines.append(
+            ReservationLine(sku=product.sku, quantity=line["quantity"], unit_price=product.price)
+        )
+    session.flush()
+    return reservation, [], True
+
+
+def release(session, order_id):
+    """Give an order's held stock back. Returns ``(reservation, released_now)``.
+
+    An order cancelled before it was reserved leaves a ``released`` row, so a
+    reservation that arrives late holds nothing.
+    """
+    reservation = _claim_reservation(session, order_id, domain.RELEASED)
+    if reservation is not None:
+        return reservation, False
+    reservation = _locked_reservation(session, order_id)
+    if reservation.status != domain.RESERVED:
+        return reservation, False
+    products = _lock_products(session, [line.sku for line in reservation.lines])
+    now = utc_now()
+    for line in reservation.lines:
+        products[line.sku].stock += line.quantity
+        products[line.sku].updated_at = now
+    reservation.status = domain.RELEASED
+    reservation.updated_at = now
+    return reservation, True
+
+
+def complete_sale(session, order_id):
+    """The order shipped: its held stock is sold. Returns ``(reservation, sold_now)``."""
+    reservation = _locked_reservation(session, order_id)
+    if reservation is None or reservation.status != domain.RESERVED:
+        return reservation, False
+    reservation.status = domain.SOLD
+    reservation.updated_at = utc_now()
+    return reservation, True

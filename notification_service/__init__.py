@@ -1,0 +1,1 @@
+"""The notifications service: one email to the customer per order outcome."""

@@ -1,0 +1,29 @@
+"""The record of emails sent, in the notifications database alone."""
+
+from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shop_common.persistence import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SentEmail(Base):
+    """One row per email; ``event_id`` makes a redelivered event a no-op."""
+
+    __tablename__ = "sent_emails"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="sent_emails_event_id_key"),
+        UniqueConstraint("order_id", "kind", name="sent_emails_order_id_kind_key"),
+        Index("sent_emails_customer_email_sent_at", "customer_email", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[object] = mapped_column(UtcDateTime)

@@ -1,0 +1,15 @@
+"""The shapes of notifications on the wire."""
+
+from marshmallow import Schema, fields
+
+
+class SentEmailOutput(Schema):
+    order_id = fields.String()
+    kind = fields.String()
+    customer_email = fields.String()
+    subject = fields.String()
+    sent_at = fields.DateTime()
+
+
+class CustomerQuery(Schema):
+    customer_email = fields.Email(required=True)

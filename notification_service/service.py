@@ -1,0 +1,48 @@
+"""The ``notifications`` Nameko service: emails the customer on every order outcome."""
+
+from nameko.events import event_handler
+from nameko_tracer import Tracer
+
+from notification_service import messages, notices
+from notification_service.mailer import Mailer
+from notification_service.models import Base
+from notification_service.schemas import CustomerQuery, SentEmailOutput
+from order_service import events as order_events
+from shop_common.database import database_session
+from shop_common.entrypoints import rpc
+from shop_common.request_context import RequestContext
+from shop_common.validation import load
+
+
+class NotificationService:
+    name = "notifications"
+
+    db = database_session(Base)
+    mailer = Mailer()
+    tracer = Tracer()
+    request_id = RequestContext()
+
+    @rpc
+    def list_notifications(self, customer_email):
+        query = load(CustomerQuery(), {"customer_email": customer_email})
+        return SentEmailOutput(many=True).dump(notices.sent_to(self.db, query["customer_email"]))
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED)
+    def handle_order_confirmed(self, event):
+        self._notify(messages.CONFIRMED, event)
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED)
+    def handle_order_rejected(self, event):
+        self._notify(messages.REJECTED, event)
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED)
+    def handle_order_cancelled(self, event):
+        self._notify(messages.CANCELLED, event)
+
+    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED)
+    def handle_order_shipped(self, event):
+        self._notify(messages.SHIPPED, event)
+
+    def _notify(self, kind, event):
+        notices.notify(self.db, self.mailer, kind, event)
+        self.db.commit()

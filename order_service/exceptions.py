@@ -1,0 +1,14 @@
+from shop_common.errors import Conflict, NotFound
+
+
+class OrderNotFound(NotFound):
+    def __init__(self, order_id):
+        super().__init__(f"order {order_id} not found", {"id": order_id})
+
+
+class TransitionNotAllowed(Conflict):
+    def __init__(self, order_id, status, action):
+        super().__init__(
+            f"cannot {action} order {order_id}: it is {status}",
+            {"id": order_id, "status": status, "action": action},
+        )

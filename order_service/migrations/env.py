@@ -1,0 +1,4 @@
+from order_service.models import Base
+from shop_common.migration_env import run_migrations
+
+run_migrations("orders", Base.metadata)

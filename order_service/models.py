@@ -1,0 +1,53 @@
+"""How orders are stored: the orders database belongs to this service alone."""
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from order_service.domain import STATUSES
+from shop_common.clock import utc_now
+from shop_common.persistence import ProcessedEventMixin, UtcDateTime
+
+Money = Numeric(12, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES}", name="orders_status_known"),
+        Index("orders_customer_email_created_at", "customer_email", "created_at"),
+        Index("orders_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[object | None] = mapped_column(Money)
+    created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.position", lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="order_lines_quantity_positive"),)
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[object | None] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    pass

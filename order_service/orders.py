@@ -1,0 +1,94 @@
+"""What the orders service does, as functions over a database session.
+
+Each function leaves committing to its caller, so that the change and its
+event leave together.
+"""
+
+import uuid
+
+from sqlalchemy import select
+
+from order_service import domain
+from shop_common.lines import merge_lines
+from order_service.exceptions import OrderNotFound, TransitionNotAllowed
+from order_service.models import Order, OrderLine
+from shop_common.clock import utc_now
+
+LIST_LIMIT = 100
+
+
+def place_order(session, customer_email, items):
+    now = utc_now()
+    order = Order(
+        id=uuid.uuid4().hex,
+        customer_email=customer_email.lower(),
+        status=domain.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    order.lines = [
+        OrderLine(position=position, sku=line["sku"], quantity=line["quantity"])
+        for position, line in enumerate(merge_lines(items))
+    ]
+    session.add(order)
+    session.flush()
+    return order
+
+
+def find_order(session, order_id, for_update=False):
+    query = select(Order).where(Order.id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    order = session.scalars(query).first()
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
+
+
+def list_orders(session, customer_email=None, status=None):
+    query = select(Order).order_by(Order.created_at.desc()).limit(LIST_LIMIT)
+    if customer_email:
+        query = query.where(Order.customer_email == customer_email.lower())
+    if status:
+        query = query.where(Order.status == status)
+    return list(session.scalars(query))
+
+
+def _move(order, action):
+    try:
+        order.status = domain.next_status(order.status, action)
+    except domain.TransitionRefused:
+        raise TransitionNotAllowed(order.id, order.status, action) from None
+    order.updated_at = utc_now()
+    return order
+
+
+def cancel_order(session, order_id):
+    return _move(find_order(session, order_id, for_update=True), domain.CANCEL)
+
+
+def ship_order(session, order_id):
+    return _move(find_order(session, order_id, for_update=True), domain.SHIP)
+
+
+def confirm_order(session, order_id, priced_items):
+    """Confirm with the catalogue's prices; None if the order is no longer pending."""
+    order = find_order(session, order_id, for_update=True)
+    if order.status != domain.PENDING:
+        return None
+    prices = {item["sku"]: item["unit_price"] for item in priced_items}
+    for line in order.lines:
+        line.unit_price = prices[line.sku]
+    order.total = domain.order_total(
+        [{"quantity": line.quantity, "unit_price": line.unit_price} for line in order.lines]
+    )
+    return _move(order, domain.CONFIRM)
+
+
+def reject_order(session, order_id, reason):
+    """Reject with a reason; None if the order is no longer pending."""
+    order = find_order(session, order_id, for_update=True)
+    if order.status != domain.PENDING:
+        return None
+    order.rejection_reason = reason
+    return _move(order, domain.REJECT)

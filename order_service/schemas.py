@@ -1,0 +1,36 @@
+"""The shapes of orders on the wire: what a client sends, what the service returns."""
+
+from marshmallow import Schema, fields, validate
+
+from order_service.domain import STATUSES
+from shop_common.validation import lines_field
+
+
+class NewOrder(Schema):
+    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    items = lines_field()
+
+
+class OrderQuery(Schema):
+    customer_email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class OrderLineOutput(Schema):
+    sku = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Decimal(as_string=True, allow_none=True)
+
+
+class OrderOutput(Schema):
+    id = fields.String()
+    customer_email = fields.String()
+    status = fields.String()
+    rejection_reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(OrderLineOutput), attribute="lines")
+    total = fields.Decimal(as_string=True, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+order_output = OrderOutput()

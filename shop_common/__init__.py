@@ -1,0 +1,1 @@
+"""Pieces every shop service shares: configuration, errors, logging, events, persistence helpers."""

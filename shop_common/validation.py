@@ -1,0 +1,52 @@
+"""Validation with marshmallow that fails as ``InvalidInput`` naming each field."""
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shop_common.errors import InvalidInput
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+def load(schema, data):
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object", {"_schema": ["Invalid input type."]})
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise InvalidInput("validation failed", error.messages) from None
+
+
+def sku_field(**kwargs):
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(SKU_PATTERN, error="must be 1-64 letters, digits, '.', '_' or '-'"),
+        **kwargs,
+    )
+
+
+def quantity_field(maximum, **kwargs):
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=maximum), **kwargs)
+
+
+MAX_QUANTITY = 1000
+MAX_LINES = 100
+
+
+class LineInput(Schema):
+    """One order line as a client sends it."""
+
+    sku = sku_field()
+    quantity = quantity_field(MAX_QUANTITY)
+
+
+def lines_field():
+    return fields.List(fields.Nested(LineInput), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+
+
+def valid_id(name, value, pattern=SKU_PATTERN):
+    """An id from a path or an RPC argument: a short string of safe characters."""
+    if not isinstance(value, str) or not re.match(pattern, value):
+        raise InvalidInput(f"invalid {name}", {name: ["must be 1-64 letters, digits, '.', '_' or '-'"]})
+    return value
