@@ -1,0 +1,48 @@
+"""Fixtures for every level of test.
+
+Each run works in its own PostgreSQL databases and RabbitMQ virtual hosts,
+named after the run, and removes them at the end.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  (before anything else imports socket or threading)
+
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+from tests.support.databases import TestDatabases  # noqa: E402
+from tests.support.smtp import SmtpSink  # noqa: E402
+
+patch_psycopg()
+
+
+@pytest.fixture(scope="session")
+def run_id():
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def databases(run_id):
+    """The three service databases of this run, migrated to the latest schema."""
+    dbs = TestDatabases(f"shop_test_{run_id}")
+    dbs.create()
+    yield dbs
+    dbs.drop()
+
+
+@pytest.fixture
+def clean_databases(databases):
+    databases.truncate_all()
+    return databases
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    """A real SMTP server in its own process, keeping what it receives in a maildir."""
+    sink = SmtpSink(tmp_path_factory.mktemp("smtp") / "maildir")
+    sink.start()
+    yield sink
+    sink.stop()

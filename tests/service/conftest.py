@@ -1,0 +1,19 @@
+import pytest
+
+
+@pytest.fixture
+def orders_db(clean_databases):
+    with clean_databases.session("orders") as session:
+        yield session
+
+
+@pytest.fixture
+def inventory_db(clean_databases):
+    with clean_databases.session("inventory") as session:
+        yield session
+
+
+@pytest.fixture
+def notifications_db(clean_databases):
+    with clean_databases.session("notifications") as session:
+        yield session

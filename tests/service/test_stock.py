@@ -1,0 +1,133 @@
+"""The inventory service's operations against a real PostgreSQL database."""
+
+from decimal import Decimal
+
+import eventlet
+import pytest
+
+from inventory_service import stock
+from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
+
+
+def add_product(session, sku="TEA-1", stock_level=5, price="12.50"):
+    stock.create_product(session, sku, f"Product {sku}", Decimal(price), stock_level)
+    session.commit()
+
+
+def stock_of(session, sku):
+    session.expire_all()
+    return stock.find_product(session, sku).stock
+
+
+def test_a_product_keeps_its_exact_price(inventory_db):
+    add_product(inventory_db, price="0.10")
+    assert stock.find_product(inventory_db, "TEA-1").price == Decimal("0.10")
+
+
+def test_a_duplicate_sku_is_refused(inventory_db):
+    add_product(inventory_db)
+    with pytest.raises(ProductAlreadyExists):
+        stock.create_product(inventory_db, "TEA-1", "Again", Decimal("1.00"), 1)
+
+
+def test_an_unknown_product_is_not_found(inventory_db):
+    with pytest.raises(ProductNotFound):
+        stock.find_product(inventory_db, "NOPE")
+    with pytest.raises(ProductNotFound):
+        stock.restock(inventory_db, "NOPE", 1)
+
+
+def test_restock_adds_to_the_available_stock(inventory_db):
+    add_product(inventory_db, stock_level=1)
+    stock.restock(inventory_db, "TEA-1", 4)
+    inventory_db.commit()
+    assert stock_of(inventory_db, "TEA-1") == 5
+
+
+def test_listing_can_be_limited_to_some_skus(inventory_db):
+    for sku in ("C", "A", "B"):
+        add_product(inventory_db, sku)
+    assert [p.sku for p in stock.list_products(inventory_db)] == ["A", "B", "C"]
+    assert [p.sku for p in stock.list_products(inventory_db, ["C", "A", "Z"])] == ["A", "C"]
+
+
+def test_a_reservation_holds_every_line_at_catalogue_prices(inventory_db):
+    add_product(inventory_db, "A", 5, "1.10")
+    add_product(inventory_db, "B", 2, "2.20")
+    reservation, shortages, decided_now = stock.reserve(
+        inventory_db, "o1", [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 1}])
+    inventory_db.commit()
+    assert (reservation.status, shortages, decided_now) == ("reserved", [], True)
+    assert [(l.sku, l.quantity, l.unit_price) for l in reservation.lines] == [
+        ("A", 5, Decimal("1.10")), ("B", 1, Decimal("2.20"))]
+    assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (0, 1)
+
+
+def test_a_reservation_is_all_or_nothing(inventory_db):
+    add_product(inventory_db, "A", 5)
+    add_product(inventory_db, "B", 1)
+    reservation, shortages, _ = stock.reserve(
+        inventory_db, "o1", [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}, {"sku": "Z", "quantity": 1}])
+    inventory_db.commit()
+    assert reservation.status == "refused"
+    assert shortages == [{"sku": "B", "requested": 2, "available": 1}, {"sku": "Z", "requested": 1, "available": 0}]
+    assert reservation.reason == "insufficient stock (B: 2 requested, 1 available; Z: unknown product)"
+    assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (5, 1)
+
+
+def test_an_order_is_reserved_once_however_often_it_is_asked(inventory_db):
+    add_product(inventory_db, "A", 5)
+    stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    inventory_db.commit()
+    reservation, _, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    inventory_db.commit()
+    assert (reservation.status, decided_now) == ("reserved", False)
+    assert stock_of(inventory_db, "A") == 3
+
+
+def test_releasing_gives_the_held_stock_back_once(inventory_db):
+    add_product(inventory_db, "A", 5)
+    stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    assert stock.release(inventory_db, "o1")[1] is True
+    assert stock.release(inventory_db, "o1")[1] is False
+    inventory_db.commit()
+    assert stock_of(inventory_db, "A") == 5
+
+
+def test_an_order_cancelled_before_its_reservation_never_holds_stock(inventory_db):
+    add_product(inventory_db, "A", 5)
+    reservation, released_now = stock.release(inventory_db, "o1")
+    assert (reservation.status, released_now) == ("released", False)
+    reservation, _, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    inventory_db.commit()
+    assert (reservation.status, decided_now) == ("released", False)
+    assert stock_of(inventory_db, "A") == 5
+
+
+def test_a_sale_consumes_the_held_stock_and_cannot_be_released(inventory_db):
+    add_product(inventory_db, "A", 5)
+    stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    assert stock.complete_sale(inventory_db, "o1")[1] is True
+    assert stock.complete_sale(inventory_db, "o1")[1] is False
+    assert stock.release(inventory_db, "o1")[1] is False
+    inventory_db.commit()
+    assert stock_of(inventory_db, "A") == 3
+
+
+def test_concurrent_reservations_never_oversell(clean_databases):
+    """Twenty orders race for five units in separate transactions; exactly five win."""
+    with clean_databases.session("inventory") as session:
+        add_product(session, "LAST", 5)
+
+    def reserve(order_id):
+        with clean_databases.session("inventory") as session:
+            reservation, _, _ = stock.reserve(session, order_id, [{"sku": "LAST", "quantity": 1}])
+            status = reservation.status
+            eventlet.sleep(0.01)  # hold the row lock while the others queue up behind it
+            session.commit()
+            return status
+
+    pool = eventlet.GreenPool(20)
+    statuses = list(pool.imap(reserve, [f"o{n}" for n in range(20)]))
+    assert statuses.count("reserved") == 5 and statuses.count("refused") == 15
+    assert clean_databases.scalar("inventory", "SELECT stock FROM products WHERE sku = 'LAST'") == 0

@@ -1,0 +1,54 @@
+"""Fresh databases for a test run: created and migrated like ``make migrate``, dropped after."""
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from shop_common.migrate import SERVICES, drop_database, migrate
+
+SERVER_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+ENV_NAMES = {"orders": "ORDERS_DB_URI", "inventory": "INVENTORY_DB_URI", "notifications": "NOTIFICATIONS_DB_URI"}
+
+
+class TestDatabases:
+    def __init__(self, prefix):
+        self.uris = {service: f"{SERVER_URI}/{prefix}_{service}" for service in SERVICES}
+        self._engines = {}
+
+    def create(self):
+        for service, uri in self.uris.items():
+            migrate(service, uri)
+
+    def drop(self):
+        for engine in self._engines.values():
+            engine.dispose()
+        for uri in self.uris.values():
+            drop_database(uri)
+
+    def engine(self, service):
+        if service not in self._engines:
+            self._engines[service] = create_engine(self.uris[service])
+        return self._engines[service]
+
+    def session(self, service):
+        return Session(self.engine(service))
+
+    def truncate_all(self):
+        for service in self.uris:
+            with self.engine(service).begin() as connection:
+                tables = connection.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'")
+                ).scalars().all()
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+    def scalar(self, service, sql, **params):
+        with self.engine(service).connect() as connection:
+            return connection.execute(text(sql), params).scalar()
+
+    @property
+    def db_uris_config(self):
+        """The ``DB_URIS`` section of a service config for these databases."""
+        return {f"{service}:Base": uri for service, uri in self.uris.items()}
+
+    @property
+    def environment(self):
+        return {ENV_NAMES[service]: uri for service, uri in self.uris.items()}

@@ -1,0 +1,68 @@
+"""A real SMTP server for tests: aiosmtpd in a child process, writing a maildir."""
+
+import mailbox
+import socket
+import subprocess
+import sys
+import time
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+class SmtpSink:
+    def __init__(self, maildir, port=None):
+        self.maildir = maildir
+        self.port = port or free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+             "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def messages(self):
+        box = mailbox.Maildir(self.maildir, factory=None, create=True)
+        return [box.get_message(key) for key in box.keys()]
+
+    def messages_to(self, address):
+        return [message for message in self.messages() if message["To"] == address]
+
+    def subjects_to(self, address):
+        return sorted(message["Subject"] for message in self.messages_to(address))
+
+    def wait_for(self, count, address, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages_to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} mails to {address}, got {len(self.messages_to(address))}")
+
+    def config(self):
+        return {"HOST": "127.0.0.1", "PORT": self.port, "SENDER": "shop@test.local", "TIMEOUT": 5}
+
+

@@ -1,0 +1,87 @@
+from decimal import Decimal
+
+import pytest
+
+from inventory_service.schemas import NewProduct, Restock
+from order_service.schemas import NewOrder, OrderQuery
+from shop_common.errors import InvalidInput
+from shop_common.validation import load, valid_id
+
+
+def errors_of(schema, data):
+    with pytest.raises(InvalidInput) as invalid:
+        load(schema, data)
+    return invalid.value.details
+
+
+def test_a_valid_order_loads():
+    order = load(NewOrder(), {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]})
+    assert order == {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]}
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"items": [{"sku": "A", "quantity": 1}]}, "customer_email"),
+    ({"customer_email": "not-an-email", "items": [{"sku": "A", "quantity": 1}]}, "customer_email"),
+    ({"customer_email": "a@b.co"}, "items"),
+    ({"customer_email": "a@b.co", "items": []}, "items"),
+    ({"customer_email": "a@b.co", "items": "A"}, "items"),
+    ({"customer_email": "a@b.co", "items": [{"sku": "A", "quantity": 1}] * 101}, "items"),
+    ({"customer_email": "a@b.co", "items": [{"sku": "A", "quantity": 1}], "coupon": "X"}, "coupon"),
+])
+def test_an_invalid_order_names_the_field(data, field):
+    assert field in errors_of(NewOrder(), data)
+
+
+@pytest.mark.parametrize("line, field", [
+    ({"quantity": 1}, "sku"),
+    ({"sku": "", "quantity": 1}, "sku"),
+    ({"sku": "has space", "quantity": 1}, "sku"),
+    ({"sku": "A" * 65, "quantity": 1}, "sku"),
+    ({"sku": "A", "quantity": 0}, "quantity"),
+    ({"sku": "A", "quantity": -1}, "quantity"),
+    ({"sku": "A", "quantity": 1001}, "quantity"),
+    ({"sku": "A", "quantity": 1.5}, "quantity"),
+    ({"sku": "A", "quantity": "2"}, "quantity"),
+    ({"sku": "A", "quantity": True}, "quantity"),
+])
+def test_an_invalid_line_names_its_field(line, field):
+    details = errors_of(NewOrder(), {"customer_email": "a@b.co", "items": [line]})
+    assert field in details["items"][0]
+
+
+def test_a_product_price_is_loaded_as_exact_decimal():
+    product = load(NewProduct(), {"sku": "A", "name": "Apple", "price": "0.10", "stock": 0})
+    assert product["price"] == Decimal("0.10")
+    assert NewProduct().dump(product)["price"] == "0.10"
+
+
+@pytest.mark.parametrize("price", ["0", "-1", "1.005", "abc", "NaN", "Infinity", "1000000.01", None])
+def test_a_bad_price_is_refused(price):
+    assert "price" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": price, "stock": 1})
+
+
+@pytest.mark.parametrize("stock", [-1, 1.5, "3", 1_000_001])
+def test_a_bad_stock_is_refused(stock):
+    assert "stock" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": "1.00", "stock": stock})
+
+
+def test_restock_needs_a_positive_whole_quantity():
+    assert "quantity" in errors_of(Restock(), {"quantity": 0})
+    assert load(Restock(), {"quantity": 5}) == {"quantity": 5}
+
+
+def test_order_query_rejects_unknown_status_and_parameters():
+    assert "status" in errors_of(OrderQuery(), {"status": "lost"})
+    assert "page" in errors_of(OrderQuery(), {"page": "2"})
+
+
+@pytest.mark.parametrize("body", [None, [], "text", 3])
+def test_a_body_that_is_not_an_object_is_refused(body):
+    assert "_schema" in errors_of(NewOrder(), body)
+
+
+@pytest.mark.parametrize("value", ["", "a b", "x" * 65, None, 3, {"a": 1}])
+def test_ids_must_be_short_safe_strings(value):
+    with pytest.raises(InvalidInput) as invalid:
+        valid_id("order_id", value)
+    assert "order_id" in invalid.value.details
