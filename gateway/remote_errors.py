@@ -1,13 +1,15 @@
 """Turns the services' errors, which arrive over RPC, back into ``ShopError`` families.
 
-Nameko rebuilds a remote exception by calling what is registered for its
-path with the exception's args; every ``ShopError`` carries ``(message,
-details)``, so registering its family rebuilds it with both.
+Every ``ShopError`` travels with its args ``(message, details)``; the gateway
+rebuilds it as its family (``NotFound``, ``Conflict``...), which is what the
+HTTP mapping needs, without touching nameko's process-wide error registry.
 """
 
-from nameko.exceptions import get_module_path, registry
+from functools import cache
 
-import inventory_service.exceptions  # noqa: F401  (defines the errors registered below)
+from nameko.exceptions import get_module_path
+
+import inventory_service.exceptions  # noqa: F401  (defines errors that arrive over RPC)
 import order_service.exceptions  # noqa: F401
 from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError
 
@@ -24,6 +26,15 @@ def family_of(error_class):
     return next(family for family in FAMILIES if issubclass(error_class, family))
 
 
-def register_remote_errors():
-    for error_class in _all_subclasses(ShopError):
-        registry[get_module_path(error_class)] = family_of(error_class)
+@cache
+def _families_by_path():
+    return {get_module_path(error_class): family_of(error_class) for error_class in _all_subclasses(ShopError)}
+
+
+def shop_error_from(serialized_error):
+    """The ``ShopError`` for an error from an RPC reply, or None for any other error."""
+    family = _families_by_path().get(serialized_error.get("exc_path"))
+    if family is None:
+        return None
+    message, details = (list(serialized_error.get("exc_args", [])) + ["", {}])[:2]
+    return family(message, details)

@@ -9,6 +9,7 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
+from gateway.remote_errors import shop_error_from
 from shop_common.errors import ServiceUnavailable
 
 DEFAULT_TIMEOUT = 5.0
@@ -18,7 +19,7 @@ def call_with_timeout(method_proxy, timeout, *args, **kwargs):
     service = method_proxy.service_name
     deadline = eventlet.Timeout(timeout)
     try:
-        return method_proxy.call_async(*args, **kwargs).result()
+        return _result(method_proxy.call_async(*args, **kwargs))
     except eventlet.Timeout as expired:
         if expired is not deadline:
             raise
@@ -27,6 +28,16 @@ def call_with_timeout(method_proxy, timeout, *args, **kwargs):
         raise ServiceUnavailable(f"{service} is not running", {"service": service}) from None
     finally:
         deadline.cancel()
+
+
+def _result(reply):
+    """The reply's result; a service's ``ShopError`` is raised as its family, not a ``RemoteError``."""
+    reply.resp_body = reply.reply_event.wait()
+    error = reply.resp_body.get("error")
+    shop_error = error and shop_error_from(error)
+    if shop_error:
+        raise shop_error
+    return reply.result()
 
 
 class TimedServiceProxy:

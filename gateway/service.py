@@ -18,7 +18,6 @@ from nameko_tracer import Tracer
 
 from gateway.composition import skus_of, with_product_names
 from gateway.http import http, read_json
-from gateway.remote_errors import register_remote_errors
 from gateway.rpc import TimedRpcProxy
 from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
@@ -27,8 +26,6 @@ from shop_common.request_context import RequestContext
 from shop_common.validation import load, valid_id
 
 _log = getLogger(__name__)
-
-register_remote_errors()
 
 
 class GatewayService:

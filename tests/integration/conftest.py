@@ -1,0 +1,50 @@
+"""Services in real Nameko containers on a real RabbitMQ (a fresh virtual host per test)."""
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from tests.support.event_tap import EventTap
+
+
+@pytest.fixture
+def config(rabbit_config, clean_databases, smtp_sink):
+    return {
+        "AMQP_URI": rabbit_config["AMQP_URI"],
+        "DB_URIS": clean_databases.db_uris_config,
+        "SMTP": smtp_sink.config(),
+        "RPC_TIMEOUT": 1,
+    }
+
+
+@pytest.fixture
+def rpc_client(config):
+    """A real RPC client over RabbitMQ: ``rpc_client("orders").get_order(...)``."""
+    proxies = []
+
+    def client(service):
+        proxy = ServiceRpcProxy(service, config, timeout=10)
+        proxies.append(proxy)
+        return proxy.start()
+
+    yield client
+    for proxy in proxies:
+        proxy.stop()
+
+
+@pytest.fixture
+def publish_event(config):
+    return event_dispatcher(config)
+
+
+@pytest.fixture
+def event_tap(config):
+    taps = []
+
+    def tap(*services):
+        taps.append(EventTap(config["AMQP_URI"], *services))
+        return taps[-1]
+
+    yield tap
+    for opened in taps:
+        opened.close()

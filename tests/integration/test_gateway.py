@@ -1,0 +1,80 @@
+"""The gateway in a real container with the real services it calls, over HTTP."""
+
+import time
+
+import pytest
+import requests
+
+from gateway.service import GatewayService
+from inventory_service.service import InventoryService
+from order_service.service import OrderService
+from tests.support.smtp import free_port
+
+
+@pytest.fixture
+def web_config(config):
+    return {**config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}
+
+
+@pytest.fixture
+def start(container_factory, web_config):
+    def start_services(*services):
+        for service in services:
+            container_factory(service, web_config).start()
+        return f"http://{web_config['WEB_SERVER_ADDRESS']}"
+    return start_services
+
+
+def test_a_service_that_was_never_started_gives_503_at_once(start):
+    base = start(GatewayService)
+    began = time.monotonic()
+    response = requests.get(f"{base}/orders/abc")
+    assert response.status_code == 503
+    assert response.json()["error"] == "service_unavailable"
+    assert response.json()["details"] == {"service": "orders"}
+    assert time.monotonic() - began < 1
+
+
+def test_a_service_that_does_not_answer_gives_503_after_the_timeout(container_factory, web_config, start):
+    orders = container_factory(OrderService, web_config)
+    orders.start()
+    base = start(GatewayService)
+    assert requests.get(f"{base}/orders/abc").status_code == 404
+    orders.stop()  # its queue stays: calls wait in it, unanswered
+    began = time.monotonic()
+    response = requests.get(f"{base}/orders/abc")
+    assert response.status_code == 503
+    assert 0.9 < time.monotonic() - began < 3
+
+
+def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start):
+    base = start(GatewayService, OrderService)
+    created = requests.post(f"{base}/orders", json={"customer_email": "ada@example.com",
+                                                    "items": [{"sku": "TEA-1", "quantity": 1}]})
+    assert created.status_code == 201
+    shown = requests.get(f"{base}/orders/{created.json()['id']}")
+    assert shown.status_code == 200
+    assert shown.json()["items"] == [{"sku": "TEA-1", "quantity": 1, "unit_price": None}]
+
+
+def test_the_request_id_is_returned_or_made(start):
+    base = start(GatewayService)
+    assert requests.get(f"{base}/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    made = requests.get(f"{base}/health").headers["X-Request-ID"]
+    assert len(made) == 32
+    unsafe = requests.get(f"{base}/health", headers={"X-Request-ID": "x" * 500}).headers["X-Request-ID"]
+    assert unsafe != "x" * 500
+
+
+def test_products_and_orders_compose_over_http(start):
+    base = start(GatewayService, OrderService, InventoryService)
+    product = {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+    assert requests.post(f"{base}/products", json=product).json() == product
+    created = requests.post(f"{base}/orders", json={"customer_email": "ada@example.com",
+                                                    "items": [{"sku": "TEA-1", "quantity": 2}]}).json()
+    deadline = time.monotonic() + 10
+    while (shown := requests.get(f"{base}/orders/{created['id']}").json())["status"] == "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert shown["status"] == "confirmed" and shown["total"] == "25.00"
+    assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]

@@ -1,0 +1,106 @@
+"""The inventory service in a real container: RPC and events over a real RabbitMQ."""
+
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.testing.services import entrypoint_waiter
+
+from inventory_service.service import InventoryService
+from shop_common.events import new_event
+
+
+def order_event(order_id, items):
+    return new_event(order={"id": order_id, "customer_email": "ada@example.com", "status": "pending",
+                            "items": [{**item, "unit_price": None} for item in items], "total": None})
+
+
+@pytest.fixture
+def inventory(container_factory, config, rpc_client):
+    container = container_factory(InventoryService, config)
+    container.start()
+    client = rpc_client("inventory")
+    client.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    return container, client
+
+
+def test_the_catalogue_is_managed_over_rpc(inventory):
+    _, client = inventory
+    assert client.get_product("TEA-1") == {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+    assert client.restock("TEA-1", 3)["stock"] == 8
+    client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 0})
+    assert [p["sku"] for p in client.list_products()] == ["CUP-1", "TEA-1"]
+    assert [p["sku"] for p in client.list_products(["CUP-1"])] == ["CUP-1"]
+
+
+@pytest.mark.parametrize("call, exc_type", [
+    (lambda c: c.create_product({"sku": "TEA-1", "name": "Again", "price": "1.00", "stock": 1}), "ProductAlreadyExists"),
+    (lambda c: c.get_product("NOPE"), "ProductNotFound"),
+    (lambda c: c.create_product({"sku": "X", "price": 1}), "InvalidInput"),
+    (lambda c: c.create_product("not a dict"), "InvalidInput"),
+    (lambda c: c.restock("TEA-1", -3), "InvalidInput"),
+    (lambda c: c.get_product({"sku": "TEA-1"}), "InvalidInput"),
+    (lambda c: c.reserve_stock("o1", [{"sku": "TEA-1"}]), "InvalidInput"),
+])
+def test_bad_calls_are_refused_and_the_service_carries_on(inventory, call, exc_type):
+    _, client = inventory
+    with pytest.raises(RemoteError) as refused:
+        call(client)
+    assert refused.value.exc_type == exc_type
+    assert client.get_product("TEA-1")["stock"] == 5
+
+
+def test_a_new_order_reserves_stock_and_says_so(inventory, publish_event, event_tap):
+    container, client = inventory
+    tap = event_tap("inventory")
+    with entrypoint_waiter(container, "handle_order_created"):
+        publish_event("orders", "order_created", order_event("o1", [{"sku": "TEA-1", "quantity": 2}]))
+    [reserved] = tap.wait_for("stock_reserved")
+    assert reserved["order_id"] == "o1"
+    assert reserved["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}]
+    assert client.get_product("TEA-1")["stock"] == 3
+
+
+def test_an_order_that_cannot_be_covered_is_refused_and_holds_nothing(inventory, publish_event, event_tap):
+    container, client = inventory
+    tap = event_tap("inventory")
+    with entrypoint_waiter(container, "handle_order_created"):
+        publish_event("orders", "order_created", order_event("o1", [{"sku": "TEA-1", "quantity": 6}]))
+    [failed] = tap.wait_for("stock_reservation_failed")
+    assert failed["reason"] == "insufficient stock (TEA-1: 6 requested, 5 available)"
+    assert client.get_product("TEA-1")["stock"] == 5
+
+
+def test_an_order_event_delivered_twice_reserves_once(inventory, publish_event, event_tap):
+    container, client = inventory
+    tap = event_tap("inventory")
+    event = order_event("o1", [{"sku": "TEA-1", "quantity": 2}])
+    for _ in range(2):
+        with entrypoint_waiter(container, "handle_order_created"):
+            publish_event("orders", "order_created", event)
+    tap.wait_for("stock_reserved")
+    assert client.get_product("TEA-1")["stock"] == 3
+    assert len(tap.events("stock_reserved")) == 1
+
+
+def test_cancel_releases_and_ship_completes_the_sale(inventory, publish_event, event_tap):
+    container, client = inventory
+    tap = event_tap("inventory")
+    for order_id in ("cancelled", "shipped"):
+        with entrypoint_waiter(container, "handle_order_created"):
+            publish_event("orders", "order_created", order_event(order_id, [{"sku": "TEA-1", "quantity": 2}]))
+    assert client.get_product("TEA-1")["stock"] == 1
+    with entrypoint_waiter(container, "handle_order_cancelled"):
+        publish_event("orders", "order_cancelled", order_event("cancelled", [{"sku": "TEA-1", "quantity": 2}]))
+    with entrypoint_waiter(container, "handle_order_shipped"):
+        publish_event("orders", "order_shipped", order_event("shipped", [{"sku": "TEA-1", "quantity": 2}]))
+    assert client.get_product("TEA-1")["stock"] == 3
+    assert [e["order_id"] for e in tap.wait_for("stock_released")] == ["cancelled"]
+    assert [e["order_id"] for e in tap.wait_for("sale_completed")] == ["shipped"]
+
+
+def test_reserve_and_release_are_offered_over_rpc(inventory):
+    _, client = inventory
+    reserved = client.reserve_stock("o9", [{"sku": "TEA-1", "quantity": 1}, {"sku": "TEA-1", "quantity": 1}])
+    assert reserved == {"order_id": "o9", "status": "reserved", "reason": None,
+                        "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}]}
+    assert client.release_stock("o9")["status"] == "released"
+    assert client.get_product("TEA-1")["stock"] == 5

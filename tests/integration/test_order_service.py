@@ -1,0 +1,114 @@
+"""The orders service in a real container: RPC and events over a real RabbitMQ."""
+
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+
+from order_service.service import OrderService
+from shop_common.events import new_event
+
+NEW_ORDER = {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
+PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
+
+
+@pytest.fixture
+def orders(container_factory, config, rpc_client):
+    container = container_factory(OrderService, config)
+    container.start()
+    return container, rpc_client("orders")
+
+
+def test_a_new_order_is_pending_and_announced(orders, event_tap):
+    _, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    assert order["status"] == "pending" and order["total"] is None
+    [created] = tap.wait_for("order_created")
+    assert created["order"] == order
+    assert created["event_id"] and created["occurred_at"].endswith("+00:00")
+
+
+def test_a_reservation_confirms_the_order_with_catalogue_prices(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    with entrypoint_waiter(container, "handle_stock_reserved"):
+        publish_event("inventory", "stock_reserved", new_event(order_id=order["id"], items=PRICED))
+    confirmed = client.get_order(order["id"])
+    assert confirmed["status"] == "confirmed"
+    assert confirmed["total"] == "34.60"
+    assert [item["unit_price"] for item in confirmed["items"]] == ["12.50", "9.60"]
+    assert tap.wait_for("order_confirmed")[0]["order"] == confirmed
+
+
+def test_a_failed_reservation_rejects_the_order_with_the_reason(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    with entrypoint_waiter(container, "handle_stock_reservation_failed"):
+        publish_event("inventory", "stock_reservation_failed",
+                      new_event(order_id=order["id"], reason="insufficient stock (TEA-1: 2 requested, 0 available)",
+                                shortages=[]))
+    rejected = client.get_order(order["id"])
+    assert (rejected["status"], rejected["rejection_reason"]) == (
+        "rejected", "insufficient stock (TEA-1: 2 requested, 0 available)")
+    tap.wait_for("order_rejected")
+
+
+def test_a_reservation_delivered_twice_confirms_once(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    event = new_event(order_id=order["id"], items=PRICED)
+    for _ in range(2):
+        with entrypoint_waiter(container, "handle_stock_reserved"):
+            publish_event("inventory", "stock_reserved", event)
+    tap.wait_for("order_confirmed")
+    assert len(tap.events("order_confirmed")) == 1
+
+
+def test_cancel_and_ship_follow_the_rules_and_are_announced(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    with pytest.raises(RemoteError) as refused:
+        client.ship_order(order["id"])
+    assert refused.value.exc_type == "TransitionNotAllowed"
+    with entrypoint_waiter(container, "handle_stock_reserved"):
+        publish_event("inventory", "stock_reserved", new_event(order_id=order["id"], items=PRICED))
+    assert client.ship_order(order["id"])["status"] == "shipped"
+    with pytest.raises(RemoteError):
+        client.cancel_order(order["id"])
+    assert tap.wait_for("order_shipped")[0]["order"]["status"] == "shipped"
+    other = client.create_order(NEW_ORDER)
+    assert client.cancel_order(other["id"])["status"] == "cancelled"
+    assert tap.wait_for("order_cancelled")[0]["order"]["id"] == other["id"]
+
+
+def test_orders_are_listed_by_customer_and_status(orders):
+    _, client = orders
+    mine = client.create_order(NEW_ORDER)
+    client.create_order({**NEW_ORDER, "customer_email": "bob@example.com"})
+    assert [o["id"] for o in client.list_orders(customer_email="ada@example.com")] == [mine["id"]]
+    assert len(client.list_orders(status="pending")) == 2
+    with pytest.raises(RemoteError) as refused:
+        client.list_orders(status="lost")
+    assert refused.value.exc_type == "InvalidInput"
+
+
+def test_the_request_id_travels_from_the_call_into_the_event_headers(orders, config, event_tap):
+    tap = event_tap("orders")
+    with ServiceRpcProxy("orders", config, context_data={"request_id": "req-42"}) as client:
+        client.create_order(NEW_ORDER)
+    tap.wait_for("order_created")
+    assert tap.seen[0].headers["nameko.request_id"] == "req-42"
+
+
+@pytest.mark.parametrize("bad_order", [None, "x", {}, {"customer_email": "ada@example.com", "items": [{"sku": 1}]}])
+def test_bad_orders_are_refused_and_the_service_carries_on(orders, bad_order):
+    _, client = orders
+    with pytest.raises(RemoteError) as refused:
+        client.create_order(bad_order)
+    assert refused.value.exc_type == "InvalidInput"
+    assert client.create_order(NEW_ORDER)["status"] == "pending"
