@@ -34,6 +34,10 @@ class EventTap:
         self._drain()
         return [m.payload for m in self.seen if event_type in (None, m.delivery_info["routing_key"])]
 
+    def event_types(self):
+        self._drain()
+        return {message.delivery_info["routing_key"] for message in self.seen}
+
     def wait_for(self, event_type, count=1, timeout=10.0, where=lambda payload: True):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

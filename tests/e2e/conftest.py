@@ -1,0 +1,82 @@
+"""The whole shop as processes on a real RabbitMQ, PostgreSQL and SMTP server, driven over HTTP."""
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.support.databases import TestDatabases
+from tests.support.stack import Stack
+
+FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
+
+
+@pytest.fixture(scope="module")
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, request):
+    databases = TestDatabases(f"shop_test_{run_id}_e2e")
+    databases.create()
+    with vhost_pipeline.get() as vhost:
+        stack = Stack(
+            tmp_path_factory.mktemp("logs"), f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+            databases, smtp_sink.port,
+        )
+        stack.vhost = vhost
+        stack.databases = databases
+        try:
+            for service in ("inventory", "orders", "notifications", "gateway"):
+                stack.start(service)
+            stack.start("inventory", instance=1)  # two instances share the reservations
+            yield stack
+        finally:
+            stack.stop_all()
+            databases.drop()
+
+
+class ShopClient:
+    """HTTP calls to the gateway, with the few steps every test repeats."""
+
+    def __init__(self, url):
+        self.url = url
+        self.http = requests.Session()
+
+    def get(self, path, **kwargs):
+        return self.http.get(self.url + path, timeout=30, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.http.post(self.url + path, timeout=30, **kwargs)
+
+    def add_product(self, stock=5, price="12.50", name="Green tea"):
+        sku = f"SKU-{uuid.uuid4().hex[:10]}"
+        response = self.post("/products", json={"sku": sku, "name": name, "price": price, "stock": stock})
+        assert response.status_code == 201, response.text
+        return sku
+
+    def place_order(self, email, *lines, **kwargs):
+        items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
+        response = self.post("/orders", json={"customer_email": email, "items": items}, **kwargs)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.get(f"/orders/{order_id}").json()
+            if order["status"] in statuses:
+                return order
+            assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
+            time.sleep(0.05)
+
+    def stock_of(self, sku):
+        return self.get(f"/products/{sku}").json()["stock"]
+
+
+@pytest.fixture
+def shop(stack):
+    return ShopClient(stack.url)
+
+
+@pytest.fixture
+def email():
+    """A customer address of this test's own, so mails of other tests never count."""
+    return f"e2e-{uuid.uuid4().hex[:12]}@example.com"

@@ -1,0 +1,47 @@
+"""Live queue figures straight from RabbitMQ (the management API's are up to seconds old)."""
+
+import time
+
+import requests
+from amqp.exceptions import NotFound, ResourceLocked
+from kombu import Connection
+
+MANAGEMENT_API = "http://guest:guest@127.0.0.1:15672/api"
+
+
+def queue_names(vhost):
+    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}", params={"columns": "name"}, timeout=5)
+    response.raise_for_status()
+    return [queue["name"] for queue in response.json()]
+
+
+def queue_state(amqp_uri, queue):
+    """``(ready messages, consumers)`` of ``queue``; None when it does not exist or is another's exclusive queue."""
+    with Connection(amqp_uri) as connection:
+        try:
+            _, messages, consumers = connection.default_channel.queue_declare(queue, passive=True)
+        except (NotFound, ResourceLocked):
+            return None
+    return messages, consumers
+
+
+def wait_for_consumers(amqp_uri, queue, count, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = queue_state(amqp_uri, queue)
+        if state and state[1] >= count:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{queue} has not {count} consumers: {queue_state(amqp_uri, queue)}")
+
+
+def wait_until_drained(amqp_uri, vhost, timeout=30.0, settle=0.5):
+    """Wait until every queue of ``vhost`` is empty, then ``settle`` seconds for work in hand."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [queue_state(amqp_uri, name) for name in queue_names(vhost)]
+        if all(state is None or state[0] == 0 for state in states):
+            time.sleep(settle)
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"queues of {vhost} still hold messages")

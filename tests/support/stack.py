@@ -1,0 +1,91 @@
+"""The whole shop as real processes: ``nameko run`` for each service, as an operator starts them."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from shop_common.config import ROOT
+from tests.support.broker import wait_for_consumers
+from tests.support.smtp import free_port
+
+NAMEKO = str(Path(sys.executable).parent / "nameko")
+MODULES = {
+    "orders": "order_service.service",
+    "inventory": "inventory_service.service",
+    "notifications": "notification_service.service",
+    "gateway": "gateway.service",
+}
+
+
+class Stack:
+    def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1):
+        self.log_dir = Path(log_dir)
+        self.amqp_uri = amqp_uri
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            **databases.environment,
+            "AMQP_URI": amqp_uri,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
+            "RPC_TIMEOUT": str(rpc_timeout),
+        }
+        self.processes = {}  # (service, instance) -> Popen
+
+    def start(self, service, instance=0, wait=True):
+        log = open(self.log_dir / f"{service}-{instance}.log", "ab")
+        self.processes[service, instance] = subprocess.Popen(
+            [NAMEKO, "run", MODULES[service], "--config", "config.yaml"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        if wait:
+            self.wait_until_ready(service)
+
+    def running(self, service):
+        return [key for key, process in self.processes.items() if key[0] == service and process.poll() is None]
+
+    def wait_until_ready(self, service, timeout=30.0):
+        if service == "gateway":
+            self._wait_for_http(timeout)
+        else:
+            wait_for_consumers(self.amqp_uri, f"rpc-{service}", len(self.running(service)), timeout)
+
+    def _wait_for_http(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("the gateway does not answer")
+
+    def stop(self, service, sig=signal.SIGTERM):
+        """Stop every instance of ``service`` (SIGKILL for a crash)."""
+        for key in self.running(service):
+            self.processes[key].send_signal(sig)
+            self.processes[key].wait(timeout=30)
+
+    def stop_all(self):
+        for service in ("gateway", "orders", "inventory", "notifications"):
+            self.stop(service)
+
+    def log(self, service):
+        return "".join(path.read_text() for path in sorted(self.log_dir.glob(f"{service}-*.log")))
+
+    def run_shell(self, script):
+        """Run ``script`` in ``nameko shell`` against the stack; returns what it printed."""
+        done = subprocess.run(
+            [NAMEKO, "shell", "--config", "config.yaml", "--interface", "plain"],
+            input=script, capture_output=True, text=True, cwd=ROOT, env=self.env, timeout=60,
+        )
+        return done.stdout
