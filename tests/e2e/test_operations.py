@@ -26,9 +26,15 @@ def test_orders_taken_while_inventory_is_down_complete_when_it_returns(shop, sta
     assert order["items"][0]["name"] == "Green tea"
 
 
+def test_health_checks_see_every_service_up(stack):
+    assert {service: stack.healthcheck(service) for service in ("gateway", "orders", "inventory", "notifications")} == {
+        "gateway": 0, "orders": 0, "inventory": 0, "notifications": 0}
+
+
 def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email):
     stack.stop("orders", sig=signal.SIGKILL)
     try:
+        assert stack.healthcheck("orders") == 1
         began = time.monotonic()
         response = shop.post("/orders", json={"customer_email": email, "items": [{"sku": "A", "quantity": 1}]})
         elapsed = time.monotonic() - began

@@ -82,6 +82,13 @@ class Stack:
     def log(self, service):
         return "".join(path.read_text() for path in sorted(self.log_dir.glob(f"{service}-*.log")))
 
+    def healthcheck(self, service):
+        """Exit code of the container health check for ``service``."""
+        return subprocess.run(
+            [sys.executable, "-m", "shop_common.healthcheck", service],
+            capture_output=True, cwd=ROOT, env=self.env, timeout=30,
+        ).returncode
+
     def run_shell(self, script):
         """Run ``script`` in ``nameko shell`` against the stack; returns what it printed."""
         done = subprocess.run(

@@ -1,0 +1,4 @@
+-- One database per service; each service reads and writes only its own.
+CREATE DATABASE shop_orders;
+CREATE DATABASE shop_inventory;
+CREATE DATABASE shop_notifications;
