@@ -26,7 +26,7 @@ run: migrate
 	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/orders -d '{\"customer_email\": \"ada@example.com\", \"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}]}'"
 	@echo "  curl -s localhost:$(GATEWAY_PORT)/orders/<id from the line above>"
 	@echo
-	$(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
 test: install
 	$(PYTHON) -m pytest
