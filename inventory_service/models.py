@@ -4,7 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Te
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shop_common.clock import utc_now
-from shop_common.persistence import ProcessedEventMixin, UtcDateTime
+from shop_common.persistence import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
 Money = Numeric(12, 2)
 
@@ -57,4 +57,8 @@ class ReservationLine(Base):
 
 
 class ProcessedEvent(ProcessedEventMixin, Base):
+    pass
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
     pass

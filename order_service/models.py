@@ -5,7 +5,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from order_service.domain import STATUSES
 from shop_common.clock import utc_now
-from shop_common.persistence import ProcessedEventMixin, UtcDateTime
+from shop_common.persistence import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
 Money = Numeric(12, 2)
 
@@ -50,4 +50,8 @@ class OrderLine(Base):
 
 
 class ProcessedEvent(ProcessedEventMixin, Base):
+    pass
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
     pass

@@ -5,6 +5,7 @@ event leave together.
 """
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -51,6 +52,14 @@ def list_orders(session, customer_email=None, status=None):
         query = query.where(Order.customer_email == customer_email.lower())
     if status:
         query = query.where(Order.status == status)
+    return list(session.scalars(query))
+
+
+def pending_orders(session, older_than_seconds=0):
+    """Orders still pending after ``older_than_seconds``, oldest first."""
+    cutoff = utc_now() - timedelta(seconds=older_than_seconds)
+    query = (select(Order).where(Order.status == domain.PENDING, Order.created_at <= cutoff)
+             .order_by(Order.created_at).limit(LIST_LIMIT))
     return list(session.scalars(query))
 
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from order_service.domain import STATUSES
+from shop_common.clock import utc_now
 from shop_common.validation import lines_field
 
 
@@ -14,6 +15,10 @@ class NewOrder(Schema):
 class OrderQuery(Schema):
     customer_email = fields.Email(load_default=None, validate=validate.Length(max=254))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class PendingQuery(Schema):
+    older_than_seconds = fields.Float(load_default=0, allow_nan=False, validate=validate.Range(min=0))
 
 
 class OrderLineOutput(Schema):
@@ -34,3 +39,16 @@ class OrderOutput(Schema):
 
 
 order_output = OrderOutput()
+
+
+class PendingOrderOutput(Schema):
+    id = fields.String()
+    customer_email = fields.String()
+    created_at = fields.DateTime()
+    age_seconds = fields.Method("_age")
+
+    def _age(self, order):
+        return round((utc_now() - order.created_at).total_seconds(), 3)
+
+
+pending_order_output = PendingOrderOutput()

@@ -1,68 +1,82 @@
 """The ``orders`` Nameko service: orders over RPC, their progress from inventory events."""
 
-from nameko.events import EventDispatcher, event_handler
 from nameko_tracer import Tracer
 
 from inventory_service import events as inventory_events
 from order_service import events, orders
-from order_service.models import Base, ProcessedEvent
-from order_service.schemas import NewOrder, OrderQuery, order_output
-from shop_common.database import database_session
+from order_service.models import Base, OutboxMessage, ProcessedEvent
+from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
+from shop_common.database import database_session, on_lost_connection
+from shop_common import dead_letters
 from shop_common.entrypoints import rpc
+from shop_common.outbox import Outbox
 from shop_common.persistence import first_delivery
+from shop_common.reliable_events import event_handler
 from shop_common.request_context import RequestContext
 from shop_common.validation import load, valid_id
 
 
-class OrderService:
+class OrderService(dead_letters.DeadLetterAdmin):
     name = "orders"
 
     db = database_session(Base)
-    dispatch = EventDispatcher()
+    outbox = Outbox(Base, OutboxMessage)
     tracer = Tracer()
     request_id = RequestContext()
 
     @rpc
+    @on_lost_connection(retries=0)
     def create_order(self, order):
         order = orders.place_order(self.db, **load(NewOrder(), order))
-        return self._commit_and_publish(events.ORDER_CREATED, order)
+        return self._publish_and_commit(events.ORDER_CREATED, order)
 
     @rpc
+    @on_lost_connection(retries=2)
     def get_order(self, order_id):
         return order_output.dump(orders.find_order(self.db, valid_id("order_id", order_id)))
 
     @rpc
+    @on_lost_connection(retries=2)
     def list_orders(self, customer_email=None, status=None):
         query = load(OrderQuery(), {"customer_email": customer_email, "status": status})
         return order_output.dump(orders.list_orders(self.db, **query), many=True)
 
     @rpc
-    def cancel_order(self, order_id):
-        order = orders.cancel_order(self.db, valid_id("order_id", order_id))
-        return self._commit_and_publish(events.ORDER_CANCELLED, order)
+    @on_lost_connection(retries=2)
+    def list_pending_orders(self, older_than_seconds=0):
+        """Orders still waiting for inventory, oldest first, each with its age in seconds."""
+        query = load(PendingQuery(), {"older_than_seconds": older_than_seconds})
+        return pending_order_output.dump(orders.pending_orders(self.db, **query), many=True)
 
     @rpc
+    @on_lost_connection(retries=0)
+    def cancel_order(self, order_id):
+        order = orders.cancel_order(self.db, valid_id("order_id", order_id))
+        return self._publish_and_commit(events.ORDER_CANCELLED, order)
+
+    @rpc
+    @on_lost_connection(retries=0)
     def ship_order(self, order_id):
         order = orders.ship_order(self.db, valid_id("order_id", order_id))
-        return self._commit_and_publish(events.ORDER_SHIPPED, order)
+        return self._publish_and_commit(events.ORDER_SHIPPED, order)
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED)
     def handle_stock_reserved(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.confirm_order(self.db, event["order_id"], event["items"])
-            self._commit_and_publish(events.ORDER_CONFIRMED, order)
+            self._publish_and_commit(events.ORDER_CONFIRMED, order)
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED)
     def handle_stock_reservation_failed(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.reject_order(self.db, event["order_id"], event["reason"])
-            self._commit_and_publish(events.ORDER_REJECTED, order)
+            self._publish_and_commit(events.ORDER_REJECTED, order)
 
-    def _commit_and_publish(self, event_type, order):
-        """Commit the change; publish the order's event when the order changed."""
+    def _publish_and_commit(self, event_type, order):
+        """Write the order's event to the outbox (when the order changed) and commit both together."""
+        order_data = None
+        if order is not None:
+            order_data = order_output.dump(order)
+            self.outbox.add(self.db, event_type, events.order_event(order_data))
         self.db.commit()
-        if order is None:
-            return None
-        order_data = order_output.dump(order)
-        self.dispatch(event_type, events.order_event(order_data))
         return order_data

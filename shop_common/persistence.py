@@ -1,8 +1,8 @@
 """Persistence pieces each service's models reuse."""
 
-from sqlalchemy import DateTime, String
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, DateTime, Identity, Index, String, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shop_common.clock import utc_now
 
@@ -16,6 +16,23 @@ class ProcessedEventMixin:
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class OutboxMessageMixin:
+    """An event waiting to be published (``published_at`` is null) or already published."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    headers: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
+    published_at: Mapped[object | None] = mapped_column(UtcDateTime)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (Index("outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),)
 
 
 def first_delivery(session, processed_event_model, event_id):
