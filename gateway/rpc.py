@@ -1,21 +1,34 @@
-"""RPC calls with a deadline: a service that does not answer in time is unavailable.
+"""RPC calls with a deadline and a circuit breaker.
 
-Nameko 2.14's ``RpcProxy`` waits for a reply forever; this proxy waits at most
-``RPC_TIMEOUT`` seconds (from the config) and then raises ``ServiceUnavailable``,
-as it does at once when the service has never been started.
+Nameko 2.14's ``RpcProxy`` waits for a reply forever. This proxy waits at
+most ``RPC_TIMEOUT`` seconds, and raises ``ServiceUnavailable`` then, or at
+once when the service was never started. After ``CIRCUIT_BREAKER.FAILURES``
+such failures in a row it stops calling that service for
+``CIRCUIT_BREAKER.RESET_SECONDS`` and answers ``ServiceUnavailable`` at once.
 """
 
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
+from gateway.circuit_breaker import CircuitBreaker
 from gateway.remote_errors import shop_error_from
 from shop_common.errors import ServiceUnavailable
 
 DEFAULT_TIMEOUT = 5.0
 
 
-def call_with_timeout(method_proxy, timeout, *args, **kwargs):
+def _result(reply):
+    """The reply's result; a service's ``ShopError`` is raised as its family, not a ``RemoteError``."""
+    reply.resp_body = reply.reply_event.wait()
+    error = reply.resp_body.get("error")
+    shop_error = error and shop_error_from(error)
+    if shop_error:
+        raise shop_error
+    return reply.result()
+
+
+def _call(method_proxy, timeout, args, kwargs):
     service = method_proxy.service_name
     deadline = eventlet.Timeout(timeout)
     try:
@@ -30,36 +43,49 @@ def call_with_timeout(method_proxy, timeout, *args, **kwargs):
         deadline.cancel()
 
 
-def _result(reply):
-    """The reply's result; a service's ``ShopError`` is raised as its family, not a ``RemoteError``."""
-    reply.resp_body = reply.reply_event.wait()
-    error = reply.resp_body.get("error")
-    shop_error = error and shop_error_from(error)
-    if shop_error:
-        raise shop_error
-    return reply.result()
+def call_guarded(method_proxy, timeout, breaker, *args, **kwargs):
+    service = method_proxy.service_name
+    if not breaker.allow():
+        raise ServiceUnavailable(f"{service} is failing; not called for now", {"service": service})
+    try:
+        result = _call(method_proxy, timeout, args, kwargs)
+    except ServiceUnavailable:
+        breaker.record_failure()
+        raise
+    except BaseException:
+        breaker.record_success()  # the service answered, with an error
+        raise
+    breaker.record_success()
+    return result
 
 
-class TimedServiceProxy:
-    def __init__(self, service_proxy, timeout):
+class GuardedServiceProxy:
+    def __init__(self, service_proxy, timeout, breaker):
         self._service_proxy = service_proxy
         self._timeout = timeout
+        self._breaker = breaker
 
     def __getattr__(self, method_name):
         method_proxy = getattr(self._service_proxy, method_name)
 
         def call(*args, **kwargs):
-            return call_with_timeout(method_proxy, self._timeout, *args, **kwargs)
+            return call_guarded(method_proxy, self._timeout, self._breaker, *args, **kwargs)
 
         return call
 
 
-class TimedRpcProxy(RpcProxy):
-    """An ``RpcProxy`` whose calls give up after ``RPC_TIMEOUT`` seconds."""
+class GuardedRpcProxy(RpcProxy):
+    """An ``RpcProxy`` with a timeout per call and one circuit breaker per target service."""
 
     def setup(self):
         super().setup()
-        self.timeout = float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        config = self.container.config
+        self.timeout = float(config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        breaker_config = config.get("CIRCUIT_BREAKER", {})
+        self.breaker = CircuitBreaker(
+            failure_threshold=int(breaker_config.get("FAILURES", 5)),
+            reset_seconds=float(breaker_config.get("RESET_SECONDS", 5)),
+        )
 
     def get_dependency(self, worker_ctx):
-        return TimedServiceProxy(super().get_dependency(worker_ctx), self.timeout)
+        return GuardedServiceProxy(super().get_dependency(worker_ctx), self.timeout, self.breaker)

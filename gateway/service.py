@@ -18,7 +18,7 @@ from nameko_tracer import Tracer
 
 from gateway.composition import skus_of, with_product_names
 from gateway.http import http, read_json
-from gateway.rpc import TimedRpcProxy
+from gateway.rpc import GuardedRpcProxy
 from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
 from shop_common.errors import ShopError
@@ -31,8 +31,8 @@ _log = getLogger(__name__)
 class GatewayService:
     name = "gateway"
 
-    orders_rpc = TimedRpcProxy("orders")
-    inventory_rpc = TimedRpcProxy("inventory")
+    orders_rpc = GuardedRpcProxy("orders")
+    inventory_rpc = GuardedRpcProxy("inventory")
     tracer = Tracer()
     request_id = RequestContext()
 

@@ -78,3 +78,19 @@ def test_products_and_orders_compose_over_http(start):
         time.sleep(0.05)
     assert shown["status"] == "confirmed" and shown["total"] == "25.00"
     assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]
+
+
+def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_factory, web_config):
+    config = {**web_config, "CIRCUIT_BREAKER": {"FAILURES": 2, "RESET_SECONDS": 30}}
+    orders = container_factory(OrderService, config)
+    orders.start()
+    container_factory(GatewayService, config).start()
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    orders.stop()
+    for _ in range(2):
+        assert requests.get(f"{base}/orders/abc").status_code == 503  # each waits for the timeout
+    began = time.monotonic()
+    response = requests.get(f"{base}/orders/abc")
+    assert response.status_code == 503
+    assert time.monotonic() - began < 0.3
+    assert "not called for now" in response.json()["message"]

@@ -112,3 +112,17 @@ def test_bad_orders_are_refused_and_the_service_carries_on(orders, bad_order):
         client.create_order(bad_order)
     assert refused.value.exc_type == "InvalidInput"
     assert client.create_order(NEW_ORDER)["status"] == "pending"
+
+
+def test_pending_orders_are_listed_oldest_first_with_their_age(orders, publish_event):
+    container, client = orders
+    first, second, confirmed = (client.create_order(NEW_ORDER)["id"] for _ in range(3))
+    with entrypoint_waiter(container, "handle_stock_reserved"):
+        publish_event("inventory", "stock_reserved", new_event(order_id=confirmed, items=PRICED))
+    pending = client.list_pending_orders()
+    assert [order["id"] for order in pending] == [first, second]
+    assert all(order["age_seconds"] >= 0 and order["created_at"].endswith("+00:00") for order in pending)
+    assert client.list_pending_orders(older_than_seconds=3600) == []
+    with pytest.raises(RemoteError) as refused:
+        client.list_pending_orders(older_than_seconds=-1)
+    assert refused.value.exc_type == "InvalidInput"

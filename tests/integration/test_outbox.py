@@ -1,0 +1,82 @@
+"""The outbox relay against a real PostgreSQL and a real RabbitMQ."""
+
+from datetime import timedelta
+
+import pytest
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from order_service.models import OutboxMessage
+from shop_common.outbox import OutboxWriter, Relay
+
+LOCK_KEY = 4242
+
+
+@pytest.fixture
+def make_relay(config, clean_databases):
+    Session = sessionmaker(clean_databases.engine("orders"))
+    exchange = get_event_exchange("orders", config)
+
+    def make(amqp_uri=config["AMQP_URI"]):
+        publisher = Publisher(amqp_uri, use_confirms=True, declare=[exchange], retry=False)
+        return Relay(Session, OutboxMessage, publisher, exchange, LOCK_KEY)
+
+    return make
+
+
+def write(databases, *numbers, commit=True):
+    with databases.session("orders") as session:
+        writer = OutboxWriter(OutboxMessage, {"nameko.request_id": "req-1"})
+        for number in numbers:
+            writer.add(session, "order_created", {"event_id": f"e{number}", "n": number})
+        session.commit() if commit else session.rollback()
+
+
+def test_a_rolled_back_transaction_publishes_nothing(make_relay, clean_databases, event_tap):
+    tap = event_tap("orders")
+    write(clean_databases, 1, commit=False)
+    assert make_relay().publish_pending() == 0
+    assert tap.events() == []
+
+
+def test_events_are_published_once_in_the_order_they_were_written(make_relay, clean_databases, event_tap):
+    tap = event_tap("orders")
+    for number in range(5):
+        write(clean_databases, number)
+    relay = make_relay()
+    assert relay.publish_pending() == 5
+    assert relay.publish_pending() == 0
+    assert [event["n"] for event in tap.wait_for("order_created", count=5)] == [0, 1, 2, 3, 4]
+    assert tap.seen[0].headers["nameko.request_id"] == "req-1"
+    assert relay.unpublished_count() == 0
+
+
+def test_while_the_broker_is_unreachable_events_wait_and_none_is_lost(make_relay, clean_databases, event_tap):
+    tap = event_tap("orders")
+    write(clean_databases, 1, 2, 3)
+    with pytest.raises(Exception):
+        make_relay("amqp://guest:guest@127.0.0.1:1/").publish_pending()
+    relay = make_relay()
+    assert relay.unpublished_count() == 3
+    assert relay.publish_pending() == 3
+    assert [event["n"] for event in tap.wait_for("order_created", count=3)] == [1, 2, 3]
+
+
+def test_only_one_relay_publishes_at_a_time(make_relay, clean_databases):
+    write(clean_databases, 1)
+    with clean_databases.session("orders") as other_relay:
+        other_relay.scalar(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+        assert make_relay().publish_pending() is None
+    assert make_relay().publish_pending() == 1
+
+
+def test_published_rows_are_purged_after_the_keeping_time(make_relay, clean_databases):
+    write(clean_databases, 1)
+    relay = make_relay()
+    relay.publish_pending()
+    relay.purge_published(timedelta(days=1))
+    assert clean_databases.scalar("orders", "SELECT count(*) FROM outbox") == 1
+    relay.purge_published(timedelta(0))
+    assert clean_databases.scalar("orders", "SELECT count(*) FROM outbox") == 0
