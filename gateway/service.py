@@ -20,6 +20,7 @@ from gateway.composition import skus_of, with_product_names
 from gateway.http import http, read_json
 from gateway.rpc import GuardedRpcProxy
 from inventory_service.schemas import NewProduct, Restock
+from order_service.domain import new_order_id
 from order_service.schemas import NewOrder, OrderQuery
 from shop_common.errors import ShopError
 from shop_common.request_context import RequestContext
@@ -60,8 +61,9 @@ class GatewayService:
 
     @http("POST", "/orders")
     def create_order(self, request):
+        """The gateway names the order, so a call redelivered to orders cannot place it twice."""
         order = load(NewOrder(), read_json(request))
-        return 201, self.orders_rpc.create_order(order)
+        return 201, self.orders_rpc.create_order(order, order_id=new_order_id())
 
     @http("GET", "/orders")
     def list_orders(self, request):

@@ -1,5 +1,6 @@
 """Order rules: statuses, the transitions between them, pricing. Plain Python, no I/O."""
 
+import uuid
 from decimal import Decimal
 
 PENDING = "pending"
@@ -29,6 +30,11 @@ class TransitionRefused(Exception):
         super().__init__(f"cannot {action} an order that is {status}")
         self.status = status
         self.action = action
+
+
+def new_order_id():
+    """An opaque order id: 32 hex characters."""
+    return uuid.uuid4().hex
 
 
 def next_status(status, action):

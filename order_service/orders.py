@@ -4,7 +4,6 @@ Each function leaves committing to its caller, so that the change and its
 event leave together.
 """
 
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -18,10 +17,19 @@ from shop_common.clock import utc_now
 LIST_LIMIT = 100
 
 
-def place_order(session, customer_email, items):
+def place_order(session, customer_email, items, order_id=None):
+    """A new pending order. ``order_id`` lets a caller make the call safe to repeat.
+
+    Returns ``(order, placed_now)``; with an ``order_id`` that exists already,
+    the existing order and False.
+    """
+    if order_id is not None:
+        existing = session.get(Order, order_id)
+        if existing is not None:
+            return existing, False
     now = utc_now()
     order = Order(
-        id=uuid.uuid4().hex,
+        id=order_id or domain.new_order_id(),
         customer_email=customer_email.lower(),
         status=domain.PENDING,
         created_at=now,
@@ -33,7 +41,7 @@ def place_order(session, customer_email, items):
     ]
     session.add(order)
     session.flush()
-    return order
+    return order, True
 
 
 def find_order(session, order_id, for_update=False):

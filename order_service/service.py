@@ -26,8 +26,13 @@ class OrderService(dead_letters.DeadLetterAdmin):
 
     @rpc
     @on_lost_connection(retries=0)
-    def create_order(self, order):
-        order = orders.place_order(self.db, **load(NewOrder(), order))
+    def create_order(self, order, order_id=None):
+        """A new pending order; with an ``order_id``, calling again returns the same order."""
+        if order_id is not None:
+            order_id = valid_id("order_id", order_id)
+        order, placed_now = orders.place_order(self.db, **load(NewOrder(), order), order_id=order_id)
+        if not placed_now:
+            return order_output.dump(order)
         return self._publish_and_commit(events.ORDER_CREATED, order)
 
     @rpc

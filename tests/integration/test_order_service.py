@@ -126,3 +126,13 @@ def test_pending_orders_are_listed_oldest_first_with_their_age(orders, publish_e
     with pytest.raises(RemoteError) as refused:
         client.list_pending_orders(older_than_seconds=-1)
     assert refused.value.exc_type == "InvalidInput"
+
+
+def test_a_create_call_repeated_with_the_same_id_places_one_order(orders, event_tap):
+    _, client = orders
+    tap = event_tap("orders")
+    first = client.create_order(NEW_ORDER, order_id="0123456789abcdef0123456789abcdef")
+    again = client.create_order(NEW_ORDER, order_id="0123456789abcdef0123456789abcdef")
+    assert first == again
+    tap.wait_for("order_created")
+    assert len(client.list_orders()) == 1 and len(tap.events("order_created")) == 1

@@ -15,7 +15,7 @@ PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1
 
 
 def place(session, email="Ada@Example.com", items=ITEMS):
-    order = orders.place_order(session, email, items)
+    order, _ = orders.place_order(session, email, items)
     session.commit()
     return order.id
 
@@ -27,6 +27,15 @@ def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db
         ("TEA-1", 2, None), ("CUP-1", 1, None)]
     assert order.total is None
     assert order.created_at.tzinfo is not None and order.created_at.utcoffset() == timezone.utc.utcoffset(None)
+
+
+def test_placing_again_with_the_same_id_returns_the_first_order(orders_db):
+    first, placed_now = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="fixed-id")
+    orders_db.commit()
+    again, placed_again = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="fixed-id")
+    assert (placed_now, placed_again) == (True, False)
+    assert again.id == first.id == "fixed-id"
+    assert len(orders.list_orders(orders_db)) == 1
 
 
 def test_order_ids_are_opaque_and_unique(orders_db):
