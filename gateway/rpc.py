@@ -2,7 +2,8 @@
 
 Nameko 2.14's ``RpcProxy`` waits for a reply forever. This proxy waits at
 most ``RPC_TIMEOUT`` seconds, and raises ``ServiceUnavailable`` then, or at
-once when the service was never started. After ``CIRCUIT_BREAKER.FAILURES``
+once when the service was never started; the request expires in RabbitMQ
+after the same time, so it is not acted on after the caller gave up. After ``CIRCUIT_BREAKER.FAILURES``
 such failures in a row it stops calling that service for
 ``CIRCUIT_BREAKER.RESET_SECONDS`` and answers ``ServiceUnavailable`` at once.
 """
@@ -81,6 +82,9 @@ class GuardedRpcProxy(RpcProxy):
         super().setup()
         config = self.container.config
         self.timeout = float(config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        # A call nobody took up within the timeout expires in its queue: the caller has been
+        # told 503, so a service that comes back must not act on it.
+        self.options["expiration"] = self.timeout
         breaker_config = config.get("CIRCUIT_BREAKER", {})
         self.breaker = CircuitBreaker(
             failure_threshold=int(breaker_config.get("FAILURES", 5)),

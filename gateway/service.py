@@ -22,7 +22,7 @@ from gateway.rpc import GuardedRpcProxy
 from inventory_service.schemas import NewProduct, Restock
 from order_service.domain import new_order_id
 from order_service.schemas import NewOrder, OrderQuery
-from shop_common.errors import ShopError
+from shop_common.errors import ServiceUnavailable, ShopError
 from shop_common.request_context import RequestContext
 from shop_common.validation import load, valid_id
 
@@ -61,9 +61,17 @@ class GatewayService:
 
     @http("POST", "/orders")
     def create_order(self, request):
-        """The gateway names the order, so a call redelivered to orders cannot place it twice."""
+        """The gateway names the order, so a call redelivered to orders cannot place it twice.
+
+        A 503 carries that ``order_id``: the outcome is unknown (the order may
+        have been taken just before the answer was lost), and GET tells.
+        """
         order = load(NewOrder(), read_json(request))
-        return 201, self.orders_rpc.create_order(order, order_id=new_order_id())
+        order_id = new_order_id()
+        try:
+            return 201, self.orders_rpc.create_order(order, order_id=order_id)
+        except ServiceUnavailable as unavailable:
+            raise ServiceUnavailable(unavailable.message, {**unavailable.details, "order_id": order_id}) from None
 
     @http("GET", "/orders")
     def list_orders(self, request):

@@ -11,7 +11,10 @@ class Base(DeclarativeBase):
 
 
 class SentEmail(Base):
-    """One row per email; ``event_id`` makes a redelivered event a no-op."""
+    """One row per email, claimed before it is sent; ``sent_at`` is set once it left.
+
+    ``event_id`` makes a redelivered event a no-op.
+    """
 
     __tablename__ = "sent_emails"
     __table_args__ = (
@@ -26,4 +29,5 @@ class SentEmail(Base):
     kind: Mapped[str] = mapped_column(String(16))
     customer_email: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
-    sent_at: Mapped[object] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[object] = mapped_column(UtcDateTime)
+    sent_at: Mapped[object | None] = mapped_column(UtcDateTime)

@@ -47,4 +47,3 @@ class NotificationService(dead_letters.DeadLetterAdmin):
 
     def _notify(self, kind, event):
         notices.notify(self.db, self.mailer, kind, event)
-        self.db.commit()

@@ -31,6 +31,13 @@ class GreenDatabaseSession(DatabaseSession):
         patch_psycopg()
         super().setup()
 
+    def worker_teardown(self, worker_ctx):
+        """Close the worker's session; one whose connection was lost must not take the service down."""
+        try:
+            super().worker_teardown(worker_ctx)
+        except DBAPIError as error:
+            _log.warning("closed a session whose database connection was lost: %s", error)
+
 
 def database_session(declarative_base):
     return GreenDatabaseSession(declarative_base, engine_options=ENGINE_OPTIONS)
@@ -38,6 +45,25 @@ def database_session(declarative_base):
 
 def lost_connection(error):
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def commit_surely(session, change, attempts=5):
+    """Apply ``change(session)`` and commit, again on a fresh connection if the connection is lost.
+
+    For a change that must not be lost once something outside the database
+    has happened (an email left): ``change`` must be safe to apply twice.
+    """
+    for attempt in range(attempts):
+        try:
+            change(session)
+            session.commit()
+            return
+        except DBAPIError as error:
+            session.rollback()
+            if not lost_connection(error) or attempt == attempts - 1:
+                raise
+            _log.warning("database connection lost while committing (attempt %s): %s", attempt + 1, error)
+            eventlet.sleep(0.1 * 2 ** attempt)
 
 
 def on_lost_connection(retries):

@@ -20,6 +20,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 
 from shop_common.clock import utc_now
+from shop_common.entrypoints import settle
 
 _log = getLogger(__name__)
 
@@ -64,15 +65,15 @@ class ReliableEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            settle(message)
             return
         try:
             self._set_aside(message, exc_info[1])
         except Exception:
             _log.exception("could not set aside a failed %s event; it goes back to its queue", self.event_type)
-            self.queue_consumer.requeue_message(message)
+            settle(message, requeue=True)
         else:
-            self.queue_consumer.ack_message(message)
+            settle(message)
 
     def _set_aside(self, message, error):
         attempt = int(message.headers.get(ATTEMPT_HEADER, 1))

@@ -40,6 +40,7 @@ def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email)
         elapsed = time.monotonic() - began
         assert response.status_code == 503
         assert response.json()["error"] == "service_unavailable"
+        assert len(response.json()["details"]["order_id"]) == 32  # to look up later: the outcome is unknown
         assert elapsed < 3
     finally:
         stack.start("orders")

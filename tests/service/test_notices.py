@@ -1,5 +1,6 @@
 """Recording and sending emails against a real PostgreSQL database and a real SMTP server."""
 
+import eventlet
 import pytest
 
 from notification_service import notices
@@ -33,10 +34,30 @@ def test_a_redelivered_event_sends_nothing(notifications_db, mailer, smtp_sink):
     assert len(smtp_sink.messages_to(email)) == 1
 
 
-def test_an_email_that_could_not_be_sent_leaves_no_record(notifications_db):
+def test_an_email_that_could_not_be_sent_is_not_listed_and_is_sent_on_the_next_delivery(
+        notifications_db, mailer, smtp_sink):
+    email = "svc-down@example.com"
     unreachable = SmtpMailer("127.0.0.1", 1, "shop@test.local", timeout=1)
-    event = {"event_id": "e3", "order": {**ORDER, "id": "o3", "customer_email": "svc-down@example.com"}}
+    event = {"event_id": "e3", "order": {**ORDER, "id": "o3", "customer_email": email}}
     with pytest.raises(OSError):
         notices.notify(notifications_db, unreachable, "confirmed", event)
     notifications_db.rollback()
-    assert notices.sent_to(notifications_db, "svc-down@example.com") == []
+    assert notices.sent_to(notifications_db, email) == []
+    assert notices.notify(notifications_db, mailer, "confirmed", event) is True
+    notifications_db.commit()
+    assert smtp_sink.subjects_to(email) == ["Order o3 confirmed"]
+    assert len(notices.sent_to(notifications_db, email)) == 1
+
+
+def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_databases, mailer, smtp_sink):
+    email = "svc-race@example.com"
+    event = {"event_id": "e4", "order": {**ORDER, "id": "o4", "customer_email": email}}
+
+    def deliver(_):
+        with clean_databases.session("notifications") as session:
+            sent = notices.notify(session, mailer, "confirmed", event)
+            session.commit()
+            return sent
+
+    assert sorted(eventlet.GreenPool(2).imap(deliver, range(2))) == [False, True]
+    assert len(smtp_sink.messages_to(email)) == 1

@@ -26,7 +26,7 @@ class TestDatabases:
 
     def engine(self, service):
         if service not in self._engines:
-            self._engines[service] = create_engine(self.uris[service])
+            self._engines[service] = create_engine(self.uris[service], pool_pre_ping=True)
         return self._engines[service]
 
     def session(self, service):

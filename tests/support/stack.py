@@ -23,7 +23,7 @@ MODULES = {
 
 
 class Stack:
-    def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1):
+    def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1, extra_env=None):
         self.log_dir = Path(log_dir)
         self.amqp_uri = amqp_uri
         self.port = free_port()
@@ -36,6 +36,7 @@ class Stack:
             "SMTP_PORT": str(smtp_port),
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
             "RPC_TIMEOUT": str(rpc_timeout),
+            **(extra_env or {}),
         }
         self.processes = {}  # (service, instance) -> Popen
 

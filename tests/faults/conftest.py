@@ -1,0 +1,67 @@
+"""The whole shop as processes, under load, while things fail."""
+
+import uuid
+
+import pytest
+import requests
+
+from tests.support.broker import queue_state
+from tests.support.databases import TestDatabases
+from tests.support.smtp import SmtpSink
+from tests.support.stack import Stack
+
+# Short backoffs, so that a fault of a few seconds is ridden out within the retries.
+FAULT_TOLERANT_ENV = {
+    "EVENT_RETRY_MAX_ATTEMPTS": "12",
+    "EVENT_RETRY_BACKOFF_SECONDS": "0.1",
+    "EVENT_RETRY_MAX_BACKOFF_SECONDS": "1.5",
+    "CIRCUIT_BREAKER_RESET_SECONDS": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory):
+    sink = SmtpSink(tmp_path_factory.mktemp("fault-smtp") / "maildir")
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(vhost_pipeline, run_id, smtp, tmp_path_factory):
+    databases = TestDatabases(f"shop_test_{run_id}_faults")
+    databases.create()
+    with vhost_pipeline.get() as vhost:
+        stack = Stack(tmp_path_factory.mktemp("fault-logs"), f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                      databases, smtp.port, rpc_timeout=2, extra_env=FAULT_TOLERANT_ENV)
+        stack.vhost = vhost
+        stack.databases = databases
+        try:
+            for service in ("inventory", "orders", "notifications", "gateway"):
+                stack.start(service)
+            stack.start("inventory", instance=1)
+            yield stack
+        finally:
+            stack.stop_all()
+            databases.drop()
+
+
+@pytest.fixture
+def catalogue(stack):
+    """Fresh products for one test: plenty of most, little of one (so some orders are rejected)."""
+    stock = {f"F-{uuid.uuid4().hex[:8]}": units for units in (5000, 5000, 5000, 5000, 30)}
+    for sku, units in stock.items():
+        response = requests.post(f"{stack.url}/products", timeout=10,
+                                 json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units})
+        assert response.status_code == 201, response.text
+    return stock
+
+
+@pytest.fixture
+def dead_letter_count(stack):
+    """Dead letters added since the test began."""
+    def total():
+        return sum((queue_state(stack.amqp_uri, f"{service}.dead-letters") or (0, 0))[0]
+                   for service in ("orders", "inventory", "notifications"))
+    before = total()
+    return lambda: total() - before

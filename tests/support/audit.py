@@ -1,0 +1,123 @@
+"""After a fault: is every order final, is stock exactly right, did each outcome mail once, is nothing left unsent?"""
+
+import collections
+import re
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+FINAL = ("confirmed", "rejected", "cancelled", "shipped")
+_SUBJECT = re.compile(r"^Order (\w+) (\w+)$")
+
+
+@dataclass
+class Audit:
+    accepted: int = 0
+    orders: int = 0
+    not_final: list = field(default_factory=list)
+    missing: list = field(default_factory=list)      # accepted by the gateway, not in the orders database
+    stock_errors: dict = field(default_factory=dict)
+    emails_missing: list = field(default_factory=list)
+    emails_duplicated: int = 0
+    unpublished: int = 0
+    dead_letters: int = 0
+    refused: dict = field(default_factory=dict)
+
+    @property
+    def lost(self):
+        return len(self.missing) + len(self.not_final)
+
+    def figures(self, name):
+        return (f"[{name}] accepted={self.accepted} orders={self.orders} lost={self.lost} "
+                f"duplicated_emails={self.emails_duplicated} missing_emails={len(self.emails_missing)} "
+                f"stock_errors={len(self.stock_errors)} unpublished={self.unpublished} "
+                f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)}")
+
+    def assert_clean(self):
+        assert self.missing == [], f"accepted orders missing: {self.missing[:5]}"
+        assert self.not_final == [], f"orders not final: {self.not_final[:5]}"
+        assert self.stock_errors == {}, f"stock invariant broken: {self.stock_errors}"
+        assert self.emails_missing == [], f"final orders without their email: {self.emails_missing[:5]}"
+        assert self.emails_duplicated == 0
+        assert self.unpublished == 0
+        assert self.dead_letters == 0
+
+
+def _rows(databases, service, sql):
+    with databases.engine(service).connect() as connection:
+        return connection.execute(text(sql)).all()
+
+
+def _statuses(databases, skus):
+    """Status of every order for these products, the gateway's answer to it whatever it was."""
+    with databases.engine("orders").connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT DISTINCT o.id, o.status FROM orders o JOIN order_lines l ON l.order_id = o.id "
+            "WHERE l.sku = ANY(:skus)"), {"skus": list(skus)}).all())
+
+
+def wait_until_settled(databases, accepted, skus, timeout=120.0):
+    """Wait until every order for ``skus`` is final (and every accepted one exists); returns their statuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = _statuses(databases, skus)
+        settled = all(status in FINAL for status in statuses.values()) and set(accepted) <= set(statuses)
+        if settled or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.25)
+
+
+def stock_errors(databases, initial_stock):
+    """For every product: initial + restocks = available + held by confirmed orders + shipped.
+
+    ``initial_stock`` counts every unit ever added (the loads do not restock).
+    Inventory's own reservations must agree with the orders too.
+    """
+    available = dict(_rows(databases, "inventory", "SELECT sku, stock FROM products"))
+    held_or_sold = collections.Counter(dict(_rows(databases, "orders", """
+        SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+        WHERE o.status IN ('confirmed', 'shipped') GROUP BY l.sku""")))
+    reserved = collections.Counter(dict(_rows(databases, "inventory", """
+        SELECT l.sku, sum(l.quantity) FROM reservation_lines l JOIN reservations r ON r.order_id = l.order_id
+        WHERE r.status IN ('reserved', 'sold') GROUP BY l.sku""")))
+    errors = {}
+    for sku, initial in initial_stock.items():
+        if initial != available[sku] + held_or_sold[sku] or reserved[sku] != held_or_sold[sku]:
+            errors[sku] = {"initial": initial, "available": available[sku],
+                           "held_or_sold": held_or_sold[sku], "reserved_in_inventory": reserved[sku]}
+    return errors
+
+
+def email_problems(smtp_sink, statuses, timeout=60.0):
+    """Final orders with no mail for their outcome, and the number of extra mails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = collections.Counter(
+            match.groups() for match in (_SUBJECT.match(m["Subject"] or "") for m in smtp_sink.messages()) if match)
+        missing = [order_id for order_id, status in statuses.items() if sent[(order_id, status)] == 0]
+        if not missing or time.monotonic() > deadline:
+            return missing, sum(count - 1 for (order_id, _), count in sent.items() if count > 1 and order_id in statuses)
+        time.sleep(0.25)
+
+
+def unpublished_events(databases, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        count = sum(_rows(databases, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+                    for service in ("orders", "inventory"))
+        if count == 0 or time.monotonic() > deadline:
+            return count
+        time.sleep(0.25)
+
+
+def audit(databases, smtp_sink, load, initial_stock, dead_letter_count):
+    statuses = wait_until_settled(databases, load.accepted, initial_stock)
+    result = Audit(accepted=len(load.accepted), orders=len(statuses), refused=load.refused)
+    result.missing = [order_id for order_id in load.accepted if order_id not in statuses]
+    result.not_final = [order_id for order_id, status in statuses.items() if status not in FINAL]
+    result.stock_errors = stock_errors(databases, initial_stock)
+    result.emails_missing, result.emails_duplicated = email_problems(smtp_sink, statuses)
+    result.unpublished = unpublished_events(databases)
+    result.dead_letters = dead_letter_count()
+    return result
