@@ -11,10 +11,7 @@ class Base(DeclarativeBase):
 
 
 class SentEmail(Base):
-    """One row per email, claimed before it is sent; ``sent_at`` is set once it left.
-
-    ``event_id`` makes a redelivered event a no-op.
-    """
+    """One row per email, claimed before it is sent (see ``notices``); ``sent_at`` is set once it left."""
 
     __tablename__ = "sent_emails"
     __table_args__ = (
@@ -29,5 +26,6 @@ class SentEmail(Base):
     kind: Mapped[str] = mapped_column(String(16))
     customer_email: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[object] = mapped_column(UtcDateTime)
     sent_at: Mapped[object | None] = mapped_column(UtcDateTime)

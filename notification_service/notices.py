@@ -1,45 +1,89 @@
-"""What the notifications service does, as functions over a database session."""
+"""What the notifications service does, as functions over a database session.
 
-from sqlalchemy import select, update
+Each email is sent by whoever holds its claim: a row per (order, outcome),
+with a token and a time. A delivery of the event takes the claim when the
+email is new, or unsent and unclaimed, or unsent with a claim older than
+``CLAIM_LEASE`` (its holder died); sends; and marks it sent with its token.
+So a second delivery, even at the same moment and even while the database
+drops connections, sends nothing; an email that could not be sent is released
+and sent by the next delivery. Only a crash between sending and marking, or a
+database away for longer than ``commit_surely`` retries, can send one twice.
+"""
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from notification_service.exceptions import EmailBeingSent
 from notification_service.messages import compose
 from notification_service.models import SentEmail
 from shop_common.clock import utc_now
 from shop_common.database import commit_surely
 
 LIST_LIMIT = 100
+CLAIM_LEASE = timedelta(seconds=20)  # longer than an SMTP send may take (its timeout is 10 s)
 
 
 def notify(session, mailer, kind, event):
     """Send the email for ``event`` unless it was sent before; True when it was sent now.
 
-    The email is claimed (committed) before it is sent and marked sent after,
-    under a row lock, so a second delivery of the event, even at the same
-    moment, sends nothing; an email that could not be sent stays unsent and is
-    tried again with the next delivery. The mark is committed again on a fresh
-    connection if the first one is lost, so only a database away for longer
-    than those retries (or a crash right after the send) can send it twice.
+    Raises ``EmailBeingSent`` while another delivery holds the claim.
     """
     order = event["order"]
     subject, body = compose(kind, order)
-    session.execute(
-        insert(SentEmail)
-        .values(event_id=event["event_id"], order_id=order["id"], kind=kind,
-                customer_email=order["customer_email"], subject=subject, claimed_at=utc_now())
-        .on_conflict_do_nothing()
-    )
-    session.commit()
-    claim = session.scalars(
-        select(SentEmail).where(SentEmail.order_id == order["id"], SentEmail.kind == kind).with_for_update()
-    ).one()
-    if claim.sent_at is not None:
+    token = uuid.uuid4().hex
+    claim_id = _claim(session, event["event_id"], order, kind, subject, token)
+    if claim_id is None:
         return False
-    mailer.send(order["customer_email"], subject, body)
-    sent_at, claim_id = utc_now(), claim.id
+    try:
+        mailer.send(order["customer_email"], subject, body)
+    except Exception:
+        _release(session, claim_id, token)
+        raise
+    sent_at = utc_now()
     commit_surely(session, lambda retried: retried.execute(
-        update(SentEmail).where(SentEmail.id == claim_id).values(sent_at=sent_at)))
+        update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token).values(sent_at=sent_at)))
     return True
+
+
+def _claim(session, event_id, order, kind, subject, token):
+    """The claimed row's id; None when the email was sent already."""
+    now = utc_now()
+    claimed = session.execute(
+        insert(SentEmail)
+        .values(event_id=event_id, order_id=order["id"], kind=kind, customer_email=order["customer_email"],
+                subject=subject, claim_token=token, claimed_at=now)
+        .on_conflict_do_nothing()
+        .returning(SentEmail.id)
+    ).scalar()
+    if claimed is None:
+        claimed = session.execute(
+            update(SentEmail)
+            .where(SentEmail.order_id == order["id"], SentEmail.kind == kind, SentEmail.sent_at.is_(None),
+                   or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - CLAIM_LEASE))
+            .values(claim_token=token, claimed_at=now)
+            .returning(SentEmail.id)
+        ).scalar()
+    session.commit()
+    if claimed is not None:
+        return claimed
+    sent = session.scalar(select(SentEmail.sent_at).where(SentEmail.order_id == order["id"], SentEmail.kind == kind))
+    if sent is None:
+        raise EmailBeingSent(order["id"], kind)
+    return None
+
+
+def _release(session, claim_id, token):
+    """Give up a claim after a failed send, so the next delivery sends at once (else the lease expires)."""
+    try:
+        session.rollback()
+        session.execute(update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token)
+                        .values(claim_token=None))
+        session.commit()
+    except Exception:
+        session.rollback()
 
 
 def sent_to(session, customer_email):

@@ -20,6 +20,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
+    op.add_column('sent_emails', sa.Column('claim_token', sa.String(length=32), nullable=True))
     op.add_column('sent_emails', sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE sent_emails SET claimed_at = sent_at")
     op.alter_column('sent_emails', 'claimed_at', nullable=False)
@@ -35,3 +36,4 @@ def downgrade() -> None:
                existing_type=postgresql.TIMESTAMP(timezone=True),
                nullable=False)
     op.drop_column('sent_emails', 'claimed_at')
+    op.drop_column('sent_emails', 'claim_token')
