@@ -13,6 +13,7 @@ import uuid  # noqa: E402
 import pytest  # noqa: E402
 from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
+from tests.support.audit import FIGURES  # noqa: E402
 from tests.support.databases import TestDatabases  # noqa: E402
 from tests.support.smtp import SmtpSink  # noqa: E402
 
@@ -46,3 +47,11 @@ def smtp_sink(tmp_path_factory):
     sink.start()
     yield sink
     sink.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault tests' figures: orders accepted, lost, emails duplicated, per fault."""
+    if FIGURES:
+        terminalreporter.section("fault figures")
+        for line in FIGURES:
+            terminalreporter.line(line)

@@ -1,7 +1,8 @@
 """Faults injected while orders flow; afterwards nothing is lost, nothing doubled, stock exact.
 
-Each test prints its figures (``pytest -s`` shows them): orders accepted,
-lost, emails duplicated, and what the gateway refused during the fault.
+Each test reports its figures (listed under "fault figures" at the end of
+the run): orders accepted, lost, emails duplicated, and what the gateway
+refused during the fault.
 """
 
 import signal
@@ -12,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine
 
-from tests.support.audit import audit
+from tests.support.audit import FIGURES, audit
 from tests.support.broker import wait_for_consumers
 from tests.support.databases import SERVER_URI
 from tests.support.load import OrderLoad
@@ -34,7 +35,7 @@ def under_load(stack, catalogue, fault, before=2.0, after=3.0):
 
 def check(name, stack, smtp, catalogue, load, dead_letter_count):
     result = audit(stack.databases, smtp, load, catalogue, dead_letter_count)
-    print(result.figures(name))
+    FIGURES.append(result.figures(name))
     assert result.accepted > 0
     result.assert_clean()
     return result
@@ -121,7 +122,7 @@ def test_a_handler_that_always_fails_sends_its_event_to_the_dead_letters(stack, 
         time.sleep(0.5)
     listed = stack.run_shell("print('DEAD', [(d['event_type'], d['payload']['event_id'], d['attempts']) "
                              "for d in n.rpc.inventory.list_dead_letters()])\n")
-    print(f"[poison event] dead letters: {listed.strip()}")
+    FIGURES.append(f"[poison event] {listed.replace('>>>', '').strip()}")
     assert "DEAD [('order_created', 'poison-1', 12)]" in listed
     replayed = stack.run_shell("print('REPLAYED', n.rpc.inventory.replay_dead_letters())\n")
     assert "REPLAYED {'replayed': 1}" in replayed

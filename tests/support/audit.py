@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 FINAL = ("confirmed", "rejected", "cancelled", "shipped")
+FIGURES = []  # one line per audited fault, printed at the end of the test run
 _SUBJECT = re.compile(r"^Order (\w+) (\w+)$")
 
 
