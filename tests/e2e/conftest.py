@@ -6,31 +6,16 @@ import uuid
 import pytest
 import requests
 
-from tests.support.databases import TestDatabases
-from tests.support.stack import Stack
+from tests.support.stack import running_stack
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
 
 
 @pytest.fixture(scope="module")
-def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, request):
-    databases = TestDatabases(f"shop_test_{run_id}_e2e")
-    databases.create()
-    with vhost_pipeline.get() as vhost:
-        stack = Stack(
-            tmp_path_factory.mktemp("logs"), f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-            databases, smtp_sink.port,
-        )
-        stack.vhost = vhost
-        stack.databases = databases
-        try:
-            for service in ("inventory", "orders", "notifications", "gateway"):
-                stack.start(service)
-            stack.start("inventory", instance=1)  # two instances share the reservations
-            yield stack
-        finally:
-            stack.stop_all()
-            databases.drop()
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
+    with running_stack(vhost_pipeline, f"shop_test_{run_id}_e2e", tmp_path_factory.mktemp("logs"),
+                       smtp_sink.port) as stack:
+        yield stack
 
 
 class ShopClient:

@@ -6,9 +6,8 @@ import pytest
 import requests
 
 from tests.support.broker import queue_state
-from tests.support.databases import TestDatabases
 from tests.support.smtp import SmtpSink
-from tests.support.stack import Stack
+from tests.support.stack import running_stack
 
 # Short backoffs, so that a fault of a few seconds is ridden out within the retries.
 FAULT_TOLERANT_ENV = {
@@ -29,21 +28,9 @@ def smtp(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp, tmp_path_factory):
-    databases = TestDatabases(f"shop_test_{run_id}_faults")
-    databases.create()
-    with vhost_pipeline.get() as vhost:
-        stack = Stack(tmp_path_factory.mktemp("fault-logs"), f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                      databases, smtp.port, rpc_timeout=2, extra_env=FAULT_TOLERANT_ENV)
-        stack.vhost = vhost
-        stack.databases = databases
-        try:
-            for service in ("inventory", "orders", "notifications", "gateway"):
-                stack.start(service)
-            stack.start("inventory", instance=1)
-            yield stack
-        finally:
-            stack.stop_all()
-            databases.drop()
+    with running_stack(vhost_pipeline, f"shop_test_{run_id}_faults", tmp_path_factory.mktemp("fault-logs"),
+                       smtp.port, rpc_timeout=2, extra_env=FAULT_TOLERANT_ENV) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import os
 import signal
+from contextlib import contextmanager
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import requests
 
 from shop_common.config import ROOT
 from tests.support.broker import wait_for_consumers
+from tests.support.databases import TestDatabases
 from tests.support.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
@@ -97,3 +99,22 @@ class Stack:
             input=script, capture_output=True, text=True, cwd=ROOT, env=self.env, timeout=60,
         )
         return done.stdout
+
+
+@contextmanager
+def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options):
+    """Every service running, two inventory instances among them, on fresh databases and a fresh vhost."""
+    databases = TestDatabases(database_prefix)
+    databases.create()
+    with vhost_pipeline.get() as vhost:
+        stack = Stack(log_dir, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", databases, smtp_port, **options)
+        stack.vhost = vhost
+        stack.databases = databases
+        try:
+            for service in ("inventory", "orders", "notifications", "gateway"):
+                stack.start(service)
+            stack.start("inventory", instance=1)  # two instances share the reservations
+            yield stack
+        finally:
+            stack.stop_all()
+            databases.drop()
