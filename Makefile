@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 GATEWAY_PORT ?= 8000
 export WEB_SERVER_ADDRESS ?= 0.0.0.0:$(GATEWAY_PORT)
 
-.PHONY: install migrate run test clean
+.PHONY: install migrate run test bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +30,11 @@ run: migrate
 
 test: install
 	$(PYTHON) -m pytest
+
+# Orders per second end to end against a bare Nameko baseline; writes bench/out/ (see bench/RESULTS.md).
+bench: install
+	$(PYTHON) -m pip install --quiet -e '.[bench]'
+	$(PYTHON) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mail .pytest_cache

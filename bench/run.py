@@ -1,0 +1,248 @@
+"""``make bench``: the shop's orders per second against a bare Nameko baseline, on this machine.
+
+Starts, on fresh databases and a fresh RabbitMQ virtual host, first the
+baseline (a stock ``http`` entrypoint forwarding the body over RPC to a stock
+echo service), then the whole shop with a seeded catalogue; drives ``POST
+/orders`` at each with locust (closed loop, ``--clients`` at once, for
+``--seconds``); then checks the shop: every order final, stock exact.
+
+Writes ``bench/out/results.json`` and ``bench/out/chart.png`` and prints a
+one-line summary. The headline is the ratio of the shop's confirmed orders per
+second to the baseline's requests per second.
+"""
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import requests
+from sqlalchemy import text
+
+from shop_common.config import ROOT
+from tests.support.audit import stock_errors, wait_until_settled
+from tests.support.broker import MANAGEMENT_API, wait_for_consumers
+from tests.support.databases import TestDatabases
+from tests.support.smtp import SmtpSink, free_port, wait_for_port
+from tests.support.stack import NAMEKO, Stack
+
+OUT = ROOT / "bench" / "out"
+LOCUST = str(Path(sys.executable).parent / "locust")
+CATALOGUE_SIZE = 20
+STOCK_PER_PRODUCT = 1_000_000
+# The shop's tuning for the run (environment variables config.yaml reads); the baseline stays stock.
+SHOP_SETTINGS = {name: os.environ[f"BENCH_{name}"] for name in ("MAX_WORKERS", "TRACE_LOG_LEVEL")
+                 if f"BENCH_{name}" in os.environ}
+
+
+def percentile(values, fraction):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+class VirtualHost:
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        requests.put(f"{MANAGEMENT_API}/vhosts/{self.name}", timeout=10).raise_for_status()
+        requests.put(f"{MANAGEMENT_API}/permissions/{self.name}/guest", timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        return f"amqp://guest:guest@127.0.0.1:5672/{self.name}"
+
+    def __exit__(self, *exc):
+        requests.delete(f"{MANAGEMENT_API}/vhosts/{self.name}", timeout=30)
+
+
+def run_load(url, seconds, clients, name, skus):
+    """Run locust against ``url``; its summary for POST /orders and its per-second history."""
+    prefix = OUT / name
+    subprocess.run(
+        [LOCUST, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
+         "-u", str(clients), "-r", str(clients), "-t", f"{seconds}s", "--host", url,
+         "--csv", str(prefix), "--csv-full-history", "--loglevel", "WARNING"],
+        env={**os.environ, "BENCH_SKUS": ",".join(skus)}, check=False, stdout=subprocess.DEVNULL,
+    )
+    with open(f"{prefix}_stats.csv") as stats_file:
+        row = next(r for r in csv.DictReader(stats_file) if r["Name"] == "POST /orders")
+    with open(f"{prefix}_stats_history.csv") as history_file:
+        history = [r for r in csv.DictReader(history_file) if r["Name"] == "Aggregated"]
+    return {
+        "requests": int(row["Request Count"]),
+        "errors": int(row["Failure Count"]),
+        "requests_per_second": round(float(row["Requests/s"]), 1),
+        "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]), "p99_ms": float(row["99%"]),
+        "history": [{"t": int(r["Timestamp"]), "rps": _number(r["Requests/s"]),
+                     "p50_ms": _number(r["50%"]), "p95_ms": _number(r["95%"])} for r in history],
+    }
+
+
+def _number(cell):
+    """A locust CSV cell; it writes ``N/A`` before the first answer."""
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def start(module, env, name, log_dir):
+    log = open(log_dir / f"{name}.log", "ab")
+    return subprocess.Popen([NAMEKO, "run", module, "--config", "config.yaml"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
+    port = free_port()
+    env = {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    processes = {"echo": start("bench.baseline_echo", env, "baseline-echo", log_dir),
+                 "gateway": start("bench.baseline_gateway", env, "baseline-gateway", log_dir)}
+    try:
+        wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
+        wait_for_port(port, timeout=30)
+        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
+        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
+        return result
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def confirmations(databases):
+    """(accepted at, confirmed at) of every confirmed order, from its order_confirmed event."""
+    with databases.engine("orders").connect() as connection:
+        rows = connection.execute(text(
+            "SELECT payload->'order'->>'created_at', created_at FROM outbox WHERE event_type = 'order_confirmed'"
+        )).all()
+    return [(datetime.fromisoformat(accepted).timestamp(), confirmed.timestamp()) for accepted, confirmed in rows]
+
+
+def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
+    databases = TestDatabases(f"shop_bench_{run_id}")
+    databases.create()
+    smtp = SmtpSink(log_dir / "maildir")
+    smtp.start()
+    stack = Stack(log_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
+                  extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS})
+    try:
+        for service in ("inventory", "orders", "notifications", "gateway"):
+            stack.start(service)
+        for sku in skus:
+            requests.post(f"{stack.url}/products", timeout=10, json={
+                "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
+        began = time.time()
+        result = run_load(stack.url, seconds, clients, "shop", skus)
+        ended = time.time()
+        result["peak_rss_mb"] = {f"{service}-{instance}": peak_rss_mb(process.pid)
+                                 for (service, instance), process in stack.processes.items()}
+        statuses = wait_until_settled(databases, [], skus, timeout=300)
+        confirmed = confirmations(databases)
+        in_window = [c for _, c in confirmed if began <= c <= ended]
+        latencies = [(c - a) * 1000 for a, c in confirmed]
+        result.update({
+            "orders": len(statuses),
+            "not_final": sum(1 for status in statuses.values() if status not in ("confirmed", "rejected")),
+            "confirmed": len(confirmed),
+            "confirmed_per_second": round(len(in_window) / (ended - began), 1),
+            "accept_to_confirmed_ms": {
+                "p50": round(percentile(latencies, 0.50), 1), "p95": round(percentile(latencies, 0.95), 1),
+                "p99": round(percentile(latencies, 0.99), 1), "mean": round(statistics.fmean(latencies), 1)},
+            "stock_errors": stock_errors(databases, {sku: STOCK_PER_PRODUCT for sku in skus}),
+            "confirmed_history": _per_second(confirmed, began),
+        })
+        return result
+    finally:
+        stack.stop_all()
+        smtp.stop()
+        databases.drop()
+
+
+def _per_second(confirmed, began):
+    buckets = {}
+    for accepted, at in confirmed:
+        second = int(at - began)
+        count, latencies = buckets.get(second, (0, []))
+        buckets[second] = (count + 1, latencies + [(at - accepted) * 1000])
+    return [{"second": s, "confirmed": n, "p95_ms": percentile(l, 0.95)} for s, (n, l) in sorted(buckets.items())]
+
+
+def chart(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, (throughput, latency) = pyplot.subplots(2, 1, figsize=(10, 7), sharex=True)
+    for name, style in (("baseline", "--"), ("shop", "-")):
+        history = results[name]["history"]
+        start_t = history[0]["t"] if history else 0
+        seconds = [h["t"] - start_t for h in history]
+        throughput.plot(seconds, [h["rps"] for h in history], style, label=f"{name}: POST /orders answered/s")
+        latency.plot(seconds, [h["p95_ms"] for h in history], style, label=f"{name}: POST /orders p95 ms")
+    confirmed = results["shop"]["confirmed_history"]
+    throughput.plot([c["second"] for c in confirmed], [c["confirmed"] for c in confirmed], ":",
+                    label="shop: orders confirmed/s")
+    latency.plot([c["second"] for c in confirmed], [c["p95_ms"] for c in confirmed], ":",
+                 label="shop: accept-to-confirmed p95 ms")
+    throughput.set_ylabel("per second")
+    latency.set_ylabel("milliseconds")
+    latency.set_xlabel("seconds into the load")
+    throughput.legend()
+    latency.legend()
+    figure.suptitle(f"{results['clients']} clients, {results['seconds']} s each")
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+def summary(results):
+    base, shop = results["baseline"], results["shop"]
+    ratio = shop["confirmed_per_second"] / base["requests_per_second"]
+    rss = ", ".join(f"{name} {mb}" for name, mb in shop["peak_rss_mb"].items())
+    return (f"bench: confirmed {shop['confirmed_per_second']}/s = {ratio:.2f} x baseline "
+            f"{base['requests_per_second']} req/s (target >= 0.75) | accepted {shop['requests_per_second']}/s | "
+            f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
+            f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
+            f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
+            f"peak RSS MB: {rss}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    run_id = uuid.uuid4().hex[:8]
+    log_dir = OUT / f"logs-{run_id}"
+    log_dir.mkdir()
+    skus = [f"BENCH-{n}" for n in range(CATALOGUE_SIZE)]
+    results = {"clients": args.clients, "seconds": args.seconds, "run_id": run_id, "shop_settings": SHOP_SETTINGS}
+    with VirtualHost(f"bench_{run_id}") as amqp_uri:
+        results["baseline"] = bench_baseline(amqp_uri, args.seconds, args.clients, skus, log_dir)
+        results["shop"] = bench_shop(amqp_uri, args.seconds, args.clients, skus, log_dir, run_id)
+    results["ratio"] = round(results["shop"]["confirmed_per_second"] / results["baseline"]["requests_per_second"], 3)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    chart(results, OUT / "chart.png")
+    print(summary(results))
+    shop = results["shop"]
+    return 0 if shop["not_final"] == 0 and not shop["stock_errors"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
