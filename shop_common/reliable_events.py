@@ -39,7 +39,7 @@ def backoff_seconds(attempt, base, ceiling):
 
 
 def dead_letter_queue(service_name):
-    return Queue(f"{service_name}.dead-letters", durable=True, no_declare=False)
+    return Queue(f"{service_name}.dead-letters", durable=True)
 
 
 def retry_queue(queue_name):

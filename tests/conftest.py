@@ -15,7 +15,7 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 from tests.support.audit import FIGURES  # noqa: E402
 from tests.support.databases import TestDatabases  # noqa: E402
-from tests.support.smtp import SmtpSink  # noqa: E402
+from tests.support.smtp import running_sink  # noqa: E402
 
 patch_psycopg()
 
@@ -43,10 +43,8 @@ def clean_databases(databases):
 @pytest.fixture(scope="session")
 def smtp_sink(tmp_path_factory):
     """A real SMTP server in its own process, keeping what it receives in a maildir."""
-    sink = SmtpSink(tmp_path_factory.mktemp("smtp") / "maildir")
-    sink.start()
-    yield sink
-    sink.stop()
+    with running_sink(tmp_path_factory.mktemp("smtp") / "maildir") as sink:
+        yield sink
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -58,10 +58,11 @@ def test_cancel_gives_the_stock_back_and_ship_is_final(shop, smtp_sink, email):
     assert smtp_sink.subjects_to(email) == sorted([
         f"Order {cancelled['id']} confirmed", f"Order {cancelled['id']} cancelled",
         f"Order {shipped['id']} confirmed", f"Order {shipped['id']} shipped"])
-    wait_until_drained_of(shop, tea, expected=4)
+    wait_for_stock(shop, tea, expected=4)
 
 
-def wait_until_drained_of(shop, sku, expected, timeout=10.0):
+def wait_for_stock(shop, sku, expected, timeout=10.0):
+    """Wait until ``sku``'s available stock is ``expected`` (released stock comes back asynchronously)."""
     deadline = eventlet.Timeout(timeout)
     try:
         while shop.stock_of(sku) != expected:
@@ -75,7 +76,7 @@ def test_a_pending_order_can_be_cancelled_and_never_holds_stock(shop, email):
     placed = shop.place_order(email, (tea, 3))
     shop.post(f"/orders/{placed['id']}/cancel")  # pending or confirmed by now: both may be cancelled
     assert shop.wait_for_status(placed["id"])["status"] == "cancelled"
-    wait_until_drained_of(shop, tea, expected=3)
+    wait_for_stock(shop, tea, expected=3)
 
 
 def test_concurrent_orders_for_the_last_items_never_oversell(shop, stack, email):

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.support.broker import queue_state
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import running_sink
 from tests.support.stack import running_stack
 
 # Short backoffs, so that a fault of a few seconds is ridden out within the retries.
@@ -20,10 +20,9 @@ FAULT_TOLERANT_ENV = {
 
 @pytest.fixture(scope="module")
 def smtp(tmp_path_factory):
-    sink = SmtpSink(tmp_path_factory.mktemp("fault-smtp") / "maildir")
-    sink.start()
-    yield sink
-    sink.stop()
+    """An SMTP server of this module's own, which the tests stop and start again."""
+    with running_sink(tmp_path_factory.mktemp("fault-smtp") / "maildir") as sink:
+        yield sink
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd in a child process, writing a maildir."""
 
 import mailbox
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -22,6 +23,17 @@ def wait_for_port(port, timeout=10.0):
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def running_sink(maildir):
+    """An ``SmtpSink`` for the length of a ``with`` block."""
+    sink = SmtpSink(maildir)
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
 
 
 class SmtpSink:
