@@ -27,7 +27,7 @@ import requests
 from sqlalchemy import text
 
 from shop_common.config import ROOT
-from tests.support.audit import stock_errors, wait_until_settled
+from tests.support.audit import email_problems, stock_errors, wait_until_settled
 from tests.support.broker import MANAGEMENT_API, wait_for_consumers
 from tests.support.databases import TestDatabases
 from tests.support.smtp import SmtpSink, free_port, wait_for_port
@@ -47,6 +47,19 @@ def percentile(values, fraction):
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_order(processes, cpu_before, orders):
+    """Each process's CPU milliseconds per order since ``cpu_before`` was read."""
+    return {name: round((cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1), 2)
+            for name, process in processes.items()}
 
 
 def peak_rss_mb(pid):
@@ -116,7 +129,9 @@ def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
     try:
         wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
         wait_for_port(port, timeout=30)
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
+        result["cpu_ms_per_request"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
         result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
         return result
     finally:
@@ -147,12 +162,15 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
         for sku in skus:
             requests.post(f"{stack.url}/products", timeout=10, json={
                 "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
+        processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         began = time.time()
         result = run_load(stack.url, seconds, clients, "shop", skus)
         ended = time.time()
-        result["peak_rss_mb"] = {f"{service}-{instance}": peak_rss_mb(process.pid)
-                                 for (service, instance), process in stack.processes.items()}
         statuses = wait_until_settled(databases, [], skus, timeout=300)
+        emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)
+        result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, len(statuses))
+        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
         confirmed = confirmations(databases)
         in_window = [c for _, c in confirmed if began <= c <= ended]
         latencies = [(c - a) * 1000 for a, c in confirmed]
@@ -165,6 +183,8 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
                 "p50": round(percentile(latencies, 0.50), 1), "p95": round(percentile(latencies, 0.95), 1),
                 "p99": round(percentile(latencies, 0.99), 1), "mean": round(statistics.fmean(latencies), 1)},
             "stock_errors": stock_errors(databases, {sku: STOCK_PER_PRODUCT for sku in skus}),
+            "emails_missing": len(emails_missing),
+            "emails_duplicated": emails_duplicated,
             "confirmed_history": _per_second(confirmed, began),
         })
         return result
@@ -213,13 +233,19 @@ def chart(results, path):
 def summary(results):
     base, shop = results["baseline"], results["shop"]
     ratio = shop["confirmed_per_second"] / base["requests_per_second"]
-    rss = ", ".join(f"{name} {mb}" for name, mb in shop["peak_rss_mb"].items())
+    rss = _per_process(shop["peak_rss_mb"])
     return (f"bench: confirmed {shop['confirmed_per_second']}/s = {ratio:.2f} x baseline "
             f"{base['requests_per_second']} req/s (target >= 0.75) | accepted {shop['requests_per_second']}/s | "
             f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
             f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
             f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
-            f"peak RSS MB: {rss}")
+            f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
+            f"peak RSS MB: {rss} | CPU ms per order: {_per_process(shop['cpu_ms_per_order'])} "
+            f"(baseline per request: {_per_process(base['cpu_ms_per_request'])})")
+
+
+def _per_process(figures):
+    return ", ".join(f"{name} {value}" for name, value in figures.items())
 
 
 def main():
@@ -241,7 +267,8 @@ def main():
     chart(results, OUT / "chart.png")
     print(summary(results))
     shop = results["shop"]
-    return 0 if shop["not_final"] == 0 and not shop["stock_errors"] else 1
+    correct = not (shop["not_final"] or shop["stock_errors"] or shop["emails_missing"] or shop["emails_duplicated"])
+    return 0 if correct else 1
 
 
 if __name__ == "__main__":

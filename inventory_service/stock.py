@@ -8,6 +8,7 @@ decided once, also when two instances see it at the same moment.
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inventory_service import domain
 from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
@@ -61,13 +62,15 @@ def _lock_products(session, skus):
 def _claim_reservation(session, order_id, status):
     """Insert the order's reservation row; None when the order was decided before."""
     now = utc_now()
-    claimed = session.execute(
+    reservation = session.scalars(
         insert(Reservation)
         .values(order_id=order_id, status=status, created_at=now, updated_at=now)
         .on_conflict_do_nothing()
-        .returning(Reservation.order_id)
+        .returning(Reservation)
     ).first()
-    return None if claimed is None else session.get(Reservation, order_id)
+    if reservation is not None:
+        set_committed_value(reservation, "lines", [])  # a new reservation holds nothing yet
+    return reservation
 
 
 def _locked_reservation(session, order_id):

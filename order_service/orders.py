@@ -7,6 +7,7 @@ event leave together.
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from order_service import domain
 from shop_common.lines import merge_lines
@@ -45,10 +46,10 @@ def place_order(session, customer_email, items, order_id=None):
 
 
 def find_order(session, order_id, for_update=False):
-    query = select(Order).where(Order.id == order_id)
+    query = select(Order).where(Order.id == order_id).options(joinedload(Order.lines))
     if for_update:
-        query = query.with_for_update()
-    order = session.scalars(query).first()
+        query = query.with_for_update(of=Order)
+    order = session.scalars(query).unique().first()
     if order is None:
         raise OrderNotFound(order_id)
     return order

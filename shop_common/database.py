@@ -12,11 +12,15 @@ from shop_common.errors import ServiceUnavailable
 
 _log = getLogger(__name__)
 
+# No pre-ping: it costs a round trip per worker. A connection lost to a database
+# restart fails one statement, which SQLAlchemy answers by replacing the whole pool;
+# that worker's call is retried (reads, events) or answered 503 (writes).
 ENGINE_OPTIONS = {
-    "pool_pre_ping": True,   # a connection dropped by a database restart is replaced, not used
     "pool_size": 10,         # one per nameko worker (max_workers defaults to 10)
     "max_overflow": 5,
 }
+# A worker's session ends with its worker: what it committed stays readable without reloading.
+SESSION_OPTIONS = {"expire_on_commit": False}
 
 
 class GreenDatabaseSession(DatabaseSession):
@@ -40,7 +44,7 @@ class GreenDatabaseSession(DatabaseSession):
 
 
 def database_session(declarative_base):
-    return GreenDatabaseSession(declarative_base, engine_options=ENGINE_OPTIONS)
+    return GreenDatabaseSession(declarative_base, engine_options=ENGINE_OPTIONS, session_options=SESSION_OPTIONS)
 
 
 def lost_connection(error):

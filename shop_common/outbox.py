@@ -116,7 +116,7 @@ class Outbox(DependencyProvider, HeaderEncoder):
         config = self.container.config
         service_name = self.container.service_name
         uri = config["DB_URIS"][f"{service_name}:{self.declarative_base.__name__}"]
-        self.engine = create_engine(uri, pool_size=2, max_overflow=0, pool_pre_ping=True)
+        self.engine = create_engine(uri, pool_size=2, max_overflow=0)
         exchange = get_event_exchange(service_name, config)
         publisher = Publisher(config["AMQP_URI"], use_confirms=True, declare=[exchange])
         self.relay = Relay(sessionmaker(self.engine), self.message_model, publisher, exchange,
