@@ -140,6 +140,48 @@ def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
             process.wait(timeout=30)
 
 
+FLOOR_SERVICES = ("FloorNotifications", "FloorInventory", "FloorOrders", "FloorGateway")
+FLOOR_EVENT_QUEUES = ("evt-floor_orders-order_created--floor_inventory.handle_order_created",
+                      "evt-floor_inventory-stock_reserved--floor_orders.handle_stock_reserved",
+                      "evt-floor_orders-order_confirmed--floor_notifications.handle_order_confirmed")
+
+
+def bench_floor(amqp_uri, seconds, clients, skus, log_dir):
+    """The shop's message path in stock Nameko, without its database work and email (``bench/floor.py``)."""
+    port = free_port()
+    confirmations_file = log_dir / "floor-confirmations.txt"
+    env = {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+           "FLOOR_CONFIRMATIONS": str(confirmations_file)}
+    processes = {name: start(f"bench.floor:{name}", env, f"floor-{name}", log_dir) for name in FLOOR_SERVICES}
+    try:
+        for queue in ("rpc-floor_orders",) + FLOOR_EVENT_QUEUES:
+            wait_for_consumers(amqp_uri, queue, 1)
+        wait_for_port(port, timeout=30)
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
+        began = time.time()
+        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "floor", skus)
+        ended = time.time()
+        confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
+        result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
+        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
+        result.update(confirmation_figures(confirmed, began, ended))
+        return result
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _wait_for_lines(path, count, timeout):
+    """The (accepted, confirmed) pairs in ``path`` once it holds ``count`` of them (or at ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count or time.monotonic() > deadline:
+            return [tuple(float(value) for value in line.split()) for line in lines]
+        time.sleep(0.25)
+
+
 def confirmations(databases):
     """(accepted at, confirmed at) of every confirmed order, from its order_confirmed event."""
     with databases.engine("orders").connect() as connection:
@@ -171,27 +213,33 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
         emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)
         result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, len(statuses))
         result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
-        confirmed = confirmations(databases)
-        in_window = [c for _, c in confirmed if began <= c <= ended]
-        latencies = [(c - a) * 1000 for a, c in confirmed]
+        result.update(confirmation_figures(confirmations(databases), began, ended))
         result.update({
             "orders": len(statuses),
             "not_final": sum(1 for status in statuses.values() if status not in ("confirmed", "rejected")),
-            "confirmed": len(confirmed),
-            "confirmed_per_second": round(len(in_window) / (ended - began), 1),
-            "accept_to_confirmed_ms": {
-                "p50": round(percentile(latencies, 0.50), 1), "p95": round(percentile(latencies, 0.95), 1),
-                "p99": round(percentile(latencies, 0.99), 1), "mean": round(statistics.fmean(latencies), 1)},
             "stock_errors": stock_errors(databases, {sku: STOCK_PER_PRODUCT for sku in skus}),
             "emails_missing": len(emails_missing),
             "emails_duplicated": emails_duplicated,
-            "confirmed_history": _per_second(confirmed, began),
         })
         return result
     finally:
         stack.stop_all()
         smtp.stop()
         databases.drop()
+
+
+def confirmation_figures(confirmed, began, ended):
+    """Confirmed per second during the load, and accept-to-confirmed latency, from (accepted, confirmed) times."""
+    in_window = [c for _, c in confirmed if began <= c <= ended]
+    latencies = [(c - a) * 1000 for a, c in confirmed]
+    return {
+        "confirmed": len(confirmed),
+        "confirmed_per_second": round(len(in_window) / (ended - began), 1),
+        "accept_to_confirmed_ms": {
+            "p50": round(percentile(latencies, 0.50), 1), "p95": round(percentile(latencies, 0.95), 1),
+            "p99": round(percentile(latencies, 0.99), 1), "mean": round(statistics.fmean(latencies), 1)},
+        "confirmed_history": _per_second(confirmed, began),
+    }
 
 
 def _per_second(confirmed, began):
@@ -209,7 +257,7 @@ def chart(results, path):
     from matplotlib import pyplot
 
     figure, (throughput, latency) = pyplot.subplots(2, 1, figsize=(10, 7), sharex=True)
-    for name, style in (("baseline", "--"), ("shop", "-")):
+    for name, style in (("baseline", "--"), ("floor", "-."), ("shop", "-")):
         history = results[name]["history"]
         start_t = history[0]["t"] if history else 0
         seconds = [h["t"] - start_t for h in history]
@@ -231,17 +279,19 @@ def chart(results, path):
 
 
 def summary(results):
-    base, shop = results["baseline"], results["shop"]
-    ratio = shop["confirmed_per_second"] / base["requests_per_second"]
+    base, floor, shop = results["baseline"], results["floor"], results["shop"]
     rss = _per_process(shop["peak_rss_mb"])
-    return (f"bench: confirmed {shop['confirmed_per_second']}/s = {ratio:.2f} x baseline "
-            f"{base['requests_per_second']} req/s (target >= 0.75) | accepted {shop['requests_per_second']}/s | "
+    return (f"bench: confirmed {shop['confirmed_per_second']}/s = {results['ratio']:.2f} x baseline "
+            f"{base['requests_per_second']} req/s (target >= 0.75) | floor (same messages, stock Nameko, no "
+            f"database): {floor['confirmed_per_second']}/s = {results['floor_ratio']:.2f} x, accept->confirmed p99 "
+            f"{floor['accept_to_confirmed_ms']['p99']} ms | accepted {shop['requests_per_second']}/s | "
             f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
             f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
             f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
             f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
             f"peak RSS MB: {rss} | CPU ms per order: {_per_process(shop['cpu_ms_per_order'])} "
-            f"(baseline per request: {_per_process(base['cpu_ms_per_request'])})")
+            f"(floor: {_per_process(floor['cpu_ms_per_order'])}; baseline per request: "
+            f"{_per_process(base['cpu_ms_per_request'])})")
 
 
 def _per_process(figures):
@@ -261,8 +311,11 @@ def main():
     results = {"clients": args.clients, "seconds": args.seconds, "run_id": run_id, "shop_settings": SHOP_SETTINGS}
     with VirtualHost(f"bench_{run_id}") as amqp_uri:
         results["baseline"] = bench_baseline(amqp_uri, args.seconds, args.clients, skus, log_dir)
+        results["floor"] = bench_floor(amqp_uri, args.seconds, args.clients, skus, log_dir)
         results["shop"] = bench_shop(amqp_uri, args.seconds, args.clients, skus, log_dir, run_id)
-    results["ratio"] = round(results["shop"]["confirmed_per_second"] / results["baseline"]["requests_per_second"], 3)
+    baseline_rps = results["baseline"]["requests_per_second"]
+    results["ratio"] = round(results["shop"]["confirmed_per_second"] / baseline_rps, 3)
+    results["floor_ratio"] = round(results["floor"]["confirmed_per_second"] / baseline_rps, 3)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     chart(results, OUT / "chart.png")
     print(summary(results))

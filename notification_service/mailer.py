@@ -1,13 +1,19 @@
 """Sending email over SMTP, as a Nameko dependency.
 
 Configured by the ``SMTP`` section of the config (``HOST``, ``PORT``,
-``SENDER``, ``TIMEOUT``); set up once per service, one connection per email.
+``SENDER``, ``TIMEOUT``); set up once per service. Connections are kept open
+and reused, at most ``IDLE_CONNECTIONS`` of them waiting; one the server has
+closed in the meantime fails its RSET, before anything is sent, and is
+replaced by a new one.
 """
 
 import smtplib
 from email.message import EmailMessage
 
+from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
+
+IDLE_CONNECTIONS = 10  # as many as the service has workers by default
 
 
 class SmtpMailer:
@@ -16,6 +22,7 @@ class SmtpMailer:
         self.port = port
         self.sender = sender
         self.timeout = timeout
+        self.idle = LightQueue(maxsize=IDLE_CONNECTIONS)
 
     def send(self, to, subject, body):
         message = EmailMessage()
@@ -23,8 +30,46 @@ class SmtpMailer:
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = self._connection()
+        try:
             smtp.send_message(message)
+        except BaseException:
+            _close(smtp)
+            raise
+        self._put_back(smtp)
+
+    def close(self):
+        while True:
+            try:
+                _close(self.idle.get_nowait())
+            except Empty:
+                return
+
+    def _connection(self):
+        """An idle connection that still answers, else a new one."""
+        while True:
+            try:
+                smtp = self.idle.get_nowait()
+            except Empty:
+                return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            try:
+                smtp.rset()
+                return smtp
+            except (smtplib.SMTPException, OSError):
+                _close(smtp)
+
+    def _put_back(self, smtp):
+        if self.idle.full():
+            _close(smtp)
+        else:
+            self.idle.put_nowait(smtp)
+
+
+def _close(smtp):
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class Mailer(DependencyProvider):
@@ -36,6 +81,12 @@ class Mailer(DependencyProvider):
             sender=config.get("SENDER", "shop@localhost"),
             timeout=float(config.get("TIMEOUT", 10)),
         )
+
+    def stop(self):
+        self.mailer.close()
+
+    def kill(self):
+        self.mailer.close()
 
     def get_dependency(self, worker_ctx):
         return self.mailer
