@@ -14,12 +14,14 @@ PostgreSQL advisory lock), so several instances keep the order too.
 
 import time
 import zlib
+from contextlib import contextmanager
 from datetime import timedelta
 from logging import getLogger
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import get_producer
+from nameko.constants import DEFAULT_RETRY_POLICY, PERSISTENT
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from nameko.standalone.events import get_event_exchange
@@ -57,14 +59,36 @@ class OutboxWriter:
         self.added = True
 
 
+class BatchPublisher:
+    """Publishes to one exchange over one pooled connection per batch, each message confirmed.
+
+    ``with publisher.batch() as publish: publish(payload, routing_key, headers)``
+    returns only once the broker has taken the message (or raises).
+    """
+
+    def __init__(self, amqp_uri, exchange, retry=True):
+        self.amqp_uri = amqp_uri
+        self.exchange = exchange
+        self.retry = retry
+
+    @contextmanager
+    def batch(self):
+        with get_producer(self.amqp_uri, confirms=True) as producer:
+            def publish(payload, routing_key, headers):
+                producer.publish(
+                    payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
+                    delivery_mode=PERSISTENT, serializer="json", declare=[self.exchange],
+                    retry=self.retry, retry_policy=DEFAULT_RETRY_POLICY)
+            yield publish
+
+
 class Relay:
     """Publishes a service's unpublished outbox rows; one batch per ``publish_pending`` call."""
 
-    def __init__(self, Session, message_model, publisher, exchange, lock_key):
+    def __init__(self, Session, message_model, publisher, lock_key):
         self.Session = Session
         self.message_model = message_model
         self.publisher = publisher
-        self.exchange = exchange
         self.lock_key = lock_key
 
     def publish_pending(self):
@@ -79,10 +103,11 @@ class Relay:
             ).all()
             published = []
             try:
-                for row in rows:
-                    self.publisher.publish(
-                        row.payload, exchange=self.exchange, routing_key=row.event_type, extra_headers=row.headers)
-                    published.append(row.id)
+                if rows:
+                    with self.publisher.batch() as publish:
+                        for row in rows:
+                            publish(row.payload, row.event_type, row.headers)
+                            published.append(row.id)
             finally:
                 if published:
                     session.execute(update(model).where(model.id.in_(published)).values(published_at=utc_now()))
@@ -117,9 +142,8 @@ class Outbox(DependencyProvider, HeaderEncoder):
         service_name = self.container.service_name
         uri = config["DB_URIS"][f"{service_name}:{self.declarative_base.__name__}"]
         self.engine = create_engine(uri, pool_size=2, max_overflow=0)
-        exchange = get_event_exchange(service_name, config)
-        publisher = Publisher(config["AMQP_URI"], use_confirms=True, declare=[exchange])
-        self.relay = Relay(sessionmaker(self.engine), self.message_model, publisher, exchange,
+        publisher = BatchPublisher(config["AMQP_URI"], get_event_exchange(service_name, config))
+        self.relay = Relay(sessionmaker(self.engine), self.message_model, publisher,
                            lock_key=zlib.crc32(f"outbox:{service_name}".encode()))
         self.wakeups = LightQueue(maxsize=1)
         self.writers = {}
@@ -165,10 +189,13 @@ class Outbox(DependencyProvider, HeaderEncoder):
                 _log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, error)
 
     def _publish_all(self):
-        """Publish until nothing is left; give up for now if another instance keeps the lock."""
+        """Publish until a batch comes back short; give up for now if another instance keeps the lock.
+
+        A row committed after the last batch was read has woken the relay again.
+        """
         for _ in range(LOCK_RETRIES):
             published = self.relay.publish_pending()
             if published is None:
                 eventlet.sleep(LOCK_RETRY_SECONDS)
-            elif published == 0:
+            elif published < BATCH_SIZE:
                 return

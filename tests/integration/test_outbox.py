@@ -3,13 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
-from shop_common.outbox import OutboxWriter, Relay
+from shop_common.outbox import BatchPublisher, OutboxWriter, Relay
 
 LOCK_KEY = 4242
 
@@ -20,8 +19,7 @@ def make_relay(config, clean_databases):
     exchange = get_event_exchange("orders", config)
 
     def make(amqp_uri=config["AMQP_URI"]):
-        publisher = Publisher(amqp_uri, use_confirms=True, declare=[exchange], retry=False)
-        return Relay(Session, OutboxMessage, publisher, exchange, LOCK_KEY)
+        return Relay(Session, OutboxMessage, BatchPublisher(amqp_uri, exchange, retry=False), LOCK_KEY)
 
     return make
 
