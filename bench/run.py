@@ -263,11 +263,12 @@ def chart(results, path):
         seconds = [h["t"] - start_t for h in history]
         throughput.plot(seconds, [h["rps"] for h in history], style, label=f"{name}: POST /orders answered/s")
         latency.plot(seconds, [h["p95_ms"] for h in history], style, label=f"{name}: POST /orders p95 ms")
-    confirmed = results["shop"]["confirmed_history"]
-    throughput.plot([c["second"] for c in confirmed], [c["confirmed"] for c in confirmed], ":",
-                    label="shop: orders confirmed/s")
-    latency.plot([c["second"] for c in confirmed], [c["p95_ms"] for c in confirmed], ":",
-                 label="shop: accept-to-confirmed p95 ms")
+    for name in ("floor", "shop"):
+        confirmed = results[name]["confirmed_history"]
+        throughput.plot([c["second"] for c in confirmed], [c["confirmed"] for c in confirmed], ":",
+                        label=f"{name}: orders confirmed/s")
+        latency.plot([c["second"] for c in confirmed], [c["p95_ms"] for c in confirmed], ":",
+                     label=f"{name}: accept-to-confirmed p95 ms")
     throughput.set_ylabel("per second")
     latency.set_ylabel("milliseconds")
     latency.set_xlabel("seconds into the load")
