@@ -14,12 +14,14 @@ second to the baseline's requests per second.
 import argparse
 import csv
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -115,29 +117,48 @@ def _number(cell):
         return None
 
 
-def start(module, env, name, log_dir):
-    log = open(log_dir / f"{name}.log", "ab")
-    return subprocess.Popen([NAMEKO, "run", module, "--config", "config.yaml"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+def stock_env(amqp_uri, port, **extra):
+    """The environment of a stock Nameko process on the run's virtual host."""
+    return {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+            **extra}
 
 
-def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
-    port = free_port()
-    env = {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-    processes = {"echo": start("bench.baseline_echo", env, "baseline-echo", log_dir),
-                 "gateway": start("bench.baseline_gateway", env, "baseline-gateway", log_dir)}
+@contextmanager
+def running(services, env, log_dir, system):
+    """``nameko run`` each of ``services`` ({name: module}) for the length of a ``with`` block."""
+    processes = {}
     try:
-        wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
-        wait_for_port(port, timeout=30)
-        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
-        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
-        result["cpu_ms_per_request"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
-        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
-        return result
+        for name, module in services.items():
+            log = open(log_dir / f"{system}-{name}.log", "ab")
+            processes[name] = subprocess.Popen([NAMEKO, "run", module, "--config", "config.yaml"], cwd=ROOT,
+                                               env=env, stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+        yield processes
     finally:
         for process in processes.values():
             process.terminate()
             process.wait(timeout=30)
+
+
+def cpu_now(processes):
+    return {name: cpu_seconds(process.pid) for name, process in processes.items()}
+
+
+def peak_rss(processes):
+    return {name: peak_rss_mb(process.pid) for name, process in processes.items()}
+
+
+def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
+    port = free_port()
+    services = {"echo": "bench.baseline_echo", "gateway": "bench.baseline_gateway"}
+    with running(services, stock_env(amqp_uri, port), log_dir, "baseline") as processes:
+        wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
+        wait_for_port(port, timeout=30)
+        cpu_before = cpu_now(processes)
+        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
+        result["cpu_ms_per_request"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
+        result["peak_rss_mb"] = peak_rss(processes)
+        return result
 
 
 FLOOR_SERVICES = ("FloorNotifications", "FloorInventory", "FloorOrders", "FloorGateway")
@@ -150,26 +171,20 @@ def bench_floor(amqp_uri, seconds, clients, skus, log_dir):
     """The shop's message path in stock Nameko, without its database work and email (``bench/floor.py``)."""
     port = free_port()
     confirmations_file = log_dir / "floor-confirmations.txt"
-    env = {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-           "FLOOR_CONFIRMATIONS": str(confirmations_file)}
-    processes = {name: start(f"bench.floor:{name}", env, f"floor-{name}", log_dir) for name in FLOOR_SERVICES}
-    try:
+    env = stock_env(amqp_uri, port, FLOOR_CONFIRMATIONS=str(confirmations_file))
+    with running({name: f"bench.floor:{name}" for name in FLOOR_SERVICES}, env, log_dir, "floor") as processes:
         for queue in ("rpc-floor_orders",) + FLOOR_EVENT_QUEUES:
             wait_for_consumers(amqp_uri, queue, 1)
         wait_for_port(port, timeout=30)
-        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
+        cpu_before = cpu_now(processes)
         began = time.time()
         result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "floor", skus)
         ended = time.time()
         confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
         result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
-        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
+        result["peak_rss_mb"] = peak_rss(processes)
         result.update(confirmation_figures(confirmed, began, ended))
         return result
-    finally:
-        for process in processes.values():
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def _wait_for_lines(path, count, timeout):
@@ -205,14 +220,14 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
             requests.post(f"{stack.url}/products", timeout=10, json={
                 "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
         processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()}
-        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
+        cpu_before = cpu_now(processes)
         began = time.time()
         result = run_load(stack.url, seconds, clients, "shop", skus)
         ended = time.time()
         statuses = wait_until_settled(databases, [], skus, timeout=300)
         emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)
         result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, len(statuses))
-        result["peak_rss_mb"] = {name: peak_rss_mb(p.pid) for name, p in processes.items()}
+        result["peak_rss_mb"] = peak_rss(processes)
         result.update(confirmation_figures(confirmations(databases), began, ended))
         result.update({
             "orders": len(statuses),
@@ -236,16 +251,21 @@ def confirmation_figures(confirmed, began, ended):
         "confirmed": len(confirmed),
         "confirmed_per_second": round(len(in_window) / (ended - began), 1),
         "accept_to_confirmed_ms": {
-            "p50": round(percentile(latencies, 0.50), 1), "p95": round(percentile(latencies, 0.95), 1),
-            "p99": round(percentile(latencies, 0.99), 1), "mean": round(statistics.fmean(latencies), 1)},
+            "p50": _rounded(percentile(latencies, 0.50)), "p95": _rounded(percentile(latencies, 0.95)),
+            "p99": _rounded(percentile(latencies, 0.99)),
+            "mean": _rounded(statistics.fmean(latencies) if latencies else None)},
         "confirmed_history": _per_second(confirmed, began),
     }
+
+
+def _rounded(value):
+    return None if value is None else round(value, 1)
 
 
 def _per_second(confirmed, began):
     buckets = {}
     for accepted, at in confirmed:
-        second = int(at - began)
+        second = math.floor(at - began)
         count, latencies = buckets.get(second, (0, []))
         buckets[second] = (count + 1, latencies + [(at - accepted) * 1000])
     return [{"second": s, "confirmed": n, "p95_ms": percentile(l, 0.95)} for s, (n, l) in sorted(buckets.items())]
