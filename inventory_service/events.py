@@ -7,10 +7,16 @@ Published on the ``inventory`` events exchange, every payload with
 - ``stock_reservation_failed``: ``reason`` and ``shortages`` ``[{sku, requested, available}]``;
 - ``stock_released``: the order's held stock is available again;
 - ``sale_completed``: the order shipped and its stock left for good.
+
+Consumers check each payload against its schema below; fields may be added,
+never taken away.
 """
 
-from shop_common.events import new_event
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shop_common.events import EventEnvelope, new_event
 from shop_common.money import money_str
+from shop_common.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
 
 SOURCE = "inventory"
 
@@ -18,6 +24,28 @@ STOCK_RESERVED = "stock_reserved"
 STOCK_RESERVATION_FAILED = "stock_reservation_failed"
 STOCK_RELEASED = "stock_released"
 SALE_COMPLETED = "sale_completed"
+
+
+class ReservedLine(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sku = sku_field()
+    quantity = quantity_field(MAX_LINES * MAX_QUANTITY)  # repeated skus are merged into one line
+    unit_price = money_field(required=True)
+
+
+class StockEvent(EventEnvelope):
+    order_id = id_field()
+
+
+class StockReserved(StockEvent):
+    items = fields.List(fields.Nested(ReservedLine), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+
+
+class StockReservationFailed(StockEvent):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    shortages = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=MAX_LINES))
 
 
 def reserved_items(reservation):

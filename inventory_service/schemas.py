@@ -1,27 +1,16 @@
 """The shapes of products on the wire."""
 
-from decimal import Decimal
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
+from shop_common.validation import lines_field, money_field, quantity_field, sku_field
 
-from shop_common.validation import lines_field, quantity_field, sku_field
-
-MAX_PRICE = Decimal("1000000")
 MAX_STOCK = 1_000_000
-
-
-def _cents(value):
-    if value.as_tuple().exponent < -2:
-        raise ValidationError("must have at most two decimal places")
 
 
 class NewProduct(Schema):
     sku = sku_field()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    price = fields.Decimal(
-        required=True, as_string=True, allow_nan=False,
-        validate=[validate.Range(min=Decimal("0.01"), max=MAX_PRICE), _cents],
-    )
+    price = money_field(required=True)
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
 
 

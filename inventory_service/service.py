@@ -62,17 +62,17 @@ class InventoryService(dead_letters.DeadLetterAdmin):
     def release_stock(self, order_id):
         return self._release(valid_id("order_id", order_id))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CREATED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CREATED, payload=order_events.OrderEvent)
     def handle_order_created(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             self._reserve(event["order"]["id"], event["order"]["items"])
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
     def handle_order_cancelled(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             self._release(event["order"]["id"])
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
     def handle_order_shipped(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             reservation, sold_now = stock.complete_sale(self.db, event["order"]["id"])

@@ -29,19 +29,19 @@ class NotificationService(dead_letters.DeadLetterAdmin):
         query = load(CustomerQuery(), {"customer_email": customer_email})
         return SentEmailOutput(many=True).dump(notices.sent_to(self.db, query["customer_email"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent)
     def handle_order_confirmed(self, event):
         self._notify(messages.CONFIRMED, event)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent)
     def handle_order_rejected(self, event):
         self._notify(messages.REJECTED, event)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
     def handle_order_cancelled(self, event):
         self._notify(messages.CANCELLED, event)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED)
+    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
     def handle_order_shipped(self, event):
         self._notify(messages.SHIPPED, event)
 

@@ -1,11 +1,17 @@
 """The orders service's events: the contract other services import.
 
 Published on the ``orders`` events exchange. Every payload is
-``{"event_id", "occurred_at", "order": <OrderOutput>}``; ``order`` is the order
-right after the transition, so consumers never need to call back.
+``{"event_id", "occurred_at", "order": <OrderSnapshot>}``: ``order`` is the
+order right after the transition, so consumers never need to call back.
+``OrderEvent`` is the schema consumers check each payload against; fields may
+be added, never taken away.
 """
 
-from shop_common.events import new_event
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from order_service.domain import STATUSES
+from shop_common.events import EventEnvelope, new_event
+from shop_common.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
 
 SOURCE = "orders"
 
@@ -16,6 +22,37 @@ ORDER_CANCELLED = "order_cancelled"
 ORDER_SHIPPED = "order_shipped"
 
 
-def order_event(order_data):
-    """The event for a transition; ``order_data`` is the order as ``OrderOutput`` dumps it."""
-    return new_event(order=order_data)
+class OrderLineSnapshot(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sku = sku_field()
+    quantity = quantity_field(MAX_LINES * MAX_QUANTITY)  # repeated skus are merged into one line
+    unit_price = money_field(allow_none=True, load_default=None)
+
+
+class OrderSnapshot(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = id_field()
+    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    rejection_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
+    items = fields.List(fields.Nested(OrderLineSnapshot), attribute="lines", data_key="items", required=True,
+                        validate=validate.Length(min=1, max=MAX_LINES))
+    total = money_field(maximum=None, allow_none=True, load_default=None)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class OrderEvent(EventEnvelope):
+    order = fields.Nested(OrderSnapshot, required=True)
+
+
+_snapshot = OrderSnapshot()
+
+
+def order_event(order):
+    """The event for a transition of ``order`` (the stored order, just changed)."""
+    return new_event(order=_snapshot.dump(order))

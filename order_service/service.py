@@ -65,13 +65,14 @@ class OrderService(dead_letters.DeadLetterAdmin):
         order = orders.ship_order(self.db, valid_id("order_id", order_id))
         return self._publish_and_commit(events.ORDER_SHIPPED, order)
 
-    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED)
+    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED, payload=inventory_events.StockReserved)
     def handle_stock_reserved(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.confirm_order(self.db, event["order_id"], event["items"])
             self._publish_and_commit(events.ORDER_CONFIRMED, order)
 
-    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED)
+    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED,
+                   payload=inventory_events.StockReservationFailed)
     def handle_stock_reservation_failed(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.reject_order(self.db, event["order_id"], event["reason"])
@@ -79,9 +80,7 @@ class OrderService(dead_letters.DeadLetterAdmin):
 
     def _publish_and_commit(self, event_type, order):
         """Write the order's event to the outbox (when the order changed) and commit both together."""
-        order_data = None
         if order is not None:
-            order_data = order_output.dump(order)
-            self.outbox.add(self.db, event_type, events.order_event(order_data))
+            self.outbox.add(self.db, event_type, events.order_event(order))
         self.db.commit()
-        return order_data
+        return None if order is None else order_output.dump(order)

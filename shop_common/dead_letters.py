@@ -1,72 +1,107 @@
-"""Dead letters: events whose handler kept failing, kept for an operator.
+"""Dead letters: messages a service gave up on, kept for an operator.
 
 A service that handles events mixes in ``DeadLetterAdmin`` and so offers,
 over RPC (and so from ``nameko shell``)::
 
     n.rpc.inventory.list_dead_letters()      # what is there, and why
     n.rpc.inventory.replay_dead_letters()    # send them back to their handlers
+
+Both work whatever lies in the queue: a body that is not JSON is shown as
+text, headers of any type are shown as plain values. Replay sends a message
+back to the handler queue it came from, through the service's own exchange;
+one whose queue is not a handler queue of this service (an undecodable RPC
+request, a message with no origin) stays in the dead letters.
 """
 
 from kombu import Connection
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.dependency_providers import Config
 
 from shop_common.entrypoints import rpc
-from shop_common.reliable_events import (
-    ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, dead_letter_queue)
-
-_DEAD_LETTER_HEADERS = (ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, "x-death")
+from shop_common.errors import InvalidInput
+from shop_common.set_aside import (
+    ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, SET_ASIDE_HEADERS,
+    SetAside, dead_letter_queue, headers_of)
 
 MAX_LISTED = 100
+MAX_SHOWN_CHARS = 2000   # of a body that is not JSON, or of a header value
+
+
+def _plain(value):
+    """A header value as something JSON can carry, cut to ``MAX_SHOWN_CHARS``."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value)[:MAX_SHOWN_CHARS]
+
+
+def _payload(message):
+    try:
+        return message.decode()
+    except Exception:
+        return {"undecodable_body": message.body[:MAX_SHOWN_CHARS].decode("utf-8", errors="replace")
+                if isinstance(message.body, bytes) else _plain(message.body),
+                "content_type": _plain(message.content_type)}
 
 
 def _describe(message):
-    headers = message.headers
+    headers = headers_of(message)
     return {
-        "queue": headers.get(ORIGINAL_QUEUE_HEADER),
-        "event_type": headers.get(EVENT_TYPE_HEADER),
-        "payload": message.payload,
-        "error": headers.get(ERROR_HEADER),
-        "attempts": headers.get(ATTEMPT_HEADER),
-        "dead_at": headers.get(DEAD_AT_HEADER),
+        "queue": _plain(headers.get(ORIGINAL_QUEUE_HEADER)),
+        "event_type": _plain(headers.get(EVENT_TYPE_HEADER)),
+        "payload": _payload(message),
+        "error": _plain(headers.get(ERROR_HEADER)),
+        "attempts": _plain(headers.get(ATTEMPT_HEADER)),
+        "dead_at": _plain(headers.get(DEAD_AT_HEADER)),
     }
+
+
+def _messages(connection, service_name, limit):
+    """Up to ``limit`` messages from the dead letters, unacknowledged (they return unless acknowledged)."""
+    queue = dead_letter_queue(service_name)(connection.default_channel)
+    queue.declare()
+    for _ in range(limit):
+        message = queue.get(no_ack=False, accept=["json"])
+        if message is None:
+            return
+        yield message
 
 
 def list_dead_letters(amqp_uri, service_name, limit=MAX_LISTED):
     """Up to ``limit`` dead letters, left in their queue."""
-    queue = dead_letter_queue(service_name)
     with Connection(amqp_uri) as connection:
-        channel = connection.channel()
-        bound = queue(channel)
-        bound.declare()
-        listed = []
-        while len(listed) < limit:
-            message = bound.get(no_ack=False, accept=["json"])
-            if message is None:
-                break
-            listed.append(_describe(message))
-        channel.close()  # unacknowledged: they all stay in the queue
-    return listed
+        return [_describe(message) for message in _messages(connection, service_name, limit)]
 
 
 def replay_dead_letters(amqp_uri, service_name, limit=MAX_LISTED):
-    """Send up to ``limit`` dead letters back to their handler's queue, attempts reset."""
-    queue = dead_letter_queue(service_name)
-    publisher = Publisher(amqp_uri, use_confirms=True)
-    replayed = 0
+    """Send up to ``limit`` dead letters back to their handler's queue, attempts reset.
+
+    Returns how many went back, and how many stayed (no handler queue of this service to go back to).
+    """
+    set_aside = SetAside(amqp_uri, service_name)
+    replayed = kept = 0
     with Connection(amqp_uri) as connection:
-        bound = queue(connection.default_channel)
-        bound.declare()
-        while replayed < limit:
-            message = bound.get(no_ack=False, accept=["json"])
-            if message is None:
-                break
-            headers = {key: value for key, value in message.headers.items() if key not in _DEAD_LETTER_HEADERS}
-            publisher.publish(message.payload, exchange="", routing_key=message.headers[ORIGINAL_QUEUE_HEADER],
-                              headers=headers)
+        for message in _messages(connection, service_name, limit):
+            headers = headers_of(message)
+            queue = headers.get(ORIGINAL_QUEUE_HEADER)
+            try:
+                if not isinstance(queue, str):
+                    raise UndeliverableMessage()
+                set_aside.forward(message, queue, {key: value for key, value in headers.items()
+                                                   if key not in SET_ASIDE_HEADERS}, mandatory=True)
+            except UndeliverableMessage:
+                kept += 1
+                continue
             message.ack()
             replayed += 1
-    return replayed
+    return {"replayed": replayed, "kept": kept}
+
+
+def _limit(limit):
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidInput("invalid limit", {"limit": [f"must be a whole number from 1 to {MAX_LISTED}"]})
+    return min(limit, MAX_LISTED)
 
 
 class DeadLetterAdmin:
@@ -76,8 +111,8 @@ class DeadLetterAdmin:
 
     @rpc
     def list_dead_letters(self, limit=MAX_LISTED):
-        return list_dead_letters(self.config["AMQP_URI"], self.name, min(int(limit), MAX_LISTED))
+        return list_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit))
 
     @rpc
     def replay_dead_letters(self, limit=MAX_LISTED):
-        return {"replayed": replay_dead_letters(self.config["AMQP_URI"], self.name, min(int(limit), MAX_LISTED))}
+        return replay_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit))

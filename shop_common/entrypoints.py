@@ -1,22 +1,29 @@
-"""Entrypoints as the services declare them.
+"""Entrypoints as the services declare them, and the consumer that feeds them.
 
-``rpc`` differs from nameko's in two ways:
+``rpc`` differs from nameko's in three ways:
 
 - a ``ShopError`` is the caller's mistake (bad input, unknown id, conflict):
   nameko logs it as expected, at warning level, rather than as a failure;
 - a reply that cannot be sent (the broker went away) is logged and dropped:
   the caller times out and says so, and the service lives on. Nameko's own
-  consumer lets that error kill the whole service.
+  consumer lets that error kill the whole service;
+- a request is untrusted input: only well-formed context headers reach the
+  worker (``trusted_context``), and a body that cannot be decoded goes to the
+  service's dead letters with the reason.
 
 Every RPC entrypoint of a service must be of one kind: they share the
 service's ``rpc-<service>`` queue through one consumer.
 """
 
+from functools import partial
 from logging import getLogger
 
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
 from shop_common.errors import ShopError
+from shop_common.request_context import TrustedContextDecoder
+from shop_common.set_aside import SetAside
 
 _log = getLogger(__name__)
 
@@ -30,7 +37,48 @@ def settle(message, requeue=False):
                      "requeue" if requeue else "acknowledge", error)
 
 
+class GuardedQueueConsumer(QueueConsumer):
+    """nameko's ``QueueConsumer``, except that a message it cannot decode is handed to its provider.
+
+    Kombu's consumer raises on a body it cannot decode (not JSON, a content
+    type the service does not accept); each provider here has an
+    ``undecodable(message, error)`` that sets the message aside instead.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(self._undecodable, provider)
+        return consumers
+
+    def _undecodable(self, provider, message, error):
+        self.container.spawn_managed_thread(partial(provider.undecodable, message, error),
+                                            identifier=f"{type(provider).__name__}.undecodable")
+
+
+def set_aside_undecodable(set_aside, queue_name, message, error):
+    """Dead-letter a message that cannot be decoded, then acknowledge it; requeue it if that fails."""
+    _log.error("a message on %s cannot be decoded, dead-lettered: %s", queue_name, error)
+    try:
+        set_aside.dead_letter(message, queue_name, f"cannot decode the message: {error}")
+    except Exception:
+        _log.exception("could not dead-letter an undecodable message; it goes back to %s", queue_name)
+        settle(message, requeue=True)
+    else:
+        settle(message)
+
+
 class ResilientRpcConsumer(RpcConsumer):
+    queue_consumer = GuardedQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.set_aside = SetAside(self.container.config["AMQP_URI"], self.container.service_name)
+
+    def start(self):
+        self.set_aside.declare()
+        super().start()
+
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
@@ -39,8 +87,11 @@ class ResilientRpcConsumer(RpcConsumer):
             settle(message)
             return result, exc_info
 
+    def undecodable(self, message, error):
+        set_aside_undecodable(self.set_aside, self.queue.name, message, error)
 
-class ResilientRpc(Rpc):
+
+class ResilientRpc(TrustedContextDecoder, Rpc):
     rpc_consumer = ResilientRpcConsumer()
 
 

@@ -1,16 +1,30 @@
-"""The request id a worker works for, so that every log line can carry it.
+"""The context a worker works in: its request id, and what of a message's headers may become context.
 
 The gateway puts ``request_id`` into the worker's context data; nameko copies
 context data into the headers of every RPC call and event the worker makes, so
-the id follows the request through every service.
+the id follows the request through every service, and every log line can
+carry it.
+
+Headers come from whoever could publish to the broker: only known keys with
+well-formed values become context (``trusted_context``); anything else is
+dropped, so a malformed header can neither crash a worker nor travel on.
 """
 
+import re
 import threading
 import uuid
+from logging import getLogger
 
+from nameko.constants import CALL_ID_STACK_CONTEXT_KEY
 from nameko.extensions import DependencyProvider
+from nameko.messaging import HeaderDecoder
+
+_log = getLogger(__name__)
 
 REQUEST_ID_KEY = "request_id"
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_CALL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+MAX_CALL_ID_STACK = 10   # nameko keeps this many parent calls (its PARENT_CALLS_CONFIG_KEY default)
 
 _current = threading.local()  # green-thread local once eventlet has patched threading
 
@@ -21,6 +35,37 @@ def current_request_id():
 
 def new_request_id():
     return uuid.uuid4().hex
+
+
+def _valid_call_id_stack(value):
+    return (isinstance(value, list) and len(value) <= MAX_CALL_ID_STACK
+            and all(isinstance(call_id, str) and _VALID_CALL_ID.match(call_id) for call_id in value))
+
+
+def _valid_request_id(value):
+    return isinstance(value, str) and bool(VALID_REQUEST_ID.match(value))
+
+
+_CHECKS = {CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack, REQUEST_ID_KEY: _valid_request_id}
+
+
+def trusted_context(context):
+    """The entries of ``context`` a worker may use: known keys whose values are well formed."""
+    trusted = {key: value for key, value in context.items() if key in _CHECKS and _CHECKS[key](value)}
+    refused = sorted(key for key in context if key in _CHECKS and key not in trusted)
+    if refused:
+        _log.warning("ignored malformed context headers: %s", ", ".join(refused))
+    return trusted
+
+
+class TrustedContextDecoder(HeaderDecoder):
+    """For an entrypoint: its worker's context is what ``trusted_context`` keeps of the message's headers."""
+
+    def unpack_message_headers(self, message):
+        headers = message.headers if isinstance(message.headers, dict) else {}
+        prefix = f"{self.header_prefix}."
+        return trusted_context({key[len(prefix):]: value for key, value in headers.items()
+                                if isinstance(key, str) and key.startswith(prefix)})
 
 
 class RequestContext(DependencyProvider):

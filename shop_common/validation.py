@@ -1,6 +1,7 @@
 """Validation with marshmallow that fails as ``InvalidInput`` naming each field."""
 
 import re
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -24,6 +25,25 @@ def sku_field(**kwargs):
         validate=validate.Regexp(SKU_PATTERN, error="must be 1-64 letters, digits, '.', '_' or '-'"),
         **kwargs,
     )
+
+
+def id_field(**kwargs):
+    """An order id or another opaque id: the same safe characters as a sku."""
+    return sku_field(**kwargs)
+
+
+def _cents(value):
+    if value is not None and value.as_tuple().exponent < -2:
+        raise ValidationError("must have at most two decimal places")
+
+
+MAX_PRICE = Decimal("1000000")
+
+
+def money_field(minimum=Decimal("0.01"), maximum=MAX_PRICE, **kwargs):
+    """An amount of money as a decimal string (or number), in cents, within ``minimum`` to ``maximum``."""
+    return fields.Decimal(as_string=True, allow_nan=False,
+                          validate=[validate.Range(min=minimum, max=maximum), _cents], **kwargs)
 
 
 def quantity_field(maximum, **kwargs):

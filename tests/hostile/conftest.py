@@ -1,0 +1,98 @@
+"""The whole shop as processes, attacked as a hostile client or a buggy peer on the broker would.
+
+One stack serves every hostile test. After each test every service must still
+run and answer; when the suite ends, every order it placed is final, stock is
+exact and every final order sent exactly one email.
+"""
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.support.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
+from tests.support.stack import running_stack
+
+pytestmark = pytest.mark.hostile
+
+SERVICES = ("orders", "inventory", "notifications", "gateway")
+FINAL = ("confirmed", "rejected", "cancelled", "shipped")
+
+# Short backoffs, so that a failing event reaches the dead letters within a test.
+HOSTILE_ENV = {
+    "EVENT_RETRY_MAX_ATTEMPTS": "3",
+    "EVENT_RETRY_BACKOFF_SECONDS": "0.05",
+    "EVENT_RETRY_MAX_BACKOFF_SECONDS": "0.2",
+}
+
+
+@pytest.fixture(scope="package")
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
+    with running_stack(vhost_pipeline, f"shop_test_{run_id}_hostile", tmp_path_factory.mktemp("hostile-logs"),
+                       smtp_sink.port, extra_env=HOSTILE_ENV) as stack:
+        stack.catalogue = {}   # sku -> every unit ever added, for the stock audit at the end
+        yield stack
+        audit_after_attacks(stack, smtp_sink)
+
+
+def audit_after_attacks(stack, smtp_sink):
+    """Every order placed during the attacks is final, stock exact, one email per final order."""
+    if not stack.catalogue:
+        return
+    statuses = wait_until_settled(stack.databases, [], stack.catalogue, timeout=60)
+    assert [order for order, status in statuses.items() if status not in FINAL] == []
+    assert stock_errors(stack.databases, stack.catalogue) == {}
+    missing, duplicated = email_problems(smtp_sink, statuses)
+    assert (missing, duplicated) == ([], 0)
+    assert unpublished_events(stack.databases) == 0
+
+
+class HostileClient:
+    """An honest client of the shop under attack: it checks the shop still serves."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.url = stack.url
+        self.http = requests.Session()
+
+    def add_product(self, stock=5, price="12.50", name="Green tea"):
+        sku = f"H-{uuid.uuid4().hex[:10]}"
+        response = self.http.post(f"{self.url}/products", timeout=10,
+                                  json={"sku": sku, "name": name, "price": price, "stock": stock})
+        assert response.status_code == 201, response.text
+        self.stack.catalogue[sku] = stock
+        return sku
+
+    def restocked(self, sku, quantity):
+        self.stack.catalogue[sku] += quantity
+
+    def place_order(self, *lines, email="hostile@example.com", **kwargs):
+        body = {"customer_email": email, "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+        response = self.http.post(f"{self.url}/orders", json=body, timeout=10, **kwargs)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.http.get(f"{self.url}/orders/{order_id}", timeout=10).json()
+            if order["status"] in statuses:
+                return order
+            assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
+            time.sleep(0.05)
+
+    def assert_serving(self):
+        """Every service process runs, and an order still goes all the way through."""
+        for service in SERVICES:
+            assert self.stack.running(service), f"{service} is not running"
+        assert self.http.get(f"{self.url}/health", timeout=5).status_code == 200
+        sku = self.add_product(stock=1)
+        assert self.wait_for_status(self.place_order((sku, 1))["id"])["status"] == "confirmed"
+
+
+@pytest.fixture
+def shop(stack):
+    client = HostileClient(stack)
+    yield client
+    client.assert_serving()
