@@ -1,17 +1,40 @@
-"""Structured logs: one JSON object per line, with the current request id.
+"""Structured logs: one JSON object per line, with the current request id, and no field without bound.
 
 Used from the ``LOGGING`` section of ``config.yaml``::
 
-    formatters: {json: {(): shop_common.log_format.JsonFormatter}}
+    formatters:
+      json: {(): shop_common.log_format.JsonFormatter}      # application lines
+      trace: {(): shop_common.log_format.TraceFormatter}    # nameko-tracer's line per call and result
+
+A field longer than ``MAX_FIELD_CHARS`` once written (a large payload, a
+long error) is cut there and says how long it was: a message that fails
+again and again cannot multiply its own size into the logs.
 """
 
 import json
 import logging
 from datetime import datetime, timezone
 
+from nameko_tracer import constants as trace_constants
+
 from shop_common.request_context import current_request_id
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+MAX_FIELD_CHARS = 2000
+MAX_TRACEBACK_CHARS = 8000
+
+
+def _as_text(value):
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def cut(value, max_chars=MAX_FIELD_CHARS):
+    """``value``, or its JSON text cut to ``max_chars`` with a note of its length when it is longer."""
+    text = value if isinstance(value, str) else json.dumps(value, default=_as_text)
+    if len(text) <= max_chars:
+        return value
+    return f"{text[:max_chars]}... [cut, {len(text)} characters in all]"
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": cut(record.getMessage()),
         }
         if self.service:
             entry["service"] = self.service
@@ -35,7 +58,17 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry:
-                entry[key] = value
+                entry[key] = cut(value)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+            entry["exception"] = cut(self.formatException(record.exc_info), MAX_TRACEBACK_CHARS)
+        return json.dumps(entry, default=_as_text)
+
+
+class TraceFormatter(logging.Formatter):
+    """nameko-tracer's data for a call or its result as a JSON line, each field cut to ``MAX_FIELD_CHARS``."""
+
+    def format(self, record):
+        trace = getattr(record, trace_constants.TRACE_KEY)
+        return json.dumps({key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY
+                                    else MAX_FIELD_CHARS)
+                           for key, value in trace.items()}, default=_as_text)

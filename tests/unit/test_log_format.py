@@ -3,7 +3,7 @@ import logging
 import sys
 
 from shop_common import request_context
-from shop_common.log_format import JsonFormatter
+from shop_common.log_format import JsonFormatter, TraceFormatter
 
 
 def record(message="placed %s", args=("o1",), **extra):
@@ -38,3 +38,19 @@ def test_an_exception_is_kept_with_its_traceback():
         entry = record()
         entry.exc_info = sys.exc_info()
     assert "ValueError: boom" in json.loads(JsonFormatter().format(entry))["exception"]
+
+
+def test_a_huge_message_or_field_is_cut_and_says_how_long_it_was():
+    entry = json.loads(JsonFormatter().format(record("payload %s", ("x" * 5_000_000,), body={"a": "y" * 10_000})))
+    assert len(entry["message"]) < 2100 and "5000008 characters in all" in entry["message"]
+    assert entry["body"].startswith('{"a": "yyy') and "characters in all" in entry["body"]
+
+
+def test_a_trace_line_of_a_huge_call_is_cut_field_by_field():
+    trace = {"stage": "request", "entrypoint_name": "handle_order_created",
+             "call_args": {"event": {"padding": "x" * 5_000_000}}, "exception_traceback": "t" * 100_000}
+    line = TraceFormatter().format(record(nameko_trace=trace))
+    entry = json.loads(line)
+    assert len(line) < 12_000
+    assert (entry["stage"], entry["entrypoint_name"]) == ("request", "handle_order_created")
+    assert "characters in all" in entry["call_args"] and "characters in all" in entry["exception_traceback"]
