@@ -110,7 +110,7 @@ def test_rabbitmq_restart_mid_load(stack, smtp, catalogue, dead_letter_count):
     check("RabbitMQ restart", stack, smtp, catalogue, load, dead_letter_count)
 
 
-def test_a_handler_that_always_fails_sends_its_event_to_the_dead_letters(stack, dead_letter_count):
+def test_a_malformed_event_goes_to_the_dead_letters_at_once_and_comes_back_after_a_replay(stack, dead_letter_count):
     poison = {"event_id": "poison-1", "occurred_at": "2026-01-01T00:00:00+00:00", "order": {"id": "poison"}}
     printed = stack.run_shell(
         "from nameko.standalone.events import event_dispatcher\n"
@@ -120,14 +120,15 @@ def test_a_handler_that_always_fails_sends_its_event_to_the_dead_letters(stack, 
     while dead_letter_count() == 0:
         assert time.monotonic() < deadline, "the poison event never reached the dead letters"
         time.sleep(0.5)
-    listed = stack.run_shell("print('DEAD', [(d['event_type'], d['payload']['event_id'], d['attempts']) "
-                             "for d in n.rpc.inventory.list_dead_letters()])\n")
+    listed = stack.run_shell("print('DEAD', [(d['event_type'], d['payload']['event_id'], d['attempts'], "
+                             "d['error'][:40]) for d in n.rpc.inventory.list_dead_letters()])\n")
     FIGURES.append(f"[poison event] {listed.replace('>>>', '').strip()}")
-    assert "DEAD [('order_created', 'poison-1', 12)]" in listed
+    assert "DEAD [('order_created', 'poison-1', 1, 'InvalidEvent(\"invalid order_created payl')]" in listed
     replayed = stack.run_shell("print('REPLAYED', n.rpc.inventory.replay_dead_letters())\n")
-    assert "REPLAYED {'replayed': 1}" in replayed
-    assert dead_letter_count() == 0
-    while dead_letter_count() == 0:  # still poison: after its retries it is back, not looping, not lost
+    assert "REPLAYED {'replayed': 1, 'kept': 0}" in replayed
+    while dead_letter_count() == 0:  # still malformed: it is back at once, not looping, not lost
         assert time.monotonic() < deadline + 60, "the replayed poison event was lost"
         time.sleep(0.5)
+    time.sleep(1)
+    assert dead_letter_count() == 1
     assert requests.get(f"{stack.url}/health", timeout=5).status_code == 200

@@ -1,6 +1,7 @@
 """The whole shop as real processes: ``nameko run`` for each service, as an operator starts them."""
 
 import os
+import secrets
 import signal
 from contextlib import contextmanager
 import subprocess
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import requests
 
+from shop_common.broker_accounts import Management, account_name, provision
 from shop_common.config import ROOT
-from tests.support.broker import wait_for_consumers
+from tests.support.broker import MANAGEMENT_URL, wait_for_consumers
 from tests.support.databases import TestDatabases
 from tests.support.smtp import free_port
 
@@ -41,12 +43,25 @@ class Stack:
             **(extra_env or {}),
         }
         self.processes = {}  # (service, instance) -> Popen
+        self.service_env = {}  # service -> what its processes get on top of ``env``
+
+    def use_broker_accounts(self, prefix):
+        """Each service connects with an account of its own, allowed only what it does (``broker_accounts``)."""
+        passwords = {service: secrets.token_urlsafe(16) for service in MODULES}
+        provision(Management(MANAGEMENT_URL), self.vhost, passwords, prefix=prefix)
+        self.accounts = {service: (account_name(service, prefix), password) for service, password in passwords.items()}
+        for service, (user, password) in self.accounts.items():
+            self.service_env[service] = {"AMQP_URI": f"amqp://{user}:{password}@127.0.0.1:5672/{self.vhost}"}
+
+    def drop_broker_accounts(self):
+        for user, _ in getattr(self, "accounts", {}).values():
+            Management(MANAGEMENT_URL).delete_account(user)
 
     def start(self, service, instance=0, wait=True):
         log = open(self.log_dir / f"{service}-{instance}.log", "ab")
         self.processes[service, instance] = subprocess.Popen(
             [NAMEKO, "run", MODULES[service], "--config", "config.yaml"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**self.env, **self.service_env.get(service, {})}, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         if wait:
@@ -103,7 +118,10 @@ class Stack:
 
 @contextmanager
 def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options):
-    """Every service running, two inventory instances among them, on fresh databases and a fresh vhost."""
+    """Every service running, two inventory instances among them, on fresh databases and a fresh vhost.
+
+    Each service connects to RabbitMQ with its own account, as in production.
+    """
     databases = TestDatabases(database_prefix)
     databases.create()
     with vhost_pipeline.get() as vhost:
@@ -111,10 +129,12 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
         stack.vhost = vhost
         stack.databases = databases
         try:
+            stack.use_broker_accounts(prefix=f"{vhost}-")
             for service in ("inventory", "orders", "notifications", "gateway"):
                 stack.start(service)
             stack.start("inventory", instance=1)  # two instances share the reservations
             yield stack
         finally:
             stack.stop_all()
+            stack.drop_broker_accounts()
             databases.drop()

@@ -6,16 +6,25 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from shop_common.broker_accounts import account_name
 from shop_common.config import ROOT, load_config
+from shop_common.services import SERVICES
 from tests.support.stack import MODULES
 
 ADDRESS_VARIABLES = {"AMQP_URI", "ORDERS_DB_URI", "INVENTORY_DB_URI", "NOTIFICATIONS_DB_URI",
                      "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"}
 
 
+class ComposeLoader(yaml.SafeLoader):
+    """YAML as Compose reads it: ``${VAR}`` left as written (``load_config`` teaches SafeLoader to expand it)."""
+
+
 @pytest.fixture(scope="module")
 def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    ComposeLoader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    return yaml.load((ROOT / "docker-compose.yml").read_text(), Loader=ComposeLoader)["services"]
 
 
 def config_variables():
@@ -59,8 +68,27 @@ def test_addresses_point_at_the_compose_services_and_their_databases(compose):
     assert environment["SMTP_PORT"] in {port.split(":")[0] for port in compose["mailcatcher"]["ports"]}
 
 
+ONE_SHOT_JOBS = ("migrate", "broker-accounts")
+
+
 def test_every_container_has_a_health_check(compose):
-    assert [name for name, service in compose.items() if name != "migrate" and "healthcheck" not in service] == []
+    assert [name for name, service in compose.items()
+            if name not in ONE_SHOT_JOBS and "healthcheck" not in service] == []
+
+
+@pytest.mark.parametrize("service", MODULES)
+def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_it_starts(compose, service):
+    url = urlparse(compose[service]["environment"]["AMQP_URI"])
+    assert url.username == account_name(service)
+    assert url.password == f"${{{service.upper()}_AMQP_PASSWORD}}"   # from the environment, never the repository
+    assert compose[service]["depends_on"]["broker-accounts"]["condition"] == "service_completed_successfully"
+    assert compose["broker-accounts"]["environment"][f"{service.upper()}_AMQP_PASSWORD"].startswith(
+        f"${{{service.upper()}_AMQP_PASSWORD:?")
+
+
+def test_the_broker_accounts_job_sets_up_every_service(compose):
+    assert compose["broker-accounts"]["command"] == ["python", "-m", "shop_common.broker_accounts"]
+    assert {service.name for service in SERVICES} == set(MODULES)
 
 
 def test_services_start_after_the_brokers_and_the_migrations(compose):

@@ -1,0 +1,141 @@
+"""A RabbitMQ account per service, allowed only what that service does.
+
+    python -m shop_common.broker_accounts      # create or update every service's account
+
+Each service connects as ``shop-<service>`` (its ``AMQP_URI`` names it) and
+may only:
+
+- configure, read and write its own exchanges and queues: ``<service>.events``,
+  ``<service>.redelivery``, ``<service>.dead-letters``, ``rpc-<service>``, its
+  event handlers' queues ``evt-...--<service>.<method>`` (and their
+  ``.backoff`` queues) and, for a service that calls others, its RPC reply
+  queues ``rpc.reply-<service>-...``;
+- bind its queues to the events exchanges of the services it consumes (read);
+- use the ``nameko-rpc`` exchange (requests and replies).
+
+So no service can publish another's events: a forged ``order_created`` from
+any account but orders' is refused by the broker. What each service consumes
+and whether it calls others over RPC is read from its class, so the accounts
+follow the code.
+
+Environment: ``RABBITMQ_MANAGEMENT_URL`` (an administrator's management API,
+default ``http://guest:guest@localhost:15672``), ``AMQP_VHOST`` (default
+``/``), and each service's password in ``<SERVICE>_AMQP_PASSWORD`` or in the
+file ``<SERVICE>_AMQP_PASSWORD_FILE`` names. Passwords are never printed.
+"""
+
+import base64
+import json
+import os
+import re
+import sys
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from nameko.events import EventHandler
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.rpc import RpcProxy
+
+from shop_common.services import SERVICES
+
+DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    configure: str
+    write: str
+    read: str
+
+
+def _alternatives(patterns):
+    return "^(" + "|".join(patterns) + ")$"
+
+
+def consumed_sources(service_class):
+    """The services whose events ``service_class`` handles."""
+    return sorted({entrypoint.source_service
+                   for member in vars(service_class).values() if callable(member)
+                   for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ())
+                   if isinstance(entrypoint, EventHandler)}
+                  | {source for base in service_class.__bases__ for source in consumed_sources(base)})
+
+
+def calls_others(service_class):
+    return any(isinstance(member, RpcProxy) for member in vars(service_class).values())
+
+
+def permissions(name, consumes=(), rpc_client=False):
+    own = [re.escape(name) + suffix for suffix in (r"\.events", r"\.redelivery", r"\.dead-letters")]
+    own += [f"rpc-{re.escape(name)}", f"evt-.+--{re.escape(name)}\\..+"]
+    if rpc_client:
+        own.append(f"rpc\\.reply-{re.escape(name)}-.+")
+    sources = [re.escape(source) + r"\.events" for source in consumes]
+    return Permissions(configure=_alternatives(own + sources + ["nameko-rpc"]),
+                       write=_alternatives(own + ["nameko-rpc"]),
+                       read=_alternatives(own + sources + ["nameko-rpc"]))
+
+
+def permissions_of(service):
+    service_class = service.service_class()
+    return permissions(service.name, consumed_sources(service_class), calls_others(service_class))
+
+
+def account_name(service_name, prefix="shop-"):
+    return f"{prefix}{service_name}"
+
+
+class Management:
+    """The few calls of RabbitMQ's management API that accounts need."""
+
+    def __init__(self, url=DEFAULT_MANAGEMENT_URL):
+        parts = urllib.parse.urlsplit(url)
+        self.base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+        credentials = f"{urllib.parse.unquote(parts.username or '')}:{urllib.parse.unquote(parts.password or '')}"
+        self.authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    def _call(self, method, path, body=None):
+        request = urllib.request.Request(
+            self.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": self.authorization, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def put_account(self, user, password, vhost, granted):
+        quoted_user, quoted_vhost = urllib.parse.quote(user, safe=""), urllib.parse.quote(vhost, safe="")
+        self._call("PUT", f"/users/{quoted_user}", {"password": password, "tags": ""})
+        self._call("PUT", f"/permissions/{quoted_vhost}/{quoted_user}", vars(granted))
+
+    def delete_account(self, user):
+        self._call("DELETE", f"/users/{urllib.parse.quote(user, safe='')}")
+
+
+def password_from_environment(service_name, environ=os.environ):
+    variable = f"{service_name.upper()}_AMQP_PASSWORD"
+    if environ.get(f"{variable}_FILE"):
+        with open(environ[f"{variable}_FILE"]) as secret:
+            return secret.read().strip()
+    if environ.get(variable):
+        return environ[variable]
+    raise SystemExit(f"set {variable} or {variable}_FILE")
+
+
+def provision(management, vhost, passwords, prefix="shop-"):
+    """Create or update ``prefix<service>`` for every service in ``passwords`` (service name -> password)."""
+    for service in SERVICES:
+        if service.name in passwords:
+            management.put_account(account_name(service.name, prefix), passwords[service.name], vhost,
+                                   permissions_of(service))
+
+
+def main():
+    management = Management(os.environ.get("RABBITMQ_MANAGEMENT_URL", DEFAULT_MANAGEMENT_URL))
+    vhost = os.environ.get("AMQP_VHOST", "/")
+    provision(management, vhost, {service.name: password_from_environment(service.name) for service in SERVICES})
+    for service in SERVICES:
+        print(f"{account_name(service.name)}: permissions set on vhost {vhost!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Attacks from the broker: what a buggy or hostile peer can publish to the queues the services consume.
+
+The services run with accounts of their own; these tests publish as an
+administrator (who can reach every queue) to show that even then no message
+crashes a service, loops, or is lost, and as a service's account to show
+what the broker refuses it.
+"""
+
+import json
+import pickle
+import time
+import uuid
+
+import pytest
+from amqp.exceptions import AccessRefused
+from kombu import Connection, Exchange, Queue
+
+from shop_common.clock import utc_now
+from tests.support.broker import queue_names, queue_state, wait_until_drained
+
+pytestmark = pytest.mark.hostile
+
+DOMAIN_SERVICES = ("orders", "inventory", "notifications")
+
+
+def consumed_queues(stack):
+    """Every queue a service consumes: event handlers' and RPC."""
+    return sorted(name for name in queue_names(stack.vhost)
+                  if (name.startswith("evt-") or name.startswith("rpc-")) and not name.endswith(".backoff"))
+
+
+def dead_letters(stack):
+    return sum((queue_state(stack.amqp_uri, f"{service}.dead-letters") or (0, 0))[0] for service in DOMAIN_SERVICES)
+
+
+def publish(amqp_uri, body, routing_key, exchange="", content_type="application/json", headers=None, **properties):
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        producer.publish(body, exchange=exchange, routing_key=routing_key, headers=headers or {},
+                         content_type=content_type, content_encoding="utf-8", **properties)
+
+
+def an_order_event(order_id=None):
+    """A well-formed order event for an order nobody placed."""
+    now = utc_now().isoformat()
+    return {"event_id": uuid.uuid4().hex, "occurred_at": now, "order": {
+        "id": order_id or uuid.uuid4().hex, "customer_email": "forger@example.com", "status": "cancelled",
+        "rejection_reason": None, "items": [{"sku": "NO-SUCH-SKU", "quantity": 1, "unit_price": None}],
+        "total": None, "created_at": now, "updated_at": now}}
+
+
+UNDECODABLE = [
+    ("broken json", b"{not json", "application/json"),
+    ("a pickle, never unpickled", pickle.dumps({"event_id": "x"}), "application/x-python-serialize"),
+    ("plain text", b"hello", "text/plain"),
+    ("binary", b"\xff\xfe\x00\x01", "application/octet-stream"),
+]
+
+MALFORMED = [
+    ("a list", [1, 2, 3]),
+    ("a string", "order"),
+    ("null", None),
+    ("an empty object", {}),
+    ("an order of the wrong types", {**an_order_event(), "order": {"id": 5, "items": "all"}}),
+    ("RPC args of the wrong types", {"args": 7, "kwargs": []}),
+]
+
+
+def test_undecodable_messages_on_every_queue_are_dead_lettered_not_dropped(stack, shop):
+    queues = consumed_queues(stack)
+    before = dead_letters(stack)
+    for queue in queues:
+        for _, body, content_type in UNDECODABLE:
+            publish(stack.amqp_uri, body, queue, content_type=content_type, reply_to="nowhere", correlation_id="c")
+    wait_until_drained(stack.amqp_uri, stack.vhost, timeout=60)
+    assert dead_letters(stack) - before == len(queues) * len(UNDECODABLE)
+
+
+def test_malformed_payloads_on_every_queue_neither_crash_nor_loop(stack, shop):
+    queues = consumed_queues(stack)
+    before = dead_letters(stack)
+    for queue in queues:
+        for _, payload in MALFORMED:
+            publish(stack.amqp_uri, json.dumps(payload), queue, reply_to="nowhere", correlation_id="c")
+    wait_until_drained(stack.amqp_uri, stack.vhost, timeout=60)
+    events_queues = [queue for queue in queues if queue.startswith("evt-")]
+    assert dead_letters(stack) - before == len(events_queues) * len(MALFORMED)   # RPC answers them with errors
+
+
+@pytest.mark.parametrize("header, value", [
+    ("nameko.call_id_stack", [1]), ("nameko.call_id_stack", 7), ("nameko.call_id_stack", ["x"] * 1000),
+    ("nameko.request_id", {"nested": ["table"]}), ("nameko.request_id", "x" * 100_000),
+    ("x-shop-attempt", "many"), ("x-shop-attempt", -1), ("x-death", "not a list"),
+])
+def test_malformed_headers_on_an_event_do_not_crash_the_consumer(stack, shop, header, value):
+    for event_type in ("order_cancelled", "order_shipped"):   # no effect for an order nobody placed
+        publish(stack.amqp_uri, json.dumps(an_order_event()), event_type,
+                exchange=Exchange("orders.events", type="topic", durable=True), headers={header: value})
+    wait_until_drained(stack.amqp_uri, stack.vhost, timeout=30)
+
+
+@pytest.mark.parametrize("value", [[1], 7, ["x"] * 1000, None])
+def test_malformed_call_id_stack_on_an_rpc_request_still_gets_an_answer(stack, shop, value):
+    with Connection(stack.amqp_uri) as connection:
+        reply_queue = Queue(exclusive=True, exchange=Exchange("nameko-rpc", type="topic", durable=True),
+                            routing_key=f"reply-{uuid.uuid4().hex}", channel=connection.default_channel)
+        reply_queue.declare()
+        connection.Producer().publish(
+            {"args": ["NO-SUCH-SKU"], "kwargs": {}}, exchange="nameko-rpc", routing_key="inventory.get_product",
+            headers={"nameko.call_id_stack": value}, reply_to=reply_queue.routing_key,
+            correlation_id=uuid.uuid4().hex, serializer="json")
+        deadline = time.monotonic() + 10
+        while (reply := reply_queue.get(no_ack=True)) is None:
+            assert time.monotonic() < deadline, "no reply"
+            time.sleep(0.05)
+    assert reply.payload["error"]["exc_type"] == "ProductNotFound"
+
+
+@pytest.mark.parametrize("service", ["inventory", "notifications", "gateway"])
+def test_no_account_but_orders_can_publish_an_order_event(stack, shop, service):
+    user, password = stack.accounts[service]
+    with Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}") as connection:
+        producer = connection.Producer(connection.channel())
+        with pytest.raises(AccessRefused):
+            producer.publish(an_order_event(), exchange="orders.events", routing_key="order_created",
+                             serializer="json")
+            connection.default_channel.basic_qos(0, 1, False)   # a round trip: the refusal has arrived
+
+
+@pytest.mark.parametrize("service, target", [("orders", "inventory"), ("notifications", "orders"),
+                                             ("gateway", "inventory")])
+def test_no_account_can_publish_into_another_services_queues(stack, shop, service, target):
+    user, password = stack.accounts[service]
+    with Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}") as connection:
+        for exchange, routing_key in ((f"{target}.events", "stock_reserved"), ("", f"rpc-{target}"),
+                                      (f"{target}.redelivery", f"{target}.dead-letters")):
+            with pytest.raises(AccessRefused):
+                channel = connection.channel()
+                channel.basic_publish(channel.prepare_message(b'{"forged": true}'), exchange=exchange,
+                                      routing_key=routing_key)
+                channel.basic_qos(0, 1, False)   # a round trip: the refusal has arrived

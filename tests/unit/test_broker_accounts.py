@@ -1,0 +1,55 @@
+"""What each service's RabbitMQ account may touch, read from the service classes (the broker enforces it:
+``tests/hostile/test_broker_messages.py``)."""
+
+import re
+
+import pytest
+
+from shop_common.broker_accounts import calls_others, consumed_sources, password_from_environment, permissions_of
+from shop_common.services import SERVICES
+
+BY_NAME = {service.name: service for service in SERVICES}
+
+
+def allowed(pattern, resource):
+    return re.fullmatch(pattern, resource) is not None
+
+
+def test_what_each_service_consumes_and_calls_is_read_from_its_class():
+    assert {name: consumed_sources(service.service_class()) for name, service in BY_NAME.items()} == {
+        "orders": ["inventory"], "inventory": ["orders"], "notifications": ["orders"], "gateway": []}
+    assert [name for name, service in BY_NAME.items() if calls_others(service.service_class())] == ["gateway"]
+
+
+@pytest.mark.parametrize("service", ["orders", "inventory", "notifications"])
+def test_a_service_may_publish_its_own_events_and_no_one_elses(service):
+    write = permissions_of(BY_NAME[service]).write
+    assert allowed(write, f"{service}.events") and allowed(write, f"{service}.redelivery")
+    others = [name for name in BY_NAME if name != service]
+    assert not any(allowed(write, f"{other}.events") or allowed(write, f"{other}.redelivery") for other in others)
+    assert not allowed(write, "amq.default") and not allowed(write, "")   # no way into another's queue by name
+
+
+def test_a_consumer_may_bind_to_the_events_it_handles_but_not_write_to_them():
+    granted = permissions_of(BY_NAME["inventory"])
+    queue = "evt-orders-order_created--inventory.handle_order_created"
+    assert allowed(granted.read, "orders.events") and allowed(granted.configure, "orders.events")
+    assert not allowed(granted.write, "orders.events")
+    assert all(allowed(getattr(granted, right), name) for right in ("configure", "write", "read")
+               for name in (queue, f"{queue}.backoff", "rpc-inventory", "inventory.dead-letters"))
+    assert not allowed(granted.read, "evt-inventory-stock_reserved--orders.handle_stock_reserved")
+    assert not allowed(granted.read, "rpc-orders")
+
+
+def test_only_a_service_that_calls_others_gets_reply_queues():
+    assert allowed(permissions_of(BY_NAME["gateway"]).configure, "rpc.reply-gateway-0123abcd")
+    assert not allowed(permissions_of(BY_NAME["orders"]).configure, "rpc.reply-gateway-0123abcd")
+
+
+def test_a_password_comes_from_the_environment_or_a_file_it_names(tmp_path):
+    secret = tmp_path / "orders-amqp"
+    secret.write_text("from-a-file\n")
+    assert password_from_environment("orders", {"ORDERS_AMQP_PASSWORD_FILE": str(secret)}) == "from-a-file"
+    assert password_from_environment("orders", {"ORDERS_AMQP_PASSWORD": "from-env"}) == "from-env"
+    with pytest.raises(SystemExit, match="ORDERS_AMQP_PASSWORD"):
+        password_from_environment("orders", {})
