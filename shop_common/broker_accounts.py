@@ -11,12 +11,15 @@ may only:
   ``.backoff`` queues) and, for a service that calls others, its RPC reply
   queues ``rpc.reply-<service>-...``;
 - bind its queues to the events exchanges of the services it consumes (read);
-- use the ``nameko-rpc`` exchange (requests and replies).
+- on the ``nameko-rpc`` exchange (topic permissions, by routing key): take
+  requests addressed to itself (``<service>.*``) and publish replies (a
+  reply queue's uuid); a service that calls others may also send requests
+  to those services (``<target>.<method>``) and take its replies.
 
-So no service can publish another's events: a forged ``order_created`` from
-any account but orders' is refused by the broker. What each service consumes
-and whether it calls others over RPC is read from its class, so the accounts
-follow the code.
+So no service can publish another's events (a forged ``order_created`` from
+any account but orders' is refused by the broker), call a service it does
+not depend on, or listen in on other services' calls. What each service
+consumes and calls is read from its class, so the accounts follow the code.
 
 Environment: ``RABBITMQ_MANAGEMENT_URL`` (an administrator's management API,
 default ``http://guest:guest@localhost:15672``), ``AMQP_VHOST`` (default
@@ -42,11 +45,17 @@ from shop_common.services import SERVICES
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
 
 
+RPC_EXCHANGE = "nameko-rpc"
+_REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"   # a reply queue's uuid
+
+
 @dataclass(frozen=True)
 class Permissions:
     configure: str
     write: str
     read: str
+    rpc_write: str   # routing keys it may publish to ``nameko-rpc``
+    rpc_read: str    # binding keys it may bind to ``nameko-rpc``
 
 
 def _alternatives(patterns):
@@ -62,24 +71,29 @@ def consumed_sources(service_class):
                   | {source for base in service_class.__bases__ for source in consumed_sources(base)})
 
 
-def calls_others(service_class):
-    return any(isinstance(member, RpcProxy) for member in vars(service_class).values())
+def called_services(service_class):
+    """The services ``service_class`` calls over RPC."""
+    return sorted({member.target_service for member in vars(service_class).values() if isinstance(member, RpcProxy)})
 
 
-def permissions(name, consumes=(), rpc_client=False):
+def permissions(name, consumes=(), calls=()):
     own = [re.escape(name) + suffix for suffix in (r"\.events", r"\.redelivery", r"\.dead-letters")]
     own += [f"rpc-{re.escape(name)}", f"evt-.+--{re.escape(name)}\\..+"]
-    if rpc_client:
+    rpc_write, rpc_read = [_REPLY_KEY], [re.escape(name) + r"\.\*"]
+    if calls:
         own.append(f"rpc\\.reply-{re.escape(name)}-.+")
+        rpc_write += [re.escape(target) + r"\.[A-Za-z0-9_]+" for target in calls]
+        rpc_read.append(_REPLY_KEY)
     sources = [re.escape(source) + r"\.events" for source in consumes]
-    return Permissions(configure=_alternatives(own + sources + ["nameko-rpc"]),
-                       write=_alternatives(own + ["nameko-rpc"]),
-                       read=_alternatives(own + sources + ["nameko-rpc"]))
+    return Permissions(configure=_alternatives(own + sources + [RPC_EXCHANGE]),
+                       write=_alternatives(own + [RPC_EXCHANGE]),
+                       read=_alternatives(own + sources + [RPC_EXCHANGE]),
+                       rpc_write=_alternatives(rpc_write), rpc_read=_alternatives(rpc_read))
 
 
 def permissions_of(service):
     service_class = service.service_class()
-    return permissions(service.name, consumed_sources(service_class), calls_others(service_class))
+    return permissions(service.name, consumed_sources(service_class), called_services(service_class))
 
 
 def account_name(service_name, prefix="shop-"):
@@ -105,7 +119,10 @@ class Management:
     def put_account(self, user, password, vhost, granted):
         quoted_user, quoted_vhost = urllib.parse.quote(user, safe=""), urllib.parse.quote(vhost, safe="")
         self._call("PUT", f"/users/{quoted_user}", {"password": password, "tags": ""})
-        self._call("PUT", f"/permissions/{quoted_vhost}/{quoted_user}", vars(granted))
+        self._call("PUT", f"/permissions/{quoted_vhost}/{quoted_user}",
+                   {"configure": granted.configure, "write": granted.write, "read": granted.read})
+        self._call("PUT", f"/topic-permissions/{quoted_vhost}/{quoted_user}",
+                   {"exchange": RPC_EXCHANGE, "write": granted.rpc_write, "read": granted.rpc_read})
 
     def delete_account(self, user):
         self._call("DELETE", f"/users/{urllib.parse.quote(user, safe='')}")

@@ -103,7 +103,7 @@ def test_malformed_headers_on_an_event_do_not_crash_the_consumer(stack, shop, he
 def test_malformed_call_id_stack_on_an_rpc_request_still_gets_an_answer(stack, shop, value):
     with Connection(stack.amqp_uri) as connection:
         reply_queue = Queue(exclusive=True, exchange=Exchange("nameko-rpc", type="topic", durable=True),
-                            routing_key=f"reply-{uuid.uuid4().hex}", channel=connection.default_channel)
+                            routing_key=str(uuid.uuid4()), channel=connection.default_channel)
         reply_queue.declare()
         connection.Producer().publish(
             {"args": ["NO-SUCH-SKU"], "kwargs": {}}, exchange="nameko-rpc", routing_key="inventory.get_product",
@@ -139,3 +139,28 @@ def test_no_account_can_publish_into_another_services_queues(stack, shop, servic
                 channel.basic_publish(channel.prepare_message(b'{"forged": true}'), exchange=exchange,
                                       routing_key=routing_key)
                 channel.basic_qos(0, 1, False)   # a round trip: the refusal has arrived
+
+
+def account_connection(stack, service):
+    user, password = stack.accounts[service]
+    return Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}")
+
+
+@pytest.mark.parametrize("service, routing_key", [("orders", "inventory.release_stock"),
+                                                  ("notifications", "orders.cancel_order"),
+                                                  ("gateway", "notifications.list_notifications")])
+def test_no_account_can_call_a_service_it_does_not_depend_on(stack, shop, service, routing_key):
+    with account_connection(stack, service) as connection:
+        channel = connection.channel()
+        with pytest.raises(AccessRefused):
+            channel.basic_publish(channel.prepare_message(b'{"args": ["x"], "kwargs": {}}'),
+                                  exchange="nameko-rpc", routing_key=routing_key)
+            channel.basic_qos(0, 1, False)
+
+
+@pytest.mark.parametrize("service", ["orders", "notifications", "gateway"])
+def test_no_account_can_listen_in_on_other_services_calls(stack, shop, service):
+    with account_connection(stack, service) as connection:
+        queue = f"rpc-{service}"   # a queue it owns: only the binding key is refused
+        with pytest.raises(AccessRefused):
+            connection.channel().queue_bind(queue, exchange="nameko-rpc", routing_key="#")

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from shop_common.broker_accounts import calls_others, consumed_sources, password_from_environment, permissions_of
+from shop_common.broker_accounts import called_services, consumed_sources, password_from_environment, permissions_of
 from shop_common.services import SERVICES
 
 BY_NAME = {service.name: service for service in SERVICES}
@@ -18,7 +18,8 @@ def allowed(pattern, resource):
 def test_what_each_service_consumes_and_calls_is_read_from_its_class():
     assert {name: consumed_sources(service.service_class()) for name, service in BY_NAME.items()} == {
         "orders": ["inventory"], "inventory": ["orders"], "notifications": ["orders"], "gateway": []}
-    assert [name for name, service in BY_NAME.items() if calls_others(service.service_class())] == ["gateway"]
+    assert {name: called_services(service.service_class()) for name, service in BY_NAME.items()} == {
+        "orders": [], "inventory": [], "notifications": [], "gateway": ["inventory", "orders"]}
 
 
 @pytest.mark.parametrize("service", ["orders", "inventory", "notifications"])
@@ -44,6 +45,23 @@ def test_a_consumer_may_bind_to_the_events_it_handles_but_not_write_to_them():
 def test_only_a_service_that_calls_others_gets_reply_queues():
     assert allowed(permissions_of(BY_NAME["gateway"]).configure, "rpc.reply-gateway-0123abcd")
     assert not allowed(permissions_of(BY_NAME["orders"]).configure, "rpc.reply-gateway-0123abcd")
+
+
+REPLY_KEY = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+
+def test_a_service_takes_requests_for_itself_and_sends_only_replies():
+    granted = permissions_of(BY_NAME["orders"])
+    assert allowed(granted.rpc_read, "orders.*") and allowed(granted.rpc_write, REPLY_KEY)
+    assert not allowed(granted.rpc_write, "inventory.release_stock")   # cannot call what it does not depend on
+    assert not any(allowed(granted.rpc_read, key) for key in ("#", "inventory.*", REPLY_KEY))   # nor listen in
+
+
+def test_the_gateway_calls_the_services_it_depends_on_and_takes_its_replies():
+    granted = permissions_of(BY_NAME["gateway"])
+    assert allowed(granted.rpc_write, "orders.create_order") and allowed(granted.rpc_write, "inventory.restock")
+    assert not allowed(granted.rpc_write, "notifications.list_notifications")
+    assert allowed(granted.rpc_read, REPLY_KEY) and not allowed(granted.rpc_read, "#")
 
 
 def test_a_password_comes_from_the_environment_or_a_file_it_names(tmp_path):
