@@ -4,6 +4,8 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 GATEWAY_PORT ?= 8000
 export WEB_SERVER_ADDRESS ?= 0.0.0.0:$(GATEWAY_PORT)
+# `nameko run` imports eventlet, which warns that it is deprecated: that one warning is left out.
+export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands
 
 .PHONY: install migrate run test bench clean
 

@@ -3,8 +3,9 @@
     python -m shop_common.migrate            # every service
     python -m shop_common.migrate orders     # one
 
-Addresses come from config.yaml, so from ORDERS_DB_URI, INVENTORY_DB_URI and
-NOTIFICATIONS_DB_URI when they are set.
+Addresses come from config.yaml, so from each service's ``<SERVICE>_DB_URI``
+when it is set; the services are those of ``shop_common.services`` that own a
+database.
 """
 
 import sys
@@ -15,13 +16,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shop_common.config import ROOT, load_config
-
-SERVICES = ("orders", "inventory", "notifications")
+from shop_common.services import BY_NAME, WITH_DATABASES
 
 
 def database_uri(service, config=None):
     config = config or load_config()
-    return config["DB_URIS"][f"{service}:Base"]
+    return config["DB_URIS"][BY_NAME[service].config_key]
 
 
 def create_database(uri):
@@ -50,7 +50,7 @@ def drop_database(uri):
 
 
 def alembic_config(service, uri):
-    config = Config(str(ROOT / "alembic.ini"), ini_section=service)
+    config = Config(str(ROOT / "alembic.ini"), ini_section=BY_NAME[service].alembic_section)
     config.set_main_option("script_location", str(ROOT / config.get_main_option("script_location")))
     config.attributes["database_uri"] = uri
     return config
@@ -63,7 +63,7 @@ def migrate(service, uri):
 
 def main(services):
     config = load_config()
-    for service in services or SERVICES:
+    for service in services or [service.name for service in WITH_DATABASES]:
         uri = database_uri(service, config)
         migrate(service, uri)
         print(f"{service}: {make_url(uri).render_as_string(hide_password=True)} is at the latest migration")

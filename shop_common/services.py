@@ -1,4 +1,11 @@
-"""The shop's services, one entry each: every tool that needs the list reads it here."""
+"""The shop's services, one entry each: every tool that needs the list reads it here.
+
+Migrations, the test harness, the benchmark, the broker accounts and the
+checks of the deployment files (Procfile, docker-compose.yml, the database
+script, alembic.ini, config.yaml) all read ``SERVICES``. Adding a service
+means an entry here and its package; a test names every deployment file that
+misses it.
+"""
 
 from dataclasses import dataclass
 from importlib import import_module
@@ -6,8 +13,36 @@ from importlib import import_module
 
 @dataclass(frozen=True)
 class Service:
-    name: str     # the Nameko service name
-    module: str   # what ``nameko run`` starts
+    name: str                  # the Nameko service name
+    package: str               # its Python package; ``nameko run <package>.service``
+    has_database: bool = True  # a PostgreSQL database of its own, with an alembic history
+
+    @property
+    def module(self):
+        """What ``nameko run`` starts."""
+        return f"{self.package}.service"
+
+    @property
+    def database_variable(self):
+        """The environment variable that holds its database address."""
+        return f"{self.name.upper()}_DB_URI"
+
+    @property
+    def default_database(self):
+        return f"shop_{self.name}"
+
+    @property
+    def config_key(self):
+        """Its key in ``DB_URIS``, as nameko-sqlalchemy reads it: ``<service>:<declarative base>``."""
+        return f"{self.name}:Base"
+
+    @property
+    def alembic_section(self):
+        return self.name
+
+    @property
+    def migrations(self):
+        return f"{self.package}/migrations"
 
     def service_class(self):
         """The Nameko service class ``module`` defines for ``name``."""
@@ -18,8 +53,11 @@ class Service:
 
 
 SERVICES = (
-    Service("orders", "order_service.service"),
-    Service("inventory", "inventory_service.service"),
-    Service("notifications", "notification_service.service"),
-    Service("gateway", "gateway.service"),
+    Service("orders", "order_service"),
+    Service("inventory", "inventory_service"),
+    Service("notifications", "notification_service"),
+    Service("gateway", "gateway", has_database=False),
 )
+
+BY_NAME = {service.name: service for service in SERVICES}
+WITH_DATABASES = tuple(service for service in SERVICES if service.has_database)

@@ -5,6 +5,7 @@ import uuid
 import pytest
 import requests
 
+from shop_common.services import SERVICES
 from tests.support.broker import queue_state
 from tests.support.smtp import running_sink
 from tests.support.stack import running_stack
@@ -47,7 +48,7 @@ def catalogue(stack):
 def dead_letter_count(stack):
     """Dead letters added since the test began."""
     def total():
-        return sum((queue_state(stack.amqp_uri, f"{service}.dead-letters") or (0, 0))[0]
-                   for service in ("orders", "inventory", "notifications"))
+        return sum((queue_state(stack.amqp_uri, f"{service.name}.dead-letters") or (0, 0))[0]
+                   for service in SERVICES)
     before = total()
     return lambda: total() - before

@@ -11,12 +11,12 @@ import uuid
 import pytest
 import requests
 
+from shop_common.services import SERVICES
 from tests.support.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
 from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.hostile
 
-SERVICES = ("orders", "inventory", "notifications", "gateway")
 FINAL = ("confirmed", "rejected", "cancelled", "shipped")
 
 # Short backoffs, so that a failing event reaches the dead letters within a test.
@@ -85,7 +85,7 @@ class HostileClient:
     def assert_serving(self):
         """Every service process runs, and an order still goes all the way through."""
         for service in SERVICES:
-            assert self.stack.running(service), f"{service} is not running"
+            assert self.stack.running(service.name), f"{service.name} is not running"
         assert self.http.get(f"{self.url}/health", timeout=5).status_code == 200
         sku = self.add_product(stock=1)
         assert self.wait_for_status(self.place_order((sku, 1))["id"])["status"] == "confirmed"

@@ -16,11 +16,11 @@ from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
 from shop_common.clock import utc_now
+from shop_common.services import SERVICES
 from tests.support.broker import queue_names, queue_state, wait_until_drained
 
 pytestmark = pytest.mark.hostile
 
-DOMAIN_SERVICES = ("orders", "inventory", "notifications")
 
 
 def consumed_queues(stack):
@@ -30,7 +30,7 @@ def consumed_queues(stack):
 
 
 def dead_letters(stack):
-    return sum((queue_state(stack.amqp_uri, f"{service}.dead-letters") or (0, 0))[0] for service in DOMAIN_SERVICES)
+    return sum((queue_state(stack.amqp_uri, f"{service.name}.dead-letters") or (0, 0))[0] for service in SERVICES)
 
 
 def publish(amqp_uri, body, routing_key, exchange="", content_type="application/json", headers=None, **properties):

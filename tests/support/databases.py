@@ -3,15 +3,15 @@
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from shop_common.migrate import SERVICES, drop_database, migrate
+from shop_common.migrate import drop_database, migrate
+from shop_common.services import BY_NAME, WITH_DATABASES
 
 SERVER_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432"
-ENV_NAMES = {"orders": "ORDERS_DB_URI", "inventory": "INVENTORY_DB_URI", "notifications": "NOTIFICATIONS_DB_URI"}
 
 
 class TestDatabases:
     def __init__(self, prefix):
-        self.uris = {service: f"{SERVER_URI}/{prefix}_{service}" for service in SERVICES}
+        self.uris = {service.name: f"{SERVER_URI}/{prefix}_{service.name}" for service in WITH_DATABASES}
         self._engines = {}
 
     def create(self):
@@ -47,8 +47,8 @@ class TestDatabases:
     @property
     def db_uris_config(self):
         """The ``DB_URIS`` section of a service config for these databases."""
-        return {f"{service}:Base": uri for service, uri in self.uris.items()}
+        return {BY_NAME[service].config_key: uri for service, uri in self.uris.items()}
 
     @property
     def environment(self):
-        return {ENV_NAMES[service]: uri for service, uri in self.uris.items()}
+        return {BY_NAME[service].database_variable: uri for service, uri in self.uris.items()}

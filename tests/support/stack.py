@@ -13,17 +13,13 @@ import requests
 
 from shop_common.broker_accounts import Management, account_name, provision
 from shop_common.config import ROOT
+from shop_common.services import SERVICES
 from tests.support.broker import MANAGEMENT_URL, wait_for_consumers
 from tests.support.databases import TestDatabases
 from tests.support.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
-MODULES = {
-    "orders": "order_service.service",
-    "inventory": "inventory_service.service",
-    "notifications": "notification_service.service",
-    "gateway": "gateway.service",
-}
+MODULES = {service.name: service.module for service in SERVICES}
 
 
 class Stack:
@@ -94,7 +90,7 @@ class Stack:
             self.processes[key].wait(timeout=30)
 
     def stop_all(self):
-        for service in ("gateway", "orders", "inventory", "notifications"):
+        for service in reversed(MODULES):   # the gateway first: no new work while the others stop
             self.stop(service)
 
     def log(self, service):
@@ -130,7 +126,7 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
         stack.databases = databases
         try:
             stack.use_broker_accounts(prefix=f"{vhost}-")
-            for service in ("inventory", "orders", "notifications", "gateway"):
+            for service in MODULES:
                 stack.start(service)
             stack.start("inventory", instance=1)  # two instances share the reservations
             yield stack

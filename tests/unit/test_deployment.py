@@ -1,6 +1,12 @@
-"""docker-compose.yml, the Procfile and config.yaml agree (Docker itself cannot run here)."""
+"""docker-compose.yml, the Procfile, the database script, alembic.ini and config.yaml agree with the
+service registry (Docker itself cannot run here)."""
 
+import configparser
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -8,11 +14,11 @@ import yaml
 
 from shop_common.broker_accounts import account_name
 from shop_common.config import ROOT, load_config
-from shop_common.services import SERVICES
-from tests.support.stack import MODULES
+from shop_common.services import SERVICES, WITH_DATABASES
 
-ADDRESS_VARIABLES = {"AMQP_URI", "ORDERS_DB_URI", "INVENTORY_DB_URI", "NOTIFICATIONS_DB_URI",
-                     "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"}
+MODULES = {service.name: service.module for service in SERVICES}
+DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
+ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -60,9 +66,8 @@ def test_every_service_gets_every_address_config_reads(compose, service):
 def test_addresses_point_at_the_compose_services_and_their_databases(compose):
     environment = compose["gateway"]["environment"]
     created = set(re.findall(r"CREATE DATABASE (\w+)", (ROOT / "docker" / "create-databases.sql").read_text()))
-    databases = {urlparse(environment[name]).path.lstrip("/") for name in
-                 ("ORDERS_DB_URI", "INVENTORY_DB_URI", "NOTIFICATIONS_DB_URI")}
-    assert databases == created and len(databases) == 3
+    databases = {urlparse(environment[name]).path.lstrip("/") for name in DATABASE_VARIABLES}
+    assert databases == created == {service.default_database for service in WITH_DATABASES}
     hosts = {urlparse(environment[name]).hostname for name in ("AMQP_URI", "ORDERS_DB_URI")} | {environment["SMTP_HOST"]}
     assert hosts == {"rabbitmq", "postgres", "mailcatcher"} and hosts <= set(compose)
     assert environment["SMTP_PORT"] in {port.split(":")[0] for port in compose["mailcatcher"]["ports"]}
@@ -88,7 +93,24 @@ def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_i
 
 def test_the_broker_accounts_job_sets_up_every_service(compose):
     assert compose["broker-accounts"]["command"] == ["python", "-m", "shop_common.broker_accounts"]
-    assert {service.name for service in SERVICES} == set(MODULES)
+
+
+@pytest.mark.parametrize("service", WITH_DATABASES, ids=lambda service: service.name)
+def test_every_service_with_a_database_has_its_alembic_history_and_its_address_in_config(service):
+    alembic = configparser.ConfigParser()
+    alembic.read(ROOT / "alembic.ini")
+    assert alembic[service.alembic_section]["script_location"] == service.migrations
+    assert (ROOT / service.migrations / "env.py").exists()
+    config_text = (ROOT / "config.yaml").read_text()
+    assert re.search(rf'"{service.config_key}": \$\{{{service.database_variable}:[^}}]*/{service.default_database}\}}',
+                     config_text), f"config.yaml has no DB_URIS entry for {service.name}"
+
+
+def test_only_registered_services_have_databases_or_migrations():
+    alembic = configparser.ConfigParser()
+    alembic.read(ROOT / "alembic.ini")
+    assert set(alembic.sections()) == {service.alembic_section for service in WITH_DATABASES}
+    assert set(load_config()["DB_URIS"]) == {service.config_key for service in WITH_DATABASES}
 
 
 def test_services_start_after_the_brokers_and_the_migrations(compose):
@@ -116,3 +138,14 @@ def test_the_procfile_runs_the_same_services():
     commands = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line)
     for service, module in MODULES.items():
         assert commands[service] == f"nameko run {module} --config config.yaml"
+
+
+def test_nameko_run_starts_without_the_eventlet_banner_and_keeps_other_output():
+    makefile = re.search(r"^export PYTHONWARNINGS \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert f"PYTHONWARNINGS={makefile}" in (ROOT / "Dockerfile").read_text()
+    nameko = str(Path(sys.executable).parent / "nameko")
+    printed = subprocess.run([nameko, "run", "no_such_module", "--config", "config.yaml"], cwd=ROOT,
+                             env={**os.environ, "PYTHONWARNINGS": makefile}, capture_output=True, text=True,
+                             timeout=60)
+    assert "No module named 'no_such_module'" in printed.stdout + printed.stderr
+    assert "Eventlet is deprecated" not in printed.stdout + printed.stderr
