@@ -2,27 +2,31 @@
 
 Configured by the ``SMTP`` section of the config (``HOST``, ``PORT``,
 ``SENDER``, ``TIMEOUT``); set up once per service. Connections are kept open
-and reused, at most ``IDLE_CONNECTIONS`` of them waiting; one the server has
-closed in the meantime fails its RSET, before anything is sent, and is
-replaced by a new one.
+and reused, at most one per worker waiting; one the server has closed in the
+meantime fails its RSET, before anything is sent, and is replaced by a new one.
 """
 
 import smtplib
 from email.message import EmailMessage
 
+from datetime import timedelta
+
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
-IDLE_CONNECTIONS = 10  # as many as the service has workers by default
-
 
 class SmtpMailer:
-    def __init__(self, host, port, sender, timeout):
+    def __init__(self, host, port, sender, timeout, idle_connections=10):
         self.host = host
         self.port = port
         self.sender = sender
         self.timeout = timeout
-        self.idle = LightQueue(maxsize=IDLE_CONNECTIONS)
+        self.idle = LightQueue(maxsize=idle_connections)
+
+    @property
+    def longest_send(self):
+        """The longest a send can take: connecting, then sending, each within ``timeout``."""
+        return timedelta(seconds=2 * self.timeout)
 
     def send(self, to, subject, body):
         message = EmailMessage()
@@ -74,13 +78,9 @@ def _close(smtp):
 
 class Mailer(DependencyProvider):
     def setup(self):
-        config = self.container.config.get("SMTP", {})
-        self.mailer = SmtpMailer(
-            host=config.get("HOST", "localhost"),
-            port=int(config.get("PORT", 1025)),
-            sender=config.get("SENDER", "shop@localhost"),
-            timeout=float(config.get("TIMEOUT", 10)),
-        )
+        config = self.container.config["SMTP"]
+        self.mailer = SmtpMailer(host=config["HOST"], port=int(config["PORT"]), sender=config["SENDER"],
+                                 timeout=float(config["TIMEOUT"]), idle_connections=self.container.max_workers)
 
     def stop(self):
         self.mailer.close()

@@ -3,7 +3,8 @@
 Each email is sent by whoever holds its claim: a row per (order, outcome),
 with a token and a time. A delivery of the event takes the claim when the
 email is new, or unsent and unclaimed, or unsent with a claim older than
-``CLAIM_LEASE`` (its holder died); sends; and marks it sent with its token.
+the lease (its holder died: a claim is held at most twice the longest send);
+sends; and marks it sent with its token.
 So a second delivery, even at the same moment and even while the database
 drops connections, sends nothing; an email that could not be sent is released
 and sent by the next delivery. Only a crash between sending and marking, or a
@@ -11,8 +12,6 @@ database away for longer than ``commit_surely`` retries, can send one twice.
 """
 
 import uuid
-from datetime import timedelta
-
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -23,7 +22,6 @@ from shop_common.clock import utc_now
 from shop_common.database import commit_surely
 
 LIST_LIMIT = 100
-CLAIM_LEASE = timedelta(seconds=20)  # longer than an SMTP send may take (its timeout is 10 s)
 
 
 def notify(session, mailer, kind, event):
@@ -34,7 +32,7 @@ def notify(session, mailer, kind, event):
     order = event["order"]
     subject, body = compose(kind, order)
     token = uuid.uuid4().hex
-    claim_id = _claim(session, event["event_id"], order, kind, subject, token)
+    claim_id = _claim(session, event["event_id"], order, kind, subject, token, lease=2 * mailer.longest_send)
     if claim_id is None:
         return False
     try:
@@ -48,7 +46,7 @@ def notify(session, mailer, kind, event):
     return True
 
 
-def _claim(session, event_id, order, kind, subject, token):
+def _claim(session, event_id, order, kind, subject, token, lease):
     """The claimed row's id; None when the email was sent already."""
     now = utc_now()
     claimed = session.execute(
@@ -62,7 +60,7 @@ def _claim(session, event_id, order, kind, subject, token):
         claimed = session.execute(
             update(SentEmail)
             .where(SentEmail.order_id == order["id"], SentEmail.kind == kind, SentEmail.sent_at.is_(None),
-                   or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - CLAIM_LEASE))
+                   or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - lease))
             .values(claim_token=token, claimed_at=now)
             .returning(SentEmail.id)
         ).scalar()

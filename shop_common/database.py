@@ -15,10 +15,8 @@ _log = getLogger(__name__)
 # No pre-ping: it costs a round trip per worker. A connection lost to a database
 # restart fails one statement, which SQLAlchemy answers by replacing the whole pool;
 # that worker's call is retried (reads, events) or answered 503 (writes).
-ENGINE_OPTIONS = {
-    "pool_size": 10,         # one per nameko worker (max_workers defaults to 10)
-    "max_overflow": 5,
-}
+# The pool holds a connection per worker (``max_workers``), and a few more for bursts.
+MAX_OVERFLOW = 5
 # A worker's session ends with its worker: what it committed stays readable without reloading.
 SESSION_OPTIONS = {"expire_on_commit": False}
 
@@ -33,6 +31,7 @@ class GreenDatabaseSession(DatabaseSession):
 
     def setup(self):
         patch_psycopg()
+        self.engine_options = {"pool_size": self.container.max_workers, "max_overflow": MAX_OVERFLOW}
         super().setup()
 
     def worker_teardown(self, worker_ctx):
@@ -44,7 +43,7 @@ class GreenDatabaseSession(DatabaseSession):
 
 
 def database_session(declarative_base):
-    return GreenDatabaseSession(declarative_base, engine_options=ENGINE_OPTIONS, session_options=SESSION_OPTIONS)
+    return GreenDatabaseSession(declarative_base, session_options=SESSION_OPTIONS)
 
 
 def lost_connection(error):

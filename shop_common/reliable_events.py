@@ -18,8 +18,8 @@ did, so an event whose handler failed is gone. This one:
 Only once the copy is confirmed by the broker is the original acknowledged;
 if that publish fails, the original goes back to its queue after a pause.
 
-Configured by ``EVENT_RETRY`` (``MAX_ATTEMPTS``, ``BACKOFF_SECONDS``,
-``MAX_BACKOFF_SECONDS``).
+Configured by ``EVENT_RETRY`` in config.yaml (``MAX_ATTEMPTS``,
+``BACKOFF_SECONDS``, ``MAX_BACKOFF_SECONDS``).
 """
 
 from functools import partial
@@ -36,7 +36,6 @@ from shop_common.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, heade
 
 _log = getLogger(__name__)
 
-DEFAULTS = {"MAX_ATTEMPTS": 8, "BACKOFF_SECONDS": 0.25, "MAX_BACKOFF_SECONDS": 30.0}
 MAX_EVENT_BYTES = 256 * 1024    # far above any event the shop publishes
 REQUEUE_PAUSE_SECONDS = 1.0     # when a message cannot be set aside (broker trouble), wait before requeueing
 
@@ -69,7 +68,7 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
         super().setup()
         config = self.container.config
         service_name = self.container.service_name
-        settings = {**DEFAULTS, **config.get("EVENT_RETRY", {})}
+        settings = config["EVENT_RETRY"]
         self.max_attempts = int(settings["MAX_ATTEMPTS"])
         self.backoff = float(settings["BACKOFF_SECONDS"])
         self.max_backoff = float(settings["MAX_BACKOFF_SECONDS"])

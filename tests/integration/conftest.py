@@ -4,12 +4,15 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from shop_common.config import load_config
 from tests.support.event_tap import EventTap
 
 
 @pytest.fixture
 def config(rabbit_config, clean_databases, smtp_sink):
+    """config.yaml's settings (so its defaults), with this test's broker, databases and SMTP server."""
     return {
+        **load_config(),
         "AMQP_URI": rabbit_config["AMQP_URI"],
         "DB_URIS": clean_databases.db_uris_config,
         "SMTP": smtp_sink.config(),

@@ -10,7 +10,8 @@ from shop_common.events import new_event
 
 def order_event(order_id, items):
     return new_event(order={"id": order_id, "customer_email": "ada@example.com", "status": "pending",
-                            "items": [{**item, "unit_price": None} for item in items], "total": None})
+                            "items": [{**item, "unit_price": None} for item in items], "total": None,
+                            "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:00+00:00"})
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from shop_common.events import new_event
 
 def order(email, order_id="o1", status="confirmed"):
     return {"id": order_id, "customer_email": email, "status": status, "rejection_reason": None,
-            "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "12.50"}], "total": "12.50"}
+            "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "12.50"}], "total": "12.50",
+            "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:01+00:00"}
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from datetime import timedelta
 
 import eventlet
 import pytest
+from sqlalchemy import update
 
 from notification_service import notices
 from notification_service.exceptions import EmailBeingSent
 from notification_service.mailer import SmtpMailer
+from notification_service.models import SentEmail
+from shop_common.clock import utc_now
 
 ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed",
          "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "1.00"}], "total": "1.00", "rejection_reason": None}
@@ -69,13 +72,21 @@ def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_dat
     assert len(smtp_sink.messages_to(email)) == 1
 
 
-def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(
-        notifications_db, mailer, smtp_sink, monkeypatch):
+def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(notifications_db, mailer, smtp_sink):
     email = "svc-lease@example.com"
     event = {"event_id": "e5", "order": {**ORDER, "id": "o5", "customer_email": email}}
-    notices._claim(notifications_db, "e5", event["order"], "confirmed", "Order o5 confirmed", "dead-holder")
+    notices._claim(notifications_db, "e5", event["order"], "confirmed", "Order o5 confirmed", "dead-holder",
+                   lease=timedelta(0))
     with pytest.raises(EmailBeingSent):
         notices.notify(notifications_db, mailer, "confirmed", event)
-    monkeypatch.setattr(notices, "CLAIM_LEASE", timedelta(0))
+    lease = 2 * mailer.longest_send
+    notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
+                             .values(claimed_at=utc_now() - lease + timedelta(seconds=1)))
+    notifications_db.commit()
+    with pytest.raises(EmailBeingSent):   # a second before the lease ends: still the holder's
+        notices.notify(notifications_db, mailer, "confirmed", event)
+    notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
+                             .values(claimed_at=utc_now() - lease - timedelta(seconds=1)))
+    notifications_db.commit()
     assert notices.notify(notifications_db, mailer, "confirmed", event) is True
     assert smtp_sink.subjects_to(email) == ["Order o5 confirmed"]
