@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from notification_service.exceptions import EmailBeingSent
-from notification_service.messages import compose
+from notification_service.messages import compose, outcome_of
 from notification_service.models import SentEmail
 from shop_common.clock import utc_now
 from shop_common.database import commit_surely
@@ -24,13 +24,14 @@ from shop_common.database import commit_surely
 LIST_LIMIT = 100
 
 
-def notify(session, mailer, kind, event):
+def notify(session, mailer, event_type, event):
     """Send the email for ``event`` unless it was sent before; True when it was sent now.
 
     Raises ``EmailBeingSent`` while another delivery holds the claim.
     """
     order = event["order"]
-    subject, body = compose(kind, order)
+    kind = outcome_of(event_type)
+    subject, body = compose(event_type, order)
     token = uuid.uuid4().hex
     claim_id = _claim(session, event["event_id"], order, kind, subject, token, lease=2 * mailer.longest_send)
     if claim_id is None:

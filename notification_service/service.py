@@ -2,7 +2,7 @@
 
 from nameko_tracer import Tracer
 
-from notification_service import messages, notices
+from notification_service import notices
 from notification_service.mailer import Mailer
 from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
@@ -31,19 +31,19 @@ class NotificationService(dead_letters.DeadLetterAdmin):
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent)
     def handle_order_confirmed(self, event):
-        self._notify(messages.CONFIRMED, event)
+        self._notify(order_events.ORDER_CONFIRMED, event)
 
     @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent)
     def handle_order_rejected(self, event):
-        self._notify(messages.REJECTED, event)
+        self._notify(order_events.ORDER_REJECTED, event)
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
     def handle_order_cancelled(self, event):
-        self._notify(messages.CANCELLED, event)
+        self._notify(order_events.ORDER_CANCELLED, event)
 
     @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
     def handle_order_shipped(self, event):
-        self._notify(messages.SHIPPED, event)
+        self._notify(order_events.ORDER_SHIPPED, event)
 
-    def _notify(self, kind, event):
-        notices.notify(self.db, self.mailer, kind, event)
+    def _notify(self, event_type, event):
+        notices.notify(self.db, self.mailer, event_type, event)

@@ -10,6 +10,7 @@ from notification_service import notices
 from notification_service.exceptions import EmailBeingSent
 from notification_service.mailer import SmtpMailer
 from notification_service.models import SentEmail
+from order_service.events import ORDER_CONFIRMED
 from shop_common.clock import utc_now
 
 ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed",
@@ -24,7 +25,7 @@ def mailer(smtp_sink):
 def test_an_event_sends_one_email_and_records_it(notifications_db, mailer, smtp_sink):
     email = "svc-one@example.com"
     event = {"event_id": "e1", "order": {**ORDER, "customer_email": email}}
-    assert notices.notify(notifications_db, mailer, "confirmed", event) is True
+    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Order o1 confirmed"]
     assert [(n.order_id, n.kind) for n in notices.sent_to(notifications_db, email.upper())] == [("o1", "confirmed")]
@@ -33,9 +34,9 @@ def test_an_event_sends_one_email_and_records_it(notifications_db, mailer, smtp_
 def test_a_redelivered_event_sends_nothing(notifications_db, mailer, smtp_sink):
     email = "svc-twice@example.com"
     event = {"event_id": "e2", "order": {**ORDER, "id": "o2", "customer_email": email}}
-    notices.notify(notifications_db, mailer, "confirmed", event)
+    notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
     notifications_db.commit()
-    assert notices.notify(notifications_db, mailer, "confirmed", event) is False
+    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is False
     notifications_db.commit()
     assert len(smtp_sink.messages_to(email)) == 1
 
@@ -46,10 +47,10 @@ def test_an_email_that_could_not_be_sent_is_not_listed_and_is_sent_on_the_next_d
     unreachable = SmtpMailer("127.0.0.1", 1, "shop@test.local", timeout=1)
     event = {"event_id": "e3", "order": {**ORDER, "id": "o3", "customer_email": email}}
     with pytest.raises(OSError):
-        notices.notify(notifications_db, unreachable, "confirmed", event)
+        notices.notify(notifications_db, unreachable, ORDER_CONFIRMED, event)
     notifications_db.rollback()
     assert notices.sent_to(notifications_db, email) == []
-    assert notices.notify(notifications_db, mailer, "confirmed", event) is True
+    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Order o3 confirmed"]
     assert len(notices.sent_to(notifications_db, email)) == 1
@@ -62,7 +63,7 @@ def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_dat
     def try_deliver(_):
         with clean_databases.session("notifications") as session:
             try:
-                return notices.notify(session, mailer, "confirmed", event)
+                return notices.notify(session, mailer, ORDER_CONFIRMED, event)
             except EmailBeingSent:
                 return "being sent"
 
@@ -78,15 +79,15 @@ def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(noti
     notices._claim(notifications_db, "e5", event["order"], "confirmed", "Order o5 confirmed", "dead-holder",
                    lease=timedelta(0))
     with pytest.raises(EmailBeingSent):
-        notices.notify(notifications_db, mailer, "confirmed", event)
+        notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
     lease = 2 * mailer.longest_send
     notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
                              .values(claimed_at=utc_now() - lease + timedelta(seconds=1)))
     notifications_db.commit()
     with pytest.raises(EmailBeingSent):   # a second before the lease ends: still the holder's
-        notices.notify(notifications_db, mailer, "confirmed", event)
+        notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
     notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
                              .values(claimed_at=utc_now() - lease - timedelta(seconds=1)))
     notifications_db.commit()
-    assert notices.notify(notifications_db, mailer, "confirmed", event) is True
+    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
     assert smtp_sink.subjects_to(email) == ["Order o5 confirmed"]
