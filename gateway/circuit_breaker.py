@@ -45,6 +45,10 @@ class CircuitBreaker:
         self.opened_at = None
         self.trial_running = False
 
+    def record_inconclusive(self):
+        """A call that tells nothing about the service ends a half-open trial without a verdict."""
+        self.trial_running = False
+
     def record_failure(self):
         self.failures += 1
         if self.trial_running or self.failures >= self.failure_threshold:

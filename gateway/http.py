@@ -1,9 +1,12 @@
 """JSON over HTTP for Nameko: the gateway's entrypoint and web server.
 
 - every response, errors included, is JSON; errors are
-  ``{"error": CODE, "message": ..., "details": {...}}``;
+  ``{"error": CODE, "message": ..., "details": {...}}``, those of the HTTP
+  layer itself (408, 413, 414, 431...) too;
 - an error maps to its status in one place (``status_for``);
-- bodies over ``MAX_BODY_BYTES`` get 413 before they are read;
+- the server (``gateway.web_server``) reads the whole body, at most
+  ``MAX_BODY_BYTES``, within its deadlines before a worker is taken; the
+  entrypoint reads it from memory;
 - the ``X-Request-ID`` header (or a new id) goes into the worker's context
   data, so it follows the request through every service, and comes back on
   the response.
@@ -18,16 +21,16 @@ from logging import getLogger
 from eventlet.event import Event
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from nameko.web.server import WsgiApp
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
 from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError
 from shop_common.request_context import REQUEST_ID_KEY, new_request_id
 
 _log = getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -66,29 +69,40 @@ def read_json(request):
 
 
 def request_id_of(request):
-    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return request_id_from(request.headers)
+
+
+def request_id_from(headers):
+    given = (headers or {}).get(REQUEST_ID_HEADER) or ""
     return given if _VALID_REQUEST_ID.match(given) else new_request_id()
 
 
 class JsonWsgiApp(WsgiApp):
-    """Answers unknown paths and methods with JSON errors too."""
+    """Answers unknown paths and methods, and errors that escape an entrypoint, with JSON errors too."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
-        except HTTPException as exc:
+            request.path_values = values
+            response = provider.handle_request(request)
+        except Exception as exc:
             response = error_response(exc)
             response.headers[REQUEST_ID_HEADER] = request_id_of(request)
-            return response(environ, start_response)
-        request.path_values = values
-        return provider.handle_request(request)(environ, start_response)
+        return response(environ, start_response)
 
 
-class JsonWebServer(WebServer):
+class JsonWebServer(GuardedWebServer):
+    """The guarded web server, answering its own errors (408, 413, 414, 431...) like every other."""
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def error_response(self, error, request_headers):
+        response = error_response(error)
+        response.headers[REQUEST_ID_HEADER] = request_id_from(request_headers)
+        return response
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
@@ -98,11 +112,9 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):
         request.shallow = False
-        request.max_content_length = MAX_BODY_BYTES
+        request.max_content_length = MAX_BODY_BYTES  # the server has read the body; this only guards it
         request_id = request_id_of(request)
         try:
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                raise RequestEntityTooLarge(f"request body is over {MAX_BODY_BYTES} bytes")
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             finished = Event()

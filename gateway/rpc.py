@@ -1,11 +1,22 @@
-"""RPC calls with a deadline and a circuit breaker.
+"""RPC calls with deadlines and a circuit breaker.
 
-Nameko 2.14's ``RpcProxy`` waits for a reply forever. This proxy waits at
-most ``RPC_TIMEOUT`` seconds, and raises ``ServiceUnavailable`` then, or at
-once when the service was never started; the request expires in RabbitMQ
-after the same time, so it is not acted on after the caller gave up. After ``CIRCUIT_BREAKER.FAILURES``
-such failures in a row it stops calling that service for
-``CIRCUIT_BREAKER.RESET_SECONDS`` and answers ``ServiceUnavailable`` at once.
+Nameko 2.14's ``RpcProxy`` waits for a reply forever. This proxy gives the
+request ``RPC_TIMEOUT`` seconds to get out (published, confirmed by the
+broker), then the service ``RPC_TIMEOUT`` seconds to answer it, and raises
+``ServiceUnavailable`` when either runs out, or at once when the service was
+never started; the request expires in RabbitMQ when the service's time is up,
+so it is not acted on after the caller gave up.
+
+Only the service's own failures count against it: it is not running, it had
+the request for the whole timeout without answering (an answer the gateway
+has received by then is used, even if the gateway was too busy to hand it
+over), or it answered that it cannot serve. A request the gateway could not
+get out in time says nothing about the service: a gateway swamped by
+connections (a burst of clients that hang up at once) is slow to send, and
+counting that against the service opened its breaker for everyone. After
+``CIRCUIT_BREAKER.FAILURES`` failures in a row the proxy stops calling that
+service for ``CIRCUIT_BREAKER.RESET_SECONDS`` and answers ``ServiceUnavailable``
+at once.
 """
 
 import eventlet
@@ -16,32 +27,55 @@ from gateway.circuit_breaker import CircuitBreaker
 from gateway.remote_errors import shop_error_from
 from shop_common.errors import ServiceUnavailable
 
-DEFAULT_TIMEOUT = 5.0
+
+class NotSent(ServiceUnavailable):
+    """The request could not get out in time: the gateway or the broker was slow, not (known to be) the service."""
 
 
-def _result(reply):
-    """The reply's result; a service's ``ShopError`` is raised as its family, not a ``RemoteError``."""
-    reply.resp_body = reply.reply_event.wait()
+def _send(method_proxy, timeout, args, kwargs):
+    """The call, on its way within ``timeout``."""
+    service = method_proxy.service_name
+    deadline = eventlet.Timeout(timeout)
+    try:
+        return method_proxy.call_async(*args, **kwargs)
+    except eventlet.Timeout as expired:
+        if expired is not deadline:
+            raise
+        raise NotSent(f"the call to {service} could not be sent within {timeout}s", {"service": service}) from None
+    except UnknownService:
+        raise ServiceUnavailable(f"{service} is not running", {"service": service}) from None
+    finally:
+        deadline.cancel()
+
+
+def _answer(reply, service, timeout):
+    """The reply's body, if it reached the gateway within ``timeout``."""
+    deadline = eventlet.Timeout(timeout)
+    try:
+        return reply.reply_event.wait()
+    except eventlet.Timeout as expired:
+        if expired is not deadline:
+            raise
+    finally:
+        deadline.cancel()
+    eventlet.sleep(0)  # one turn of the event loop hands over a reply the gateway has already received
+    if reply.reply_event.ready():
+        return reply.reply_event.wait()
+    raise ServiceUnavailable(f"{service} did not answer within {timeout}s", {"service": service})
+
+
+def _call(method_proxy, timeout, args, kwargs):
+    """The call's result; a service's ``ShopError`` is raised as its family, not a ``RemoteError``."""
+    reply = _send(method_proxy, timeout, args, kwargs)
+    reply.resp_body = _answer(reply, method_proxy.service_name, timeout)
+    if not isinstance(reply.resp_body, dict):
+        service = method_proxy.service_name
+        raise ServiceUnavailable(f"{service} sent a malformed reply", {"service": service})
     error = reply.resp_body.get("error")
     shop_error = error and shop_error_from(error)
     if shop_error:
         raise shop_error
     return reply.result()
-
-
-def _call(method_proxy, timeout, args, kwargs):
-    service = method_proxy.service_name
-    deadline = eventlet.Timeout(timeout)
-    try:
-        return _result(method_proxy.call_async(*args, **kwargs))
-    except eventlet.Timeout as expired:
-        if expired is not deadline:
-            raise
-        raise ServiceUnavailable(f"{service} did not answer within {timeout}s", {"service": service}) from None
-    except UnknownService:
-        raise ServiceUnavailable(f"{service} is not running", {"service": service}) from None
-    finally:
-        deadline.cancel()
 
 
 def call_guarded(method_proxy, timeout, breaker, *args, **kwargs):
@@ -50,6 +84,9 @@ def call_guarded(method_proxy, timeout, breaker, *args, **kwargs):
         raise ServiceUnavailable(f"{service} is failing; not called for now", {"service": service})
     try:
         result = _call(method_proxy, timeout, args, kwargs)
+    except NotSent:
+        breaker.record_inconclusive()
+        raise
     except ServiceUnavailable:
         breaker.record_failure()
         raise
@@ -76,20 +113,20 @@ class GuardedServiceProxy:
 
 
 class GuardedRpcProxy(RpcProxy):
-    """An ``RpcProxy`` with a timeout per call and one circuit breaker per target service."""
+    """An ``RpcProxy`` with a timeout per call and one circuit breaker per target service.
+
+    Configured by ``RPC_TIMEOUT`` and ``CIRCUIT_BREAKER`` in config.yaml.
+    """
 
     def setup(self):
         super().setup()
         config = self.container.config
-        self.timeout = float(config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        self.timeout = float(config["RPC_TIMEOUT"])
         # A call nobody took up within the timeout expires in its queue: the caller has been
         # told 503, so a service that comes back must not act on it.
         self.options["expiration"] = self.timeout
-        breaker_config = config.get("CIRCUIT_BREAKER", {})
-        self.breaker = CircuitBreaker(
-            failure_threshold=int(breaker_config.get("FAILURES", 5)),
-            reset_seconds=float(breaker_config.get("RESET_SECONDS", 5)),
-        )
+        self.breaker = CircuitBreaker(failure_threshold=int(config["CIRCUIT_BREAKER"]["FAILURES"]),
+                                      reset_seconds=float(config["CIRCUIT_BREAKER"]["RESET_SECONDS"]))
 
     def get_dependency(self, worker_ctx):
         return GuardedServiceProxy(super().get_dependency(worker_ctx), self.timeout, self.breaker)

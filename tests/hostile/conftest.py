@@ -19,11 +19,14 @@ pytestmark = pytest.mark.hostile
 
 FINAL = ("confirmed", "rejected", "cancelled", "shipped")
 
-# Short backoffs, so that a failing event reaches the dead letters within a test.
+# Short backoffs, so that a failing event reaches the dead letters within a test; short HTTP
+# deadlines, so that each slow-client attack runs out in a few seconds.
 HOSTILE_ENV = {
     "EVENT_RETRY_MAX_ATTEMPTS": "3",
     "EVENT_RETRY_BACKOFF_SECONDS": "0.05",
     "EVENT_RETRY_MAX_BACKOFF_SECONDS": "0.2",
+    "HTTP_HEADER_TIMEOUT": "1",
+    "HTTP_BODY_TIMEOUT": "1",
 }
 
 

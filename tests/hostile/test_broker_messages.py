@@ -164,3 +164,16 @@ def test_no_account_can_listen_in_on_other_services_calls(stack, shop, service):
         queue = f"rpc-{service}"   # a queue it owns: only the binding key is refused
         with pytest.raises(AccessRefused):
             connection.channel().queue_bind(queue, exchange="nameko-rpc", routing_key="#")
+
+
+def test_forged_replies_to_the_gateway_neither_crash_it_nor_reach_a_caller(stack, shop):
+    [reply_queue] = [name for name in queue_names(stack.vhost) if name.startswith("rpc.reply-gateway-")]
+    reply_key = reply_queue.removeprefix("rpc.reply-gateway-")
+    for body, content_type in UNDECODABLE_REPLIES:
+        publish(stack.amqp_uri, body, reply_key, exchange="nameko-rpc", content_type=content_type,
+                correlation_id=str(uuid.uuid4()))
+    wait_until_drained(stack.amqp_uri, stack.vhost, timeout=30)
+
+
+UNDECODABLE_REPLIES = [(b"{not json", "application/json"), (b"[1, 2]", "application/json"),
+                       (b"\x80\x04K\x01.", "application/x-python-serialize"), (b"null", "application/json")]

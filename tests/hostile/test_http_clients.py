@@ -1,0 +1,198 @@
+"""Slow, idle, vanishing and malformed HTTP clients against the running gateway.
+
+Each test is one attack, by raw sockets on 127.0.0.1; the ``shop`` fixture then
+checks that every service still runs and an order still goes through.
+"""
+
+import json
+import os
+import resource
+import socket
+import time
+from http.client import HTTPResponse
+from unittest import mock
+
+import eventlet
+import pytest
+
+from shop_common.config import load_config
+
+pytestmark = pytest.mark.hostile
+
+MAX_BODY_BYTES = 1024 * 1024
+SOFTWARE_NAMES = ("eventlet", "python", "basehttp", "werkzeug", "nameko", "wsgi")
+
+
+def setting(stack, *path):
+    """A value of config.yaml as the stack's gateway reads it (with the stack's environment)."""
+    with mock.patch.dict(os.environ, stack.env, clear=True):
+        value = load_config()
+    for key in path:
+        value = value[key]
+    return value
+
+
+def address(stack):
+    return ("127.0.0.1", stack.port)
+
+
+def connect(stack, data=b""):
+    client = socket.create_connection(address(stack), timeout=10)
+    client.sendall(data)
+    return client
+
+
+def response_of(client):
+    """Status, headers and body of the answer on ``client``."""
+    response = HTTPResponse(client)
+    response.begin()
+    return response.status, response.headers, response.read()
+
+
+def exchange(stack, data):
+    return response_of(connect(stack, data))
+
+
+def assert_json_error(answer, status, code):
+    got_status, headers, body = answer
+    assert got_status == status, body
+    assert headers["Content-Type"] == "application/json"
+    error = json.loads(body)
+    assert (error["error"], sorted(error), error["details"]) == (code, ["details", "error", "message"], {})
+
+
+def closed_by_server(client):
+    """True once the server has closed ``client`` (without sending anything more)."""
+    try:
+        return client.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def health_answers_within(stack, seconds):
+    client = socket.create_connection(address(stack), timeout=seconds)
+    client.sendall(b"GET /health HTTP/1.1\r\nHost: shop\r\n\r\n")
+    return response_of(client)[0] == 200
+
+
+def test_slow_body_senders_do_not_hold_the_workers(shop, stack):
+    """More clients than the gateway has workers send their headers, then only part of their body."""
+    body_timeout = float(setting(stack, "HTTP", "BODY_TIMEOUT"))
+    head = b"POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    slow = [connect(stack, head + b'{"customer_email": ') for _ in range(setting(stack, "max_workers") + 2)]
+    assert health_answers_within(stack, 2)
+    began = time.monotonic()
+    for client in slow:
+        assert_json_error(response_of(client), 408, "request_timeout")
+        assert closed_by_server(client)
+    assert time.monotonic() - began < body_timeout + 2
+
+
+def test_slow_header_senders_are_cut_off_with_408(shop, stack):
+    """A client dribbles its headers a byte at a time: each byte is in time, the whole never is."""
+    header_timeout = float(setting(stack, "HTTP", "HEADER_TIMEOUT"))
+    client = connect(stack)
+    began = time.monotonic()
+    for byte in b"GET /health HTTP/1.1\r\nHost: shop\r\nX-Slow: " + b"a" * 1000:
+        if time.monotonic() - began > header_timeout + 0.5:
+            break
+        try:
+            client.sendall(bytes([byte]))
+        except OSError:
+            break
+        eventlet.sleep(0.1)
+    assert_json_error(response_of(client), 408, "request_timeout")
+    assert closed_by_server(client)
+    assert time.monotonic() - began < header_timeout + 1
+
+
+def test_many_idle_connections_do_not_stop_health(shop, stack):
+    """More connections than the gateway serves at once are opened and left silent."""
+    header_timeout = float(setting(stack, "HTTP", "HEADER_TIMEOUT"))
+    idle = [connect(stack) for _ in range(int(setting(stack, "HTTP", "MAX_CONNECTIONS")) + 20)]
+    assert health_answers_within(stack, 2)
+    began = time.monotonic()
+    assert all(closed_by_server(client) for client in idle)  # nothing sent back, not even a 408
+    assert time.monotonic() - began < header_timeout + 2
+
+
+def test_clients_hanging_up_do_not_open_the_circuit_breaker(shop, stack):
+    """Thousands of clients connect at once, send a read and hang up without waiting for the answer.
+
+    A gateway that accepted them all was swamped serving nobody: its own calls
+    were slow to leave, and that was counted against orders and inventory, whose
+    breakers opened for everyone.
+    """
+    order_id = shop.place_order((shop.add_product(), 1))["id"]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    descriptors = 8500 if hard == resource.RLIM_INFINITY else min(hard, 8500)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, descriptors), hard))
+    try:
+        clients = []
+        for n in range(descriptors - 500):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(address(stack))
+            clients.append(client)
+        eventlet.sleep(1)
+        for n, client in enumerate(clients):
+            path = f"/orders/{order_id}" if n % 2 else "/products"
+            try:
+                client.send(f"GET {path} HTTP/1.1\r\nHost: shop\r\n\r\n".encode())
+            except OSError:
+                pass  # not connected yet, or already closed by the gateway
+            client.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        for path in ("/products", f"/orders/{order_id}"):
+            response = shop.http.get(shop.url + path, timeout=5)
+            assert response.status_code == 200, response.text
+
+
+def test_oversized_body_gets_413_not_a_reset(shop, stack):
+    """Clients send a body over 1 MiB whole, then read: every one must read the 413, none may be reset."""
+    for size in (MAX_BODY_BYTES + 1, 2 * MAX_BODY_BYTES, 8 * MAX_BODY_BYTES):
+        for connection in (b"keep-alive", b"close") * 5:
+            client = connect(stack, b"POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n"
+                                    b"Connection: %s\r\nContent-Length: %d\r\n\r\n" % (connection, size) + b" " * size)
+            assert_json_error(response_of(client), 413, "request_entity_too_large")
+
+
+def test_overlong_request_line_gets_a_json_414(shop, stack):
+    assert_json_error(exchange(stack, b"GET /products/" + b"a" * 9000 + b" HTTP/1.1\r\nHost: shop\r\n\r\n"),
+                      414, "uri_too_long")
+
+
+@pytest.mark.parametrize("headers", [
+    b"X-Long: " + b"a" * 9000 + b"\r\n",
+    b"".join(b"X-Header-%d: a\r\n" % n for n in range(101)),
+    b"".join(b"X-Header-%d: %s\r\n" % (n, b"a" * 8000) for n in range(9)),
+], ids=["a line too long", "too many headers", "too much in all"])
+def test_oversized_headers_get_a_json_431(shop, stack, headers):
+    assert_json_error(exchange(stack, b"GET /health HTTP/1.1\r\nHost: shop\r\n" + headers + b"\r\n"),
+                      431, "request_header_fields_too_large")
+
+
+def test_no_response_names_the_server_software(shop, stack):
+    """Answers of the application and of the HTTP layer alike: no ``Server`` header, no software named."""
+    requests = [
+        b"GET /health HTTP/1.1\r\nHost: shop\r\n\r\n",
+        b"GET /no/such/path HTTP/1.1\r\n\r\n",
+        b"DELETE /orders HTTP/1.1\r\n\r\n",
+        b"POST /orders HTTP/1.1\r\nContent-Length: 4\r\n\r\n{bad",
+        b"NONSENSE\r\n\r\n",
+        b"GET /health HTTP/9.9\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+        b"POST /orders HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1),
+        b"POST /orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ]
+    for request in requests:
+        status, headers, body = exchange(stack, request)
+        assert "Server" not in headers, (request[:40], headers["Server"])
+        assert headers["Content-Type"] == "application/json", request[:40]
+        text = (str(headers) + body.decode("latin-1")).lower()
+        assert not [name for name in SOFTWARE_NAMES if name in text], (request[:40], text)
