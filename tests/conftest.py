@@ -1,4 +1,4 @@
-"""Fixtures for every level of test.
+"""Fixtures for every level of test (the harness they share with the benchmark is the `harness` package).
 
 Each run works in its own PostgreSQL databases and RabbitMQ virtual hosts,
 named after the run, and removes them at the end.
@@ -13,9 +13,9 @@ import uuid  # noqa: E402
 import pytest  # noqa: E402
 from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
-from tests.support.audit import FIGURES  # noqa: E402
-from tests.support.databases import TestDatabases  # noqa: E402
-from tests.support.smtp import running_sink  # noqa: E402
+from harness.audit import FIGURES  # noqa: E402
+from harness.databases import TestDatabases  # noqa: E402
+from harness.smtp import running_sink  # noqa: E402
 
 patch_psycopg()
 

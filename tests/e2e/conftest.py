@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from tests.support.stack import running_stack
+from harness.stack import running_stack
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
 

@@ -3,8 +3,8 @@
 import eventlet
 import pytest
 
-from tests.support.broker import wait_until_drained
-from tests.support.event_tap import EventTap
+from harness.broker import wait_until_drained
+from harness.event_tap import EventTap
 
 pytestmark = pytest.mark.e2e
 

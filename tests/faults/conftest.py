@@ -6,9 +6,9 @@ import pytest
 import requests
 
 from shop_common.services import SERVICES
-from tests.support.broker import queue_state
-from tests.support.smtp import running_sink
-from tests.support.stack import running_stack
+from harness.broker import queue_state
+from harness.smtp import running_sink
+from harness.stack import running_stack
 
 # Short backoffs, so that a fault of a few seconds is ridden out within the retries.
 FAULT_TOLERANT_ENV = {

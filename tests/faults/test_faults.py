@@ -13,11 +13,11 @@ import pytest
 import requests
 from sqlalchemy import create_engine
 
-from tests.support.audit import FIGURES, audit
-from tests.support.broker import wait_for_consumers
-from tests.support.databases import SERVER_URI
-from tests.support.load import OrderLoad
-from tests.support.smtp import wait_for_port
+from harness.audit import FIGURES, audit
+from harness.broker import wait_for_consumers
+from harness.databases import SERVER_URI
+from harness.load import OrderLoad
+from harness.smtp import wait_for_port
 
 pytestmark = pytest.mark.faults
 

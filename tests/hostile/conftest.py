@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from shop_common.services import SERVICES
-from tests.support.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
-from tests.support.stack import running_stack
+from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
+from harness.stack import running_stack
 
 pytestmark = pytest.mark.hostile
 

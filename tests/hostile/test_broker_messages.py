@@ -17,7 +17,7 @@ from kombu import Connection, Exchange, Queue
 
 from shop_common.clock import utc_now
 from shop_common.services import SERVICES
-from tests.support.broker import queue_names, queue_state, wait_until_drained
+from harness.broker import queue_names, queue_state, wait_until_drained
 
 pytestmark = pytest.mark.hostile
 

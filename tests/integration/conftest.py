@@ -5,7 +5,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from shop_common.config import load_config
-from tests.support.event_tap import EventTap
+from harness.event_tap import EventTap
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import requests
 from gateway.service import GatewayService
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
-from tests.support.smtp import free_port
+from harness.smtp import free_port
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.http import http, read_json
 from gateway.web_server import MAX_BODY_BYTES
-from tests.support.smtp import free_port
+from harness.smtp import free_port
 
 DEADLINE = 0.5          # HEADER_TIMEOUT and BODY_TIMEOUT of the server under test
 MAX_CONNECTIONS = 4

@@ -3,7 +3,7 @@
 import pytest
 
 from notification_service.mailer import SmtpMailer
-from tests.support.smtp import running_sink
+from harness.smtp import running_sink
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import os
 
-from bench.run import confirmation_figures, cpu_now, cpu_seconds, peak_rss_mb, percentile
+from harness.figures import confirmation_figures, cpu_now, cpu_seconds, peak_rss_mb, percentile
 
 
 def test_percentiles_are_nearest_rank():

@@ -14,9 +14,9 @@ import requests
 from shop_common.broker_accounts import Management, account_name, provision
 from shop_common.config import ROOT
 from shop_common.services import SERVICES
-from tests.support.broker import MANAGEMENT_URL, wait_for_consumers
-from tests.support.databases import TestDatabases
-from tests.support.smtp import free_port
+from harness.broker import MANAGEMENT_URL, wait_for_consumers
+from harness.databases import TestDatabases
+from harness.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
 MODULES = {service.name: service.module for service in SERVICES}
