@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
-from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError
+from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError, Unprocessable
 from shop_common.request_context import REQUEST_ID_KEY, new_request_id
 
 _log = getLogger(__name__)
@@ -34,7 +34,7 @@ _log = getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-_STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (ServiceUnavailable, 503))
+_STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (Unprocessable, 422), (ServiceUnavailable, 503))
 
 
 class MalformedJson(InvalidInput):

@@ -18,6 +18,7 @@ from nameko_tracer import Tracer
 
 from gateway.composition import skus_of, with_product_names
 from gateway.http import http, read_json
+from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from gateway.rpc import GuardedRpcProxy
 from inventory_service.schemas import NewProduct, Restock
 from order_service.domain import new_order_id
@@ -63,13 +64,17 @@ class GatewayService:
     def create_order(self, request):
         """The gateway names the order, so a call redelivered to orders cannot place it twice.
 
-        A 503 carries that ``order_id``: the outcome is unknown (the order may
-        have been taken just before the answer was lost), and GET tells.
+        With an ``Idempotency-Key`` the name comes from the key and the client,
+        so the client's own retry cannot place it twice either. A 503 carries
+        that ``order_id``: the outcome is unknown (the order may have been taken
+        just before the answer was lost), and GET tells.
         """
         order = load(NewOrder(), read_json(request))
-        order_id = new_order_id()
+        key = idempotency_key(request.headers)
+        order_id = new_order_id() if key is None else keyed_order_id(order["customer_email"], key)
         try:
-            return 201, self.orders_rpc.create_order(order, order_id=order_id)
+            return 201, self.orders_rpc.create_order(order, order_id=order_id,
+                                                     fingerprint=None if key is None else fingerprint(order))
         except ServiceUnavailable as unavailable:
             raise ServiceUnavailable(unavailable.message, {**unavailable.details, "order_id": order_id}) from None
 

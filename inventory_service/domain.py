@@ -1,7 +1,11 @@
-"""Stock rules: when a reservation can be made. Plain Python, no I/O.
+"""Stock rules: when a reservation can be made, how far stock may grow. Plain Python, no I/O.
 
 A reservation is all or nothing: it is made only when every line is covered.
 """
+
+from inventory_service.exceptions import StockLimitExceeded
+
+MAX_STOCK = 1_000_000    # units of a product, available and held together
 
 RESERVED = "reserved"    # stock is held for the order
 REFUSED = "refused"      # some line could not be covered; nothing is held
@@ -9,17 +13,30 @@ RELEASED = "released"    # held stock went back, or the order was cancelled firs
 SOLD = "sold"            # the order shipped; the held stock left the warehouse
 
 
-def find_shortages(available_by_sku, lines):
-    """Lines that stock cannot cover, as ``{sku, requested, available}``.
+def requested_by_sku(lines):
+    """Units requested per sku, repeated skus added up, first-seen order kept."""
+    requested = {}
+    for line in lines:
+        requested[line["sku"]] = requested.get(line["sku"], 0) + line["quantity"]
+    return requested
+
+
+def find_shortages(available_by_sku, requested):
+    """What stock cannot cover of ``requested`` (sku -> units), as ``{sku, requested, available}``.
 
     ``available_by_sku`` has no key for an unknown sku; its available is 0.
     """
     return [
-        {"sku": line["sku"], "requested": line["quantity"],
-         "available": available_by_sku.get(line["sku"], 0)}
-        for line in lines
-        if line["quantity"] > available_by_sku.get(line["sku"], 0)
+        {"sku": sku, "requested": units, "available": available_by_sku.get(sku, 0)}
+        for sku, units in requested.items()
+        if units > available_by_sku.get(sku, 0)
     ]
+
+
+def check_restock(sku, available, held, quantity):
+    """A restock may not take a product's units (available and held) past ``MAX_STOCK``."""
+    if available + held + quantity > MAX_STOCK:
+        raise StockLimitExceeded(sku, available + held, MAX_STOCK)
 
 
 def describe_shortages(shortages, known_skus):

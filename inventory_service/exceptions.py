@@ -1,4 +1,4 @@
-from shop_common.errors import Conflict, NotFound
+from shop_common.errors import Conflict, InvalidInput, NotFound
 
 
 class ProductNotFound(NotFound):
@@ -9,3 +9,9 @@ class ProductNotFound(NotFound):
 class ProductAlreadyExists(Conflict):
     def __init__(self, sku):
         super().__init__(f"product {sku} already exists", {"sku": sku})
+
+
+class StockLimitExceeded(InvalidInput):
+    def __init__(self, sku, units, maximum):
+        super().__init__(f"product {sku} would hold more than {maximum} units",
+                         {"quantity": [f"at most {maximum - units} more units of {sku} fit"]})

@@ -2,14 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
-from shop_common.validation import lines_field, money_field, quantity_field, sku_field
+from inventory_service.domain import MAX_STOCK
+from shop_common.validation import lines_field, money_field, quantity_field, sku_field, text_field
 
-MAX_STOCK = 1_000_000
 
 
 class NewProduct(Schema):
     sku = sku_field()
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = text_field(200, required=True)
     price = money_field(required=True)
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
 

@@ -72,6 +72,12 @@ class InventoryService(dead_letters.DeadLetterAdmin):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             self._release(event["order"]["id"])
 
+    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent)
+    def handle_order_rejected(self, event):
+        """An order rejected after its stock was held (it could not be confirmed) gives the stock back."""
+        if first_delivery(self.db, ProcessedEvent, event["event_id"]):
+            self._release(event["order"]["id"])
+
     @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
     def handle_order_shipped(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):

@@ -6,7 +6,7 @@ its caller. ``reservations.order_id`` is the primary key, so an order is
 decided once, also when two instances see it at the same moment.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,7 +14,6 @@ from inventory_service import domain
 from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
 from inventory_service.models import Product, Reservation, ReservationLine
 from shop_common.clock import utc_now
-from shop_common.lines import merge_lines
 
 
 def create_product(session, sku, name, price, stock):
@@ -49,6 +48,10 @@ def list_products(session, skus=None):
 
 def restock(session, sku, quantity):
     product = find_product(session, sku, for_update=True)
+    held = session.scalar(
+        select(func.coalesce(func.sum(ReservationLine.quantity), 0)).join(Reservation)
+        .where(ReservationLine.sku == sku, Reservation.status == domain.RESERVED))
+    domain.check_restock(sku, product.stock, held, quantity)
     product.stock += quantity
     product.updated_at = utc_now()
     return product
@@ -88,20 +91,18 @@ def reserve(session, order_id, items):
     reservation = _claim_reservation(session, order_id, domain.RESERVED)
     if reservation is None:
         return _locked_reservation(session, order_id), [], False
-    lines = merge_lines(items)
-    products = _lock_products(session, [line["sku"] for line in lines])
-    shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, lines)
+    requested = domain.requested_by_sku(items)
+    products = _lock_products(session, requested)
+    shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, requested)
     if shortages:
         reservation.status = domain.REFUSED
         reservation.reason = domain.describe_shortages(shortages, products.keys())
         return reservation, shortages, True
-    for line in lines:
-        product = products[line["sku"]]
-        product.stock -= line["quantity"]
+    for sku, units in requested.items():
+        product = products[sku]
+        product.stock -= units
         product.updated_at = reservation.updated_at
-        reservation.lines.append(
-            ReservationLine(sku=product.sku, quantity=line["quantity"], unit_price=product.price)
-        )
+        reservation.lines.append(ReservationLine(sku=sku, quantity=units, unit_price=product.price))
     session.flush()
     return reservation, [], True
 

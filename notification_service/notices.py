@@ -88,7 +88,7 @@ def _release(session, claim_id, token):
 def sent_to(session, customer_email):
     query = (
         select(SentEmail)
-        .where(SentEmail.customer_email == customer_email.lower(), SentEmail.sent_at.is_not(None))
+        .where(SentEmail.customer_email == customer_email, SentEmail.sent_at.is_not(None))
         .order_by(SentEmail.sent_at.desc(), SentEmail.id.desc())
         .limit(LIST_LIMIT)
     )

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from shop_common.validation import EmailAddress
+
 
 class SentEmailOutput(Schema):
     order_id = fields.String()
@@ -12,4 +14,4 @@ class SentEmailOutput(Schema):
 
 
 class CustomerQuery(Schema):
-    customer_email = fields.Email(required=True)
+    customer_email = EmailAddress(required=True)

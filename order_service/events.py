@@ -9,9 +9,10 @@ be added, never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from order_service.domain import STATUSES
+from order_service.domain import CANCELLED, CONFIRMED, PENDING, REJECTED, SHIPPED, STATUSES
 from shop_common.events import EventEnvelope, new_event
-from shop_common.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
+from shop_common.validation import (
+    MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, quantity_field, sku_field)
 
 SOURCE = "orders"
 
@@ -20,6 +21,10 @@ ORDER_CONFIRMED = "order_confirmed"
 ORDER_REJECTED = "order_rejected"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_SHIPPED = "order_shipped"
+
+# The event that tells of an order reaching each status.
+EVENT_OF_STATUS = {PENDING: ORDER_CREATED, CONFIRMED: ORDER_CONFIRMED, REJECTED: ORDER_REJECTED,
+                   CANCELLED: ORDER_CANCELLED, SHIPPED: ORDER_SHIPPED}
 
 
 class OrderLineSnapshot(Schema):
@@ -36,7 +41,7 @@ class OrderSnapshot(Schema):
         unknown = EXCLUDE
 
     id = id_field()
-    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    customer_email = EmailAddress(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     rejection_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
     items = fields.List(fields.Nested(OrderLineSnapshot), attribute="lines", data_key="items", required=True,

@@ -1,4 +1,4 @@
-from shop_common.errors import Conflict, NotFound
+from shop_common.errors import Conflict, NotFound, Unprocessable
 
 
 class OrderNotFound(NotFound):
@@ -12,3 +12,11 @@ class TransitionNotAllowed(Conflict):
             f"cannot {action} order {order_id}: it is {status}",
             {"id": order_id, "status": status, "action": action},
         )
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+
+    def __init__(self, order_id):
+        super().__init__(f"the idempotency key of order {order_id} was used before with another request",
+                         {"order_id": order_id})

@@ -7,7 +7,8 @@ from order_service.domain import STATUSES
 from shop_common.clock import utc_now
 from shop_common.persistence import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
-Money = Numeric(12, 2)
+Money = Numeric(12, 2)        # a unit price: at most 1,000,000.00
+Total = Numeric(14, 2)        # up to 100 lines x 1,000 x 1,000,000.00 = 100,000,000,000.00
 
 
 class Base(DeclarativeBase):
@@ -26,7 +27,8 @@ class Order(Base):
     customer_email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16))
     rejection_reason: Mapped[str | None] = mapped_column(Text)
-    total: Mapped[object | None] = mapped_column(Money)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the request that placed it
+    total: Mapped[object | None] = mapped_column(Total)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 

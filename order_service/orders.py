@@ -5,44 +5,49 @@ event leave together.
 """
 
 from datetime import timedelta
+from logging import getLogger
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
 from order_service import domain
-from shop_common.lines import merge_lines
-from order_service.exceptions import OrderNotFound, TransitionNotAllowed
+from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
 from shop_common.clock import utc_now
+from shop_common.database import lost_connection
+
+_log = getLogger(__name__)
 
 LIST_LIMIT = 100
 
 
-def place_order(session, customer_email, items, order_id=None):
+def place_order(session, customer_email, items, order_id=None, fingerprint=None):
     """A new pending order. ``order_id`` lets a caller make the call safe to repeat.
 
-    Returns ``(order, placed_now)``; with an ``order_id`` that exists already,
-    the existing order and False.
+    Returns ``(order, placed_now)``. With an ``order_id`` that exists already
+    (placed before, or by a delivery of the same call at this very moment),
+    the existing order and False; ``IdempotencyKeyReused`` when it was placed
+    by a request with another ``fingerprint``.
     """
-    if order_id is not None:
-        existing = session.get(Order, order_id)
-        if existing is not None:
-            return existing, False
     now = utc_now()
-    order = Order(
-        id=order_id or domain.new_order_id(),
-        customer_email=customer_email.lower(),
-        status=domain.PENDING,
-        created_at=now,
-        updated_at=now,
-    )
-    order.lines = [
-        OrderLine(position=position, sku=line["sku"], quantity=line["quantity"])
-        for position, line in enumerate(merge_lines(items))
-    ]
-    session.add(order)
+    order_id = order_id or domain.new_order_id()
+    placed = session.execute(
+        insert(Order)
+        .values(id=order_id, customer_email=customer_email, status=domain.PENDING, created_at=now, updated_at=now,
+                request_fingerprint=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(Order.id)
+    ).first()
+    if placed is None:
+        existing = find_order(session, order_id)
+        if fingerprint is not None and existing.request_fingerprint not in (None, fingerprint):
+            raise IdempotencyKeyReused(order_id)
+        return existing, False
+    session.add_all(OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
+                    for position, line in enumerate(domain.merge_lines(items)))
     session.flush()
-    return order, True
+    return find_order(session, order_id), True
 
 
 def find_order(session, order_id, for_update=False):
@@ -58,7 +63,7 @@ def find_order(session, order_id, for_update=False):
 def list_orders(session, customer_email=None, status=None):
     query = select(Order).order_by(Order.created_at.desc()).limit(LIST_LIMIT)
     if customer_email:
-        query = query.where(Order.customer_email == customer_email.lower())
+        query = query.where(Order.customer_email == customer_email)
     if status:
         query = query.where(Order.status == status)
     return list(session.scalars(query))
@@ -89,24 +94,41 @@ def ship_order(session, order_id):
     return _move(find_order(session, order_id, for_update=True), domain.SHIP)
 
 
-def confirm_order(session, order_id, priced_items):
-    """Confirm with the catalogue's prices; None if the order is no longer pending."""
+def confirm_order(session, order_id, reserved_items):
+    """Confirm with the reserved prices; None when the order no longer awaits stock.
+
+    An order the reservation cannot confirm, for a reason the rules foresee
+    (``domain.Unconfirmable``) or any other that is not a lost connection, is
+    rejected with a reason instead: it never stays pending.
+    """
     order = find_order(session, order_id, for_update=True)
-    if order.status != domain.PENDING:
+    if not domain.awaits_stock(order.status):
         return None
-    prices = {item["sku"]: item["unit_price"] for item in priced_items}
-    for line in order.lines:
-        line.unit_price = prices[line.sku]
-    order.total = domain.order_total(
-        [{"quantity": line.quantity, "unit_price": line.unit_price} for line in order.lines]
-    )
-    return _move(order, domain.CONFIRM)
+    lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
+    try:
+        with session.begin_nested():
+            priced = domain.priced_lines(lines, reserved_items)
+            for line, priced_line in zip(order.lines, priced):
+                line.unit_price = priced_line["unit_price"]
+            order.total = domain.order_total(priced)
+            _move(order, domain.CONFIRM)
+            session.flush()
+        return order
+    except domain.Unconfirmable as refused:
+        reason = refused.reason
+    except Exception as error:
+        if lost_connection(error):
+            raise
+        _log.exception("order %s could not be confirmed; it is rejected", order_id)
+        reason = "the order could not be confirmed"
+    order.rejection_reason = reason
+    return _move(order, domain.REJECT)
 
 
 def reject_order(session, order_id, reason):
-    """Reject with a reason; None if the order is no longer pending."""
+    """Reject with a reason; None when the order no longer awaits stock."""
     order = find_order(session, order_id, for_update=True)
-    if order.status != domain.PENDING:
+    if not domain.awaits_stock(order.status):
         return None
     order.rejection_reason = reason
     return _move(order, domain.REJECT)

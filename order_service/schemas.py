@@ -4,16 +4,16 @@ from marshmallow import Schema, fields, validate
 
 from order_service.domain import STATUSES
 from shop_common.clock import utc_now
-from shop_common.validation import lines_field
+from shop_common.validation import EmailAddress, lines_field
 
 
 class NewOrder(Schema):
-    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    customer_email = EmailAddress(required=True)
     items = lines_field()
 
 
 class OrderQuery(Schema):
-    customer_email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    customer_email = EmailAddress(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 

@@ -26,14 +26,21 @@ class OrderService(dead_letters.DeadLetterAdmin):
 
     @rpc
     @on_lost_connection(retries=0)
-    def create_order(self, order, order_id=None):
-        """A new pending order; with an ``order_id``, calling again returns the same order."""
+    def create_order(self, order, order_id=None, fingerprint=None):
+        """A new pending order; with an ``order_id``, calling again returns the same order.
+
+        ``fingerprint`` names the request that placed it: the same ``order_id``
+        with another fingerprint is refused (``IdempotencyKeyReused``).
+        """
         if order_id is not None:
             order_id = valid_id("order_id", order_id)
-        order, placed_now = orders.place_order(self.db, **load(NewOrder(), order), order_id=order_id)
+        if fingerprint is not None:
+            fingerprint = valid_id("fingerprint", fingerprint)
+        order, placed_now = orders.place_order(self.db, **load(NewOrder(), order), order_id=order_id,
+                                               fingerprint=fingerprint)
         if not placed_now:
             return order_output.dump(order)
-        return self._publish_and_commit(events.ORDER_CREATED, order)
+        return self._publish_and_commit(order)
 
     @rpc
     @on_lost_connection(retries=2)
@@ -57,30 +64,30 @@ class OrderService(dead_letters.DeadLetterAdmin):
     @on_lost_connection(retries=0)
     def cancel_order(self, order_id):
         order = orders.cancel_order(self.db, valid_id("order_id", order_id))
-        return self._publish_and_commit(events.ORDER_CANCELLED, order)
+        return self._publish_and_commit(order)
 
     @rpc
     @on_lost_connection(retries=0)
     def ship_order(self, order_id):
         order = orders.ship_order(self.db, valid_id("order_id", order_id))
-        return self._publish_and_commit(events.ORDER_SHIPPED, order)
+        return self._publish_and_commit(order)
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED, payload=inventory_events.StockReserved)
     def handle_stock_reserved(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.confirm_order(self.db, event["order_id"], event["items"])
-            self._publish_and_commit(events.ORDER_CONFIRMED, order)
+            self._publish_and_commit(order)  # confirmed, or rejected when it cannot be
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED,
                    payload=inventory_events.StockReservationFailed)
     def handle_stock_reservation_failed(self, event):
         if first_delivery(self.db, ProcessedEvent, event["event_id"]):
             order = orders.reject_order(self.db, event["order_id"], event["reason"])
-            self._publish_and_commit(events.ORDER_REJECTED, order)
+            self._publish_and_commit(order)
 
-    def _publish_and_commit(self, event_type, order):
-        """Write the order's event to the outbox (when the order changed) and commit both together."""
+    def _publish_and_commit(self, order):
+        """Write the event of the order's new status to the outbox (when it changed) and commit both together."""
         if order is not None:
-            self.outbox.add(self.db, event_type, events.order_event(order))
+            self.outbox.add(self.db, events.EVENT_OF_STATUS[order.status], events.order_event(order))
         self.db.commit()
         return None if order is None else order_output.dump(order)

@@ -1,20 +1,28 @@
 """Error families shared by every service.
 
-Each service raises subclasses of these; the gateway maps a family to an HTTP
-status in one place. The classes are plain exceptions so that domain modules
-can raise them without importing any framework.
+Each service raises subclasses of these. Every error carries its ``family``
+(which the gateway maps to an HTTP status, in one place) and its ``code``
+(the API error code a client sees, the family's unless a subclass names its
+own). Both travel over RPC in the exception's arguments, so the gateway
+rebuilds any service's error as its family (``from_remote``) without knowing
+the service's classes. The classes are plain exceptions so that domain
+modules can raise them without importing any framework.
 """
 
 
 class ShopError(Exception):
-    """Base of every error a client can cause. ``code`` is the API error code."""
+    """Base of every error a client can cause."""
 
-    code = "error"
+    family = "error"
+    code = None   # the family's, unless a subclass names its own
 
-    def __init__(self, message, details=None):
-        super().__init__(message, details or {})
+    def __init__(self, message, details=None, code=None):
+        details = details or {}
+        code = code or self.code or self.family
+        super().__init__(message, details, self.family, code)   # what travels over RPC, in this order
         self.message = message
-        self.details = details or {}
+        self.details = details
+        self.code = code
 
     def __str__(self):
         return self.message
@@ -23,18 +31,37 @@ class ShopError(Exception):
 class InvalidInput(ShopError):
     """The request does not pass validation; ``details`` maps field to messages."""
 
-    code = "invalid_input"
+    family = "invalid_input"
 
 
 class NotFound(ShopError):
-    code = "not_found"
+    family = "not_found"
 
 
 class Conflict(ShopError):
-    code = "conflict"
+    family = "conflict"
+
+
+class Unprocessable(ShopError):
+    """Well-formed, but it contradicts what the shop already holds (an idempotency key reused with another body)."""
+
+    family = "unprocessable"
 
 
 class ServiceUnavailable(ShopError):
     """A service the request needs did not answer in time."""
 
-    code = "service_unavailable"
+    family = "service_unavailable"
+
+
+FAMILIES = {family.family: family for family in (InvalidInput, NotFound, Conflict, Unprocessable, ServiceUnavailable)}
+
+
+def from_remote(exc_args):
+    """The ``ShopError`` of its family for the arguments of an error that came over RPC; None for any other."""
+    if not isinstance(exc_args, (list, tuple)) or len(exc_args) != 4:
+        return None
+    message, details, family, code = exc_args
+    if family not in FAMILIES or not isinstance(message, str) or not isinstance(details, dict):
+        return None
+    return FAMILIES[family](message, details, code if isinstance(code, str) else None)

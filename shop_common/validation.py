@@ -19,6 +19,37 @@ def load(schema, data):
         raise InvalidInput("validation failed", error.messages) from None
 
 
+_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def plain_text(value):
+    """Refuses what no database column should hold: NUL and other control characters, lone surrogates."""
+    if _CONTROL_OR_SURROGATE.search(value):
+        raise ValidationError("must not contain control characters or unpaired surrogates")
+
+
+def text_field(max_length, min_length=1, **kwargs):
+    """Printable text of ``min_length`` to ``max_length`` characters."""
+    return fields.String(validate=[validate.Length(min=min_length, max=max_length), plain_text], **kwargs)
+
+
+MAX_EMAIL_LENGTH = 254
+
+
+class EmailAddress(fields.Email):
+    """An email address, lower-cased before it is checked: ASCII only (any SMTP server takes it), at most 254."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        if not value.isascii():
+            raise ValidationError("must be an ASCII address (internationalised addresses are not supported)")
+        address = value.lower()
+        if len(address) > MAX_EMAIL_LENGTH:
+            raise ValidationError(f"must be at most {MAX_EMAIL_LENGTH} characters")
+        return super()._deserialize(address, attr, data, **kwargs)
+
+
 def sku_field(**kwargs):
     return fields.String(
         required=True,

@@ -85,6 +85,12 @@ class HostileClient:
             assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
             time.sleep(0.05)
 
+    def wait_for_stock(self, sku, units, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while (stock := self.http.get(f"{self.url}/products/{sku}", timeout=10).json()["stock"]) != units:
+            assert time.monotonic() < deadline, f"{sku} has {stock} units, not {units}"
+            time.sleep(0.05)
+
     def assert_serving(self):
         """Every service process runs, and an order still goes all the way through."""
         for service in SERVICES:

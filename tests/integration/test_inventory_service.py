@@ -105,3 +105,15 @@ def test_reserve_and_release_are_offered_over_rpc(inventory):
                         "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}]}
     assert client.release_stock("o9")["status"] == "released"
     assert client.get_product("TEA-1")["stock"] == 5
+
+
+def test_an_order_rejected_after_its_stock_was_held_gives_the_stock_back(inventory, publish_event, event_tap):
+    container, client = inventory
+    tap = event_tap("inventory")
+    with entrypoint_waiter(container, "handle_order_created"):
+        publish_event("orders", "order_created", order_event("o-unconfirmable", [{"sku": "TEA-1", "quantity": 2}]))
+    assert client.get_product("TEA-1")["stock"] == 3
+    with entrypoint_waiter(container, "handle_order_rejected"):
+        publish_event("orders", "order_rejected", order_event("o-unconfirmable", [{"sku": "TEA-1", "quantity": 2}]))
+    assert tap.wait_for("stock_released")[0]["order_id"] == "o-unconfirmable"
+    assert client.get_product("TEA-1")["stock"] == 5

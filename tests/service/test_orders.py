@@ -3,10 +3,11 @@
 from datetime import timezone
 from decimal import Decimal
 
+import eventlet
 import pytest
 
 from order_service import orders
-from order_service.exceptions import OrderNotFound, TransitionNotAllowed
+from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import ProcessedEvent
 from shop_common.persistence import first_delivery
 
@@ -98,7 +99,7 @@ def test_orders_are_listed_by_customer_and_by_status_newest_first(orders_db):
     other = place(orders_db, "bob@example.com")
     orders.confirm_order(orders_db, other, PRICES)
     orders_db.commit()
-    assert [o.id for o in orders.list_orders(orders_db, customer_email="ADA@example.com")] == [second, first]
+    assert [o.id for o in orders.list_orders(orders_db, customer_email="ada@example.com")] == [second, first]
     assert [o.id for o in orders.list_orders(orders_db, status="confirmed")] == [other]
     assert len(orders.list_orders(orders_db)) == 3
 
@@ -108,3 +109,55 @@ def test_an_event_is_handled_once(orders_db):
     assert first_delivery(orders_db, ProcessedEvent, "event-1") is False
     orders_db.commit()
     assert first_delivery(orders_db, ProcessedEvent, "event-1") is False
+
+
+def test_the_same_id_with_another_request_fingerprint_is_refused(orders_db):
+    orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="keyed", fingerprint="f1")
+    orders_db.commit()
+    again, placed = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="keyed", fingerprint="f1")
+    assert (again.id, placed) == ("keyed", False)
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        orders.place_order(orders_db, "ada@example.com", ITEMS[:1], order_id="keyed", fingerprint="f2")
+    assert refused.value.code == "idempotency_key_reused"
+
+
+def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(databases, clean_databases):
+    def deliver(_):
+        with databases.session("orders") as session:
+            order, placed = orders.place_order(session, "ada@example.com", ITEMS, order_id="same-moment")
+            eventlet.sleep(0.2)   # both inside their transactions at once
+            session.commit()
+            return placed
+
+    assert sorted(eventlet.GreenPool(2).imap(deliver, range(2))) == [False, True]
+    assert databases.scalar("orders", "SELECT count(*) FROM orders WHERE id = 'same-moment'") == 1
+
+
+def test_the_largest_order_the_limits_allow_is_confirmed_with_its_exact_total(orders_db):
+    items = [{"sku": f"S-{n}", "quantity": 1000} for n in range(100)]
+    order_id = place(orders_db, items=items)
+    order = orders.confirm_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
+    orders_db.commit()
+    assert (order.status, order.total) == ("confirmed", Decimal("100000000000.00"))
+
+
+def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(orders_db):
+    order = orders.confirm_order(orders_db, place(orders_db), PRICES[:1])
+    orders_db.commit()
+    assert (order.status, order.rejection_reason) == ("rejected", "the stock reserved does not match the order")
+    assert all(line.unit_price is None for line in order.lines) and order.total is None
+
+
+def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pending(orders_db):
+    too_large_a_unit_price = "99999999999.99"   # the rules let it through; the unit price column does not hold it
+    order = orders.confirm_order(orders_db, place(orders_db),
+                                 [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
+    orders_db.commit()
+    assert (order.status, order.rejection_reason) == ("rejected", "the order could not be confirmed")
+
+
+def test_a_late_answer_for_an_order_no_longer_pending_changes_nothing(orders_db):
+    order_id = place(orders_db)
+    orders.cancel_order(orders_db, order_id)
+    assert orders.confirm_order(orders_db, order_id, PRICES) is None
+    assert orders.reject_order(orders_db, order_id, "late") is None

@@ -6,7 +6,8 @@ import eventlet
 import pytest
 
 from inventory_service import stock
-from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
+from inventory_service.domain import MAX_STOCK
+from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound, StockLimitExceeded
 
 
 def add_product(session, sku="TEA-1", stock_level=5, price="12.50"):
@@ -131,3 +132,27 @@ def test_concurrent_reservations_never_oversell(clean_databases):
     statuses = list(pool.imap(reserve, [f"o{n}" for n in range(20)]))
     assert statuses.count("reserved") == 5 and statuses.count("refused") == 15
     assert clean_databases.scalar("inventory", "SELECT stock FROM products WHERE sku = 'LAST'") == 0
+
+
+def test_restock_past_the_stock_limit_is_refused_counting_held_units(inventory_db):
+    add_product(inventory_db, stock_level=MAX_STOCK - 10)
+    stock.reserve(inventory_db, "o-held", [{"sku": "TEA-1", "quantity": 5}])
+    inventory_db.commit()
+    with pytest.raises(StockLimitExceeded):
+        stock.restock(inventory_db, "TEA-1", 11)
+    inventory_db.rollback()
+    assert stock.restock(inventory_db, "TEA-1", 10).stock == MAX_STOCK - 5
+    inventory_db.commit()
+    stock.release(inventory_db, "o-held")   # the held units come back without passing the limit
+    inventory_db.commit()
+    assert stock_of(inventory_db, "TEA-1") == MAX_STOCK
+
+
+def test_releasing_a_refused_or_unknown_reservation_holds_and_changes_nothing(inventory_db):
+    add_product(inventory_db, stock_level=1)
+    stock.reserve(inventory_db, "o-refused", [{"sku": "TEA-1", "quantity": 2}])
+    inventory_db.commit()
+    assert stock.release(inventory_db, "o-refused")[1] is False
+    assert stock.release(inventory_db, "o-never-seen")[1] is False
+    inventory_db.commit()
+    assert stock_of(inventory_db, "TEA-1") == 1

@@ -3,7 +3,6 @@ from decimal import Decimal
 import pytest
 
 from order_service import domain
-from shop_common.lines import merge_lines
 
 
 @pytest.mark.parametrize("status, action, expected", [
@@ -49,4 +48,39 @@ def test_total_is_exact_decimal_sum_of_quantity_times_unit_price():
 
 def test_repeated_skus_merge_into_one_line_in_first_seen_order():
     items = [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 3}]
-    assert merge_lines(items) == [{"sku": "B", "quantity": 4}, {"sku": "A", "quantity": 2}]
+    assert domain.merge_lines(items) == [{"sku": "B", "quantity": 4}, {"sku": "A", "quantity": 2}]
+
+
+LINES = [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}]
+
+
+def test_the_reserved_prices_are_applied_line_by_line():
+    priced = domain.priced_lines(LINES, [{"sku": "B", "quantity": 1, "unit_price": "9.60"},
+                                        {"sku": "A", "quantity": 2, "unit_price": "12.50"}])
+    assert [(line["sku"], line["unit_price"]) for line in priced] == [("A", Decimal("12.50")), ("B", Decimal("9.60"))]
+    assert domain.order_total(priced) == Decimal("34.60")
+
+
+@pytest.mark.parametrize("reserved", [
+    [{"sku": "A", "quantity": 2, "unit_price": "1.00"}],                                                   # a line short
+    [{"sku": "A", "quantity": 1, "unit_price": "1.00"}, {"sku": "B", "quantity": 1, "unit_price": "1.00"}],  # too few
+    [{"sku": "A", "quantity": 2, "unit_price": "1.00"}, {"sku": "C", "quantity": 1, "unit_price": "1.00"}],  # another
+])
+def test_a_reservation_that_does_not_match_the_order_cannot_confirm_it(reserved):
+    with pytest.raises(domain.Unconfirmable, match="does not match"):
+        domain.priced_lines(LINES, reserved)
+
+
+def test_the_largest_order_the_limits_allow_fits_the_total_the_shop_holds():
+    lines = [{"sku": f"S{n}", "quantity": 1000} for n in range(100)]
+    priced = domain.priced_lines(lines, [{**line, "unit_price": "1000000.00"} for line in lines])
+    assert domain.order_total(priced) == Decimal("100000000000.00") <= domain.MAX_TOTAL
+
+
+def test_a_total_over_what_the_shop_holds_cannot_be_confirmed():
+    with pytest.raises(domain.Unconfirmable, match="total"):
+        domain.priced_lines([{"sku": "A", "quantity": 10**9}], [{"sku": "A", "quantity": 10**9, "unit_price": "1000000.00"}])
+
+
+def test_only_a_pending_order_awaits_stock():
+    assert [status for status in domain.STATUSES if domain.awaits_stock(status)] == [domain.PENDING]

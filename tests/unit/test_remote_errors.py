@@ -4,7 +4,7 @@ from gateway.http import status_for
 from gateway.remote_errors import shop_error_from
 from inventory_service.exceptions import ProductAlreadyExists
 from order_service.exceptions import OrderNotFound, TransitionNotAllowed
-from shop_common.errors import Conflict, InvalidInput, NotFound
+from shop_common.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 
 def test_a_service_error_comes_back_as_its_family_with_message_and_details():
@@ -24,3 +24,22 @@ def test_families_map_to_their_http_status():
 def test_any_other_error_is_not_a_shop_error():
     assert shop_error_from(serialize(ValueError("boom"))) is None
     assert status_for(ValueError("boom")) == 500
+
+
+class ServiceErrorTheGatewayNeverImported(Unprocessable):
+    code = "something_specific"
+
+    def __init__(self, order_id):
+        super().__init__(f"cannot do that to {order_id}", {"id": order_id})
+
+
+def test_an_error_class_the_gateway_never_saw_maps_by_its_family_and_keeps_its_code():
+    error = shop_error_from(serialize(ServiceErrorTheGatewayNeverImported("o1")))
+    assert isinstance(error, Unprocessable) and status_for(error) == 422
+    assert (error.code, error.message, error.details) == ("something_specific", "cannot do that to o1", {"id": "o1"})
+
+
+def test_malformed_error_arguments_are_not_taken_for_a_shop_error():
+    for args in ([], ["m", {}, "no_such_family", "x"], [1, {}, "not_found", "x"], "text", None):
+        assert shop_error_from({"exc_path": "x.Y", "exc_args": args}) is None
+    assert shop_error_from("not a dict") is None

@@ -85,3 +85,31 @@ def test_ids_must_be_short_safe_strings(value):
     with pytest.raises(InvalidInput) as invalid:
         valid_id("order_id", value)
     assert "order_id" in invalid.value.details
+
+
+@pytest.mark.parametrize("schema", [NewOrder, OrderQuery])
+def test_an_email_is_lower_cased_before_it_is_checked(schema):
+    loaded = load(schema(), {"customer_email": "Ada@Example.COM", "items": [{"sku": "A", "quantity": 1}]}
+                  if schema is NewOrder else {"customer_email": "Ada@Example.COM"})
+    assert loaded["customer_email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize("email, message", [
+    ("ädä@example.com", "must be an ASCII address"),
+    ("ada@bücher.de", "must be an ASCII address"),
+    ("a@" + "b" * 250 + ".com", "at most 254"),
+    ("x\u0130" * 100 + "@b.co", "must be an ASCII address"),   # grows when lower-cased
+])
+def test_an_address_that_cannot_be_mailed_or_stored_is_refused_naming_the_field(email, message):
+    details = errors_of(NewOrder(), {"customer_email": email, "items": [{"sku": "A", "quantity": 1}]})
+    assert message in details["customer_email"][0]
+
+
+@pytest.mark.parametrize("name", ["Tea\x00", "Tea\ud800", "Tea\udfff leaf", "Tea\nleaf", "\x7f"])
+def test_a_product_name_with_control_characters_or_lone_surrogates_is_refused(name):
+    details = errors_of(NewProduct(), {"sku": "A", "name": name, "price": "1.00", "stock": 1})
+    assert "control characters" in details["name"][0]
+
+
+def test_a_product_name_in_any_script_with_emoji_is_taken():
+    assert load(NewProduct(), {"sku": "A", "name": "Grüner Tee 緑茶 🍵", "price": "1.00", "stock": 1})["name"]

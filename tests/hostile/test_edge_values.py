@@ -1,0 +1,78 @@
+"""Values at and past the edges of the documented limits, through every route that stores them.
+
+Whatever is accepted fits the databases and reaches a final state; whatever
+does not fit is refused at the edge with a 400 naming the field.
+"""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.hostile
+
+MAX_STOCK = 1_000_000
+
+
+def post(shop, path, body):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return shop.http.post(f"{shop.url}{path}", data=data, timeout=30)
+
+
+def refused(response, field):
+    assert response.status_code == 400, response.text
+    assert field in response.json()["details"], response.json()
+    return response.json()["details"][field]
+
+
+def test_an_order_whose_total_is_the_largest_the_limits_allow_is_confirmed(shop, smtp_sink):
+    skus = [shop.add_product(stock=1000, price="1000000.00") for _ in range(100)]
+    placed = shop.place_order(*[(sku, 1000) for sku in skus], email="largest@example.com")
+    order = shop.wait_for_status(placed["id"], timeout=60)
+    assert (order["status"], order["total"]) == ("confirmed", "100000000000.00")
+    smtp_sink.wait_for(1, "largest@example.com")
+
+
+def test_restock_past_the_stock_range_is_refused_and_a_later_cancel_keeps_stock_exact(shop):
+    sku = shop.add_product(stock=MAX_STOCK - 10)
+    order = shop.wait_for_status(shop.place_order((sku, 5))["id"])
+    assert order["status"] == "confirmed"
+    # 5 units held by the order, MAX_STOCK - 15 available: 10 more fit
+    assert "10 more units" in refused(post(shop, f"/products/{sku}/restock", {"quantity": 11}), "quantity")[0]
+    assert post(shop, f"/products/{sku}/restock", {"quantity": 2**31}).status_code == 400
+    response = post(shop, f"/products/{sku}/restock", {"quantity": 10})
+    assert (response.status_code, response.json()["stock"]) == (200, MAX_STOCK - 5)
+    shop.restocked(sku, 10)
+    assert shop.http.post(f"{shop.url}/orders/{order['id']}/cancel", timeout=10).json()["status"] == "cancelled"
+    shop.wait_for_stock(sku, MAX_STOCK)
+
+
+@pytest.mark.parametrize("name", ['"Tea\\u0000"', '"Tea\\ud800"', '"\\udfff"', '"Tea\\u001b[31m"'],
+                         ids=["NUL", "lone high surrogate", "lone low surrogate", "escape sequence"])
+def test_a_product_name_with_a_lone_surrogate_or_a_control_character_is_refused(shop, name):
+    body = '{"sku": "EDGE-TEXT", "name": %s, "price": "1.00", "stock": 1}' % name
+    refused(post(shop, "/products", body), "name")
+
+
+@pytest.mark.parametrize("email", ["x\u0130" * 90 + "@example.com", "İ" * 200 + "@b.co"],
+                         ids=["grows-past-254", "dotted-capital-i"])
+def test_an_email_that_grows_when_lower_cased_is_refused(shop, email):
+    sku = shop.add_product()
+    refused(post(shop, "/orders", {"customer_email": email, "items": [{"sku": sku, "quantity": 1}]}), "customer_email")
+    response = shop.http.get(f"{shop.url}/orders", params={"customer_email": email}, timeout=10)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("email", ["ädä@example.com", "ada@bücher.de", "用户@例子.广告"])
+def test_a_non_ascii_email_is_refused_at_the_edge(shop, email):
+    sku = shop.add_product()
+    messages = refused(post(shop, "/orders", {"customer_email": email, "items": [{"sku": sku, "quantity": 1}]}),
+                       "customer_email")
+    assert "ASCII" in messages[0]
+
+
+def test_the_largest_quantities_of_one_product_in_every_line_merge_into_one_line_that_fits(shop):
+    sku = shop.add_product(stock=MAX_STOCK, price="1000000.00")
+    placed = shop.place_order(*[(sku, 1000)] * 100)
+    order = shop.wait_for_status(placed["id"], timeout=30)
+    assert (order["status"], order["items"][0]["quantity"], order["total"]) == (
+        "confirmed", 100_000, "100000000000.00")
