@@ -12,6 +12,7 @@ their answers. Examples (request and response bodies are JSON)::
               "unit_price": "12.50", "name": "Green tea"}], "total": "25.00", ...}
 """
 
+import uuid
 from logging import getLogger
 
 from nameko_tracer import Tracer
@@ -20,9 +21,7 @@ from gateway.composition import skus_of, with_product_names
 from gateway.http import http, read_json
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from gateway.rpc import GuardedRpcProxy
-from inventory_service.schemas import NewProduct, Restock
-from order_service.domain import new_order_id
-from order_service.schemas import NewOrder, OrderQuery
+from gateway.schemas import NewOrder, NewProduct, OrderQuery, Restock, order_response, product_response
 from shop_common.errors import ServiceUnavailable, ShopError
 from shop_common.request_context import RequestContext
 from shop_common.validation import load, valid_id
@@ -45,20 +44,20 @@ class GatewayService:
     @http("POST", "/products")
     def create_product(self, request):
         product = NewProduct().dump(load(NewProduct(), read_json(request)))
-        return 201, self.inventory_rpc.create_product(product)
+        return 201, product_response.dump(self.inventory_rpc.create_product(product))
 
     @http("GET", "/products")
     def list_products(self, request):
-        return {"items": self.inventory_rpc.list_products()}
+        return {"items": product_response.dump(self.inventory_rpc.list_products(), many=True)}
 
     @http("GET", "/products/<sku>")
     def get_product(self, request, sku):
-        return self.inventory_rpc.get_product(valid_id("sku", sku))
+        return product_response.dump(self.inventory_rpc.get_product(valid_id("sku", sku)))
 
     @http("POST", "/products/<sku>/restock")
     def restock(self, request, sku):
         quantity = load(Restock(), read_json(request))["quantity"]
-        return self.inventory_rpc.restock(valid_id("sku", sku), quantity)
+        return product_response.dump(self.inventory_rpc.restock(valid_id("sku", sku), quantity))
 
     @http("POST", "/orders")
     def create_order(self, request):
@@ -71,32 +70,33 @@ class GatewayService:
         """
         order = load(NewOrder(), read_json(request))
         key = idempotency_key(request.headers)
-        order_id = new_order_id() if key is None else keyed_order_id(order["customer_email"], key)
+        order_id = uuid.uuid4().hex if key is None else keyed_order_id(order["customer_email"], key)
         try:
-            return 201, self.orders_rpc.create_order(order, order_id=order_id,
-                                                     fingerprint=None if key is None else fingerprint(order))
+            return 201, order_response.dump(self.orders_rpc.create_order(
+                order, order_id=order_id, fingerprint=None if key is None else fingerprint(order)))
         except ServiceUnavailable as unavailable:
             raise ServiceUnavailable(unavailable.message, {**unavailable.details, "order_id": order_id}) from None
 
     @http("GET", "/orders")
     def list_orders(self, request):
         query = load(OrderQuery(), dict(request.args.items()))
-        return {"items": self._with_product_names(self.orders_rpc.list_orders(**query))}
+        orders = self._with_product_names(self.orders_rpc.list_orders(**query))
+        return {"items": order_response.dump(orders, many=True)}
 
     @http("GET", "/orders/<order_id>")
     def get_order(self, request, order_id):
-        order = self.orders_rpc.get_order(valid_id("order_id", order_id))
-        return self._with_product_names([order])[0]
+        return self._one_order(self.orders_rpc.get_order(valid_id("order_id", order_id)))
 
     @http("POST", "/orders/<order_id>/cancel")
     def cancel_order(self, request, order_id):
-        order = self.orders_rpc.cancel_order(valid_id("order_id", order_id))
-        return self._with_product_names([order])[0]
+        return self._one_order(self.orders_rpc.cancel_order(valid_id("order_id", order_id)))
 
     @http("POST", "/orders/<order_id>/ship")
     def ship_order(self, request, order_id):
-        order = self.orders_rpc.ship_order(valid_id("order_id", order_id))
-        return self._with_product_names([order])[0]
+        return self._one_order(self.orders_rpc.ship_order(valid_id("order_id", order_id)))
+
+    def _one_order(self, order):
+        return order_response.dump(self._with_product_names([order])[0])
 
     def _with_product_names(self, orders):
         """Lines with product names from the catalogue; without them when it does not answer."""
