@@ -14,6 +14,7 @@ never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from inventory_service.domain import REFUSED, RELEASED, RESERVED, SOLD
 from shop_common.events import EventEnvelope, new_event
 from shop_common.money import money_str
 from shop_common.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
@@ -55,13 +56,11 @@ def reserved_items(reservation):
     ]
 
 
-def stock_reserved(reservation):
-    return new_event(order_id=reservation.order_id, items=reserved_items(reservation))
-
-
-def stock_reservation_failed(reservation, shortages):
-    return new_event(order_id=reservation.order_id, reason=reservation.reason, shortages=shortages)
-
-
-def stock_changed(reservation):
-    return new_event(order_id=reservation.order_id)
+def stock_event(reservation):
+    """The event type and payload that tell of ``reservation`` reaching its status."""
+    if reservation.status == RESERVED:
+        return STOCK_RESERVED, new_event(order_id=reservation.order_id, items=reserved_items(reservation))
+    if reservation.status == REFUSED:
+        return STOCK_RESERVATION_FAILED, new_event(order_id=reservation.order_id, reason=reservation.reason,
+                                                   shortages=list(reservation.shortages))
+    return {RELEASED: STOCK_RELEASED, SOLD: SALE_COMPLETED}[reservation.status], new_event(order_id=reservation.order_id)

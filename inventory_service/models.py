@@ -43,6 +43,8 @@ class Reservation(Base):
         lazy="selectin", cascade="all, delete-orphan", order_by="ReservationLine.sku"
     )
 
+    shortages = ()   # not stored: what was short, on a reservation refused just now (for its event)
+
 
 class ReservationLine(Base):
     __tablename__ = "reservation_lines"

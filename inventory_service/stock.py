@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from inventory_service import domain
 from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
 from inventory_service.models import Product, Reservation, ReservationLine
+from shop_common.change import Change
 from shop_common.clock import utc_now
 
 
@@ -83,42 +84,42 @@ def _locked_reservation(session, order_id):
 
 
 def reserve(session, order_id, items):
-    """Hold stock for every line, or for none.
+    """Hold stock for every line, or for none (``reservation.shortages`` then says what was short).
 
-    Returns ``(reservation, shortages, decided_now)``; ``decided_now`` is False
-    when the order had been decided before (reserved, refused or cancelled).
+    Nothing happens when the order had been decided before (reserved, refused or cancelled).
     """
     reservation = _claim_reservation(session, order_id, domain.RESERVED)
     if reservation is None:
-        return _locked_reservation(session, order_id), [], False
+        return Change(_locked_reservation(session, order_id), False)
     requested = domain.requested_by_sku(items)
     products = _lock_products(session, requested)
     shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, requested)
     if shortages:
         reservation.status = domain.REFUSED
         reservation.reason = domain.describe_shortages(shortages, products.keys())
-        return reservation, shortages, True
+        reservation.shortages = shortages
+        return Change(reservation, True)
     for sku, units in requested.items():
         product = products[sku]
         product.stock -= units
         product.updated_at = reservation.updated_at
         reservation.lines.append(ReservationLine(sku=sku, quantity=units, unit_price=product.price))
     session.flush()
-    return reservation, [], True
+    return Change(reservation, True)
 
 
 def release(session, order_id):
-    """Give an order's held stock back. Returns ``(reservation, released_now)``.
+    """Give an order's held stock back; nothing happens unless it holds some.
 
     An order cancelled before it was reserved leaves a ``released`` row, so a
     reservation that arrives late holds nothing.
     """
     reservation = _claim_reservation(session, order_id, domain.RELEASED)
     if reservation is not None:
-        return reservation, False
+        return Change(reservation, False)
     reservation = _locked_reservation(session, order_id)
     if reservation.status != domain.RESERVED:
-        return reservation, False
+        return Change(reservation, False)
     products = _lock_products(session, [line.sku for line in reservation.lines])
     now = utc_now()
     for line in reservation.lines:
@@ -126,14 +127,14 @@ def release(session, order_id):
         products[line.sku].updated_at = now
     reservation.status = domain.RELEASED
     reservation.updated_at = now
-    return reservation, True
+    return Change(reservation, True)
 
 
 def complete_sale(session, order_id):
-    """The order shipped: its held stock is sold. Returns ``(reservation, sold_now)``."""
+    """The order shipped: its held stock is sold; nothing happens unless it holds some."""
     reservation = _locked_reservation(session, order_id)
     if reservation is None or reservation.status != domain.RESERVED:
-        return reservation, False
+        return Change(reservation, False)
     reservation.status = domain.SOLD
     reservation.updated_at = utc_now()
-    return reservation, True
+    return Change(reservation, True)

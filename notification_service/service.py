@@ -7,9 +7,9 @@ from notification_service.mailer import Mailer
 from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
-from shop_common.database import database_session, on_lost_connection
+from shop_common.database import database_session
 from shop_common import dead_letters
-from shop_common.entrypoints import rpc
+from shop_common.entrypoints import query
 from shop_common.reliable_events import event_handler
 from shop_common.request_context import RequestContext
 from shop_common.validation import load
@@ -23,8 +23,7 @@ class NotificationService(dead_letters.DeadLetterAdmin):
     tracer = Tracer()
     request_id = RequestContext()
 
-    @rpc
-    @on_lost_connection(retries=2)
+    @query
     def list_notifications(self, customer_email):
         query = load(CustomerQuery(), {"customer_email": customer_email})
         return SentEmailOutput(many=True).dump(notices.sent_to(self.db, query["customer_email"]))

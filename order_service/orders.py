@@ -1,7 +1,7 @@
 """What the orders service does, as functions over a database session.
 
-Each function leaves committing to its caller, so that the change and its
-event leave together.
+Each function that changes an order returns a ``Change`` and leaves
+committing to its caller, so that the change and its event leave together.
 """
 
 from datetime import timedelta
@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from order_service import domain
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
+from shop_common.change import Change
 from shop_common.clock import utc_now
 from shop_common.database import lost_connection
 
@@ -25,10 +26,10 @@ LIST_LIMIT = 100
 def place_order(session, customer_email, items, order_id=None, fingerprint=None):
     """A new pending order. ``order_id`` lets a caller make the call safe to repeat.
 
-    Returns ``(order, placed_now)``. With an ``order_id`` that exists already
-    (placed before, or by a delivery of the same call at this very moment),
-    the existing order and False; ``IdempotencyKeyReused`` when it was placed
-    by a request with another ``fingerprint``.
+    With an ``order_id`` that exists already (placed before, or by a delivery
+    of the same call at this very moment), the existing order, not placed now;
+    ``IdempotencyKeyReused`` when it was placed by a request with another
+    ``fingerprint``.
     """
     now = utc_now()
     order_id = order_id or domain.new_order_id()
@@ -43,11 +44,11 @@ def place_order(session, customer_email, items, order_id=None, fingerprint=None)
         existing = find_order(session, order_id)
         if fingerprint is not None and existing.request_fingerprint not in (None, fingerprint):
             raise IdempotencyKeyReused(order_id)
-        return existing, False
+        return Change(existing, False)
     session.add_all(OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
                     for position, line in enumerate(domain.merge_lines(items)))
     session.flush()
-    return find_order(session, order_id), True
+    return Change(find_order(session, order_id), True)
 
 
 def find_order(session, order_id, for_update=False):
@@ -83,7 +84,7 @@ def _move(order, action):
     except domain.TransitionRefused:
         raise TransitionNotAllowed(order.id, order.status, action) from None
     order.updated_at = utc_now()
-    return order
+    return Change(order, True)
 
 
 def cancel_order(session, order_id):
@@ -95,7 +96,7 @@ def ship_order(session, order_id):
 
 
 def confirm_order(session, order_id, reserved_items):
-    """Confirm with the reserved prices; None when the order no longer awaits stock.
+    """Confirm with the reserved prices; nothing happens when the order no longer awaits stock.
 
     An order the reservation cannot confirm, for a reason the rules foresee
     (``domain.Unconfirmable``) or any other that is not a lost connection, is
@@ -103,7 +104,7 @@ def confirm_order(session, order_id, reserved_items):
     """
     order = find_order(session, order_id, for_update=True)
     if not domain.awaits_stock(order.status):
-        return None
+        return Change(order, False)
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
     try:
         with session.begin_nested():
@@ -111,9 +112,9 @@ def confirm_order(session, order_id, reserved_items):
             for line, priced_line in zip(order.lines, priced):
                 line.unit_price = priced_line["unit_price"]
             order.total = domain.order_total(priced)
-            _move(order, domain.CONFIRM)
+            confirmed = _move(order, domain.CONFIRM)
             session.flush()
-        return order
+        return confirmed
     except domain.Unconfirmable as refused:
         reason = refused.reason
     except Exception as error:
@@ -126,9 +127,9 @@ def confirm_order(session, order_id, reserved_items):
 
 
 def reject_order(session, order_id, reason):
-    """Reject with a reason; None when the order no longer awaits stock."""
+    """Reject with a reason; nothing happens when the order no longer awaits stock."""
     order = find_order(session, order_id, for_update=True)
     if not domain.awaits_stock(order.status):
-        return None
+        return Change(order, False)
     order.rejection_reason = reason
     return _move(order, domain.REJECT)

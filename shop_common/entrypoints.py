@@ -11,8 +11,10 @@
   worker (``trusted_context``), and a body that cannot be decoded goes to the
   service's dead letters with the reason.
 
-Every RPC entrypoint of a service must be of one kind: they share the
-service's ``rpc-<service>`` queue through one consumer.
+A service declares each RPC method as a ``query`` (it only reads) or a
+``command`` (it writes): the decorator carries the policy for a lost database
+connection. Every RPC entrypoint of a service must be of this one kind: they
+share the service's ``rpc-<service>`` queue through one consumer.
 """
 
 from functools import partial
@@ -21,6 +23,7 @@ from logging import getLogger
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
+from shop_common.database import on_lost_connection
 from shop_common.errors import ShopError
 from shop_common.request_context import TrustedContextDecoder
 from shop_common.set_aside import SetAside
@@ -96,3 +99,13 @@ class ResilientRpc(TrustedContextDecoder, Rpc):
 
 
 rpc = ResilientRpc.decorator(expected_exceptions=(ShopError,))
+
+
+def query(method):
+    """An RPC entrypoint that only reads: run again (twice) when the database connection is lost, then 503."""
+    return rpc(on_lost_connection(retries=2)(method))
+
+
+def command(method):
+    """An RPC entrypoint that writes: never run twice; a lost database connection answers 503, nothing changed."""
+    return rpc(on_lost_connection(retries=0)(method))

@@ -22,7 +22,7 @@ Configured by ``EVENT_RETRY`` in config.yaml (``MAX_ATTEMPTS``,
 ``BACKOFF_SECONDS``, ``MAX_BACKOFF_SECONDS``).
 """
 
-from functools import partial
+from functools import partial, wraps
 from logging import getLogger
 
 import eventlet
@@ -31,6 +31,7 @@ from nameko.events import EventHandler
 
 from shop_common.entrypoints import GuardedQueueConsumer, set_aside_undecodable, settle
 from shop_common.events import EventEnvelope, payload_problems
+from shop_common.persistence import first_delivery
 from shop_common.request_context import TrustedContextDecoder
 from shop_common.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
 
@@ -135,4 +136,24 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
             settle(message)
 
 
-event_handler = ReliableEventHandler.decorator
+def event_handler(source_service, event_type, payload=EventEnvelope, inbox=None, **options):
+    """Handle ``event_type`` events of ``source_service``, checked against ``payload``.
+
+    With ``inbox`` (a model of ``ProcessedEventMixin``), the handler runs once
+    per event id: the id is recorded in the handler's own transaction (on
+    ``self.db``), so the effect and the record commit together, and a
+    redelivery finds it and does nothing.
+    """
+    def decorate(method):
+        handler = method if inbox is None else _once_per_event(method, inbox)
+        return ReliableEventHandler.decorator(source_service, event_type, payload=payload, **options)(handler)
+    return decorate
+
+
+def _once_per_event(method, inbox):
+    @wraps(method)
+    def once(self, event):
+        if first_delivery(self.db, inbox, event["event_id"]):
+            return method(self, event)
+        return None
+    return once

@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shop_common.services import SERVICES
 from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
@@ -58,6 +60,9 @@ class HostileClient:
         self.stack = stack
         self.url = stack.url
         self.http = requests.Session()
+        # As browsers do: a read whose kept-alive connection the server had just closed (idle connections
+        # are the first to go when the gateway is full) is sent again on a new one.
+        self.http.mount("http://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=0.1)))
 
     def add_product(self, stock=5, price="12.50", name="Green tea"):
         sku = f"H-{uuid.uuid4().hex[:10]}"

@@ -66,16 +66,16 @@ def test_a_reservation_for_an_order_cancelled_meanwhile_changes_nothing(orders_d
     order_id = place(orders_db)
     orders.cancel_order(orders_db, order_id)
     orders_db.commit()
-    assert orders.confirm_order(orders_db, order_id, PRICES) is None
-    assert orders.reject_order(orders_db, order_id, "late") is None
+    assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
+    assert orders.reject_order(orders_db, order_id, "late").happened is False
     assert orders.find_order(orders_db, order_id).status == "cancelled"
 
 
 def test_cancel_is_allowed_from_pending_and_confirmed_only(orders_db):
     pending, confirmed = place(orders_db), place(orders_db)
     orders.confirm_order(orders_db, confirmed, PRICES)
-    assert orders.cancel_order(orders_db, pending).status == "cancelled"
-    assert orders.cancel_order(orders_db, confirmed).status == "cancelled"
+    assert orders.cancel_order(orders_db, pending).subject.status == "cancelled"
+    assert orders.cancel_order(orders_db, confirmed).subject.status == "cancelled"
     with pytest.raises(TransitionNotAllowed):
         orders.cancel_order(orders_db, pending)
 
@@ -86,7 +86,7 @@ def test_ship_is_allowed_from_confirmed_only(orders_db):
         orders.ship_order(orders_db, order_id)
     assert refused.value.details == {"id": order_id, "status": "pending", "action": "ship"}
     orders.confirm_order(orders_db, order_id, PRICES)
-    assert orders.ship_order(orders_db, order_id).status == "shipped"
+    assert orders.ship_order(orders_db, order_id).subject.status == "shipped"
 
 
 def test_an_unknown_order_is_not_found(orders_db):
@@ -136,13 +136,13 @@ def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(da
 def test_the_largest_order_the_limits_allow_is_confirmed_with_its_exact_total(orders_db):
     items = [{"sku": f"S-{n}", "quantity": 1000} for n in range(100)]
     order_id = place(orders_db, items=items)
-    order = orders.confirm_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
+    order, _ = orders.confirm_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
     orders_db.commit()
     assert (order.status, order.total) == ("confirmed", Decimal("100000000000.00"))
 
 
 def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(orders_db):
-    order = orders.confirm_order(orders_db, place(orders_db), PRICES[:1])
+    order, _ = orders.confirm_order(orders_db, place(orders_db), PRICES[:1])
     orders_db.commit()
     assert (order.status, order.rejection_reason) == ("rejected", "the stock reserved does not match the order")
     assert all(line.unit_price is None for line in order.lines) and order.total is None
@@ -150,8 +150,8 @@ def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(or
 
 def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pending(orders_db):
     too_large_a_unit_price = "99999999999.99"   # the rules let it through; the unit price column does not hold it
-    order = orders.confirm_order(orders_db, place(orders_db),
-                                 [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
+    order, _ = orders.confirm_order(orders_db, place(orders_db),
+                                    [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
     orders_db.commit()
     assert (order.status, order.rejection_reason) == ("rejected", "the order could not be confirmed")
 
@@ -159,5 +159,5 @@ def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pendin
 def test_a_late_answer_for_an_order_no_longer_pending_changes_nothing(orders_db):
     order_id = place(orders_db)
     orders.cancel_order(orders_db, order_id)
-    assert orders.confirm_order(orders_db, order_id, PRICES) is None
-    assert orders.reject_order(orders_db, order_id, "late") is None
+    assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
+    assert orders.reject_order(orders_db, order_id, "late").happened is False

@@ -55,10 +55,10 @@ def test_listing_can_be_limited_to_some_skus(inventory_db):
 def test_a_reservation_holds_every_line_at_catalogue_prices(inventory_db):
     add_product(inventory_db, "A", 5, "1.10")
     add_product(inventory_db, "B", 2, "2.20")
-    reservation, shortages, decided_now = stock.reserve(
+    reservation, decided_now = stock.reserve(
         inventory_db, "o1", [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 1}])
     inventory_db.commit()
-    assert (reservation.status, shortages, decided_now) == ("reserved", [], True)
+    assert (reservation.status, list(reservation.shortages), decided_now) == ("reserved", [], True)
     assert [(l.sku, l.quantity, l.unit_price) for l in reservation.lines] == [
         ("A", 5, Decimal("1.10")), ("B", 1, Decimal("2.20"))]
     assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (0, 1)
@@ -67,11 +67,11 @@ def test_a_reservation_holds_every_line_at_catalogue_prices(inventory_db):
 def test_a_reservation_is_all_or_nothing(inventory_db):
     add_product(inventory_db, "A", 5)
     add_product(inventory_db, "B", 1)
-    reservation, shortages, _ = stock.reserve(
+    reservation, _ = stock.reserve(
         inventory_db, "o1", [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}, {"sku": "Z", "quantity": 1}])
     inventory_db.commit()
     assert reservation.status == "refused"
-    assert shortages == [{"sku": "B", "requested": 2, "available": 1}, {"sku": "Z", "requested": 1, "available": 0}]
+    assert reservation.shortages == [{"sku": "B", "requested": 2, "available": 1}, {"sku": "Z", "requested": 1, "available": 0}]
     assert reservation.reason == "insufficient stock (B: 2 requested, 1 available; Z: unknown product)"
     assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (5, 1)
 
@@ -80,7 +80,7 @@ def test_an_order_is_reserved_once_however_often_it_is_asked(inventory_db):
     add_product(inventory_db, "A", 5)
     stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
     inventory_db.commit()
-    reservation, _, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    reservation, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
     inventory_db.commit()
     assert (reservation.status, decided_now) == ("reserved", False)
     assert stock_of(inventory_db, "A") == 3
@@ -99,7 +99,7 @@ def test_an_order_cancelled_before_its_reservation_never_holds_stock(inventory_d
     add_product(inventory_db, "A", 5)
     reservation, released_now = stock.release(inventory_db, "o1")
     assert (reservation.status, released_now) == ("released", False)
-    reservation, _, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
+    reservation, decided_now = stock.reserve(inventory_db, "o1", [{"sku": "A", "quantity": 2}])
     inventory_db.commit()
     assert (reservation.status, decided_now) == ("released", False)
     assert stock_of(inventory_db, "A") == 5
@@ -122,7 +122,7 @@ def test_concurrent_reservations_never_oversell(clean_databases):
 
     def reserve(order_id):
         with clean_databases.session("inventory") as session:
-            reservation, _, _ = stock.reserve(session, order_id, [{"sku": "LAST", "quantity": 1}])
+            reservation, _ = stock.reserve(session, order_id, [{"sku": "LAST", "quantity": 1}])
             status = reservation.status
             eventlet.sleep(0.01)  # hold the row lock while the others queue up behind it
             session.commit()
