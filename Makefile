@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 install: $(VENV)/.installed
 
 migrate: install
-	$(PYTHON) -m shop_common.migrate
+	$(PYTHON) -m shop_common.persistence.migrate
 
 run: migrate
 	@echo

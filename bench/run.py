@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import text
 
-from shop_common.config import ROOT
+from shop_common.operations.config import ROOT
 from harness.figures import confirmation_figures, cpu_ms_per_order, cpu_now, peak_rss
 from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.broker import MANAGEMENT_API, wait_for_consumers

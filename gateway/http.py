@@ -26,8 +26,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
-from shop_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError, Unprocessable
-from shop_common.request_context import REQUEST_ID_KEY, new_request_id
+from shop_common.vocabulary.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError, Unprocessable
+from shop_common.messaging.request_context import REQUEST_ID_KEY, new_request_id
 
 _log = getLogger(__name__)
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 
-from shop_common.errors import InvalidInput
+from shop_common.vocabulary.errors import InvalidInput
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 _VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")

@@ -6,7 +6,7 @@ what the HTTP mapping needs, knowing no service's classes and without
 touching nameko's process-wide error registry.
 """
 
-from shop_common.errors import from_remote
+from shop_common.vocabulary.errors import from_remote
 
 
 def shop_error_from(serialized_error):

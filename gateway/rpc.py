@@ -25,7 +25,7 @@ from nameko.rpc import RpcProxy
 
 from gateway.circuit_breaker import CircuitBreaker
 from gateway.remote_errors import shop_error_from
-from shop_common.errors import ServiceUnavailable
+from shop_common.vocabulary.errors import ServiceUnavailable
 
 
 class NotSent(ServiceUnavailable):

@@ -8,7 +8,7 @@ client as a 400 naming the field. Unknown fields are refused.
 
 from marshmallow import Schema, fields, validate
 
-from shop_common.validation import EmailAddress, lines_field, money_field, sku_field, text_field
+from shop_common.vocabulary.validation import EmailAddress, lines_field, money_field, sku_field, text_field
 
 ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped")
 

@@ -22,9 +22,9 @@ from gateway.http import http, read_json
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from gateway.rpc import GuardedRpcProxy
 from gateway.schemas import NewOrder, NewProduct, OrderQuery, Restock, order_response, product_response
-from shop_common.errors import ServiceUnavailable, ShopError
-from shop_common.request_context import RequestContext
-from shop_common.validation import load, valid_id
+from shop_common.vocabulary.errors import ServiceUnavailable, ShopError
+from shop_common.messaging.request_context import RequestContext
+from shop_common.vocabulary.validation import load, valid_id
 
 _log = getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from shop_common.migrate import drop_database, migrate
-from shop_common.services import BY_NAME, WITH_DATABASES
+from shop_common.persistence.migrate import drop_database, migrate
+from shop_common.operations.services import BY_NAME, WITH_DATABASES
 
 SERVER_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 

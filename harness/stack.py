@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
-from shop_common.broker_accounts import Management, account_name, provision
-from shop_common.config import ROOT
-from shop_common.services import SERVICES
+from shop_common.operations.broker_accounts import Management, account_name, provision
+from shop_common.operations.config import ROOT
+from shop_common.operations.services import SERVICES
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.smtp import free_port
@@ -99,7 +99,7 @@ class Stack:
     def healthcheck(self, service):
         """Exit code of the container health check for ``service``."""
         return subprocess.run(
-            [sys.executable, "-m", "shop_common.healthcheck", service],
+            [sys.executable, "-m", "shop_common.operations.healthcheck", service],
             capture_output=True, cwd=ROOT, env=self.env, timeout=30,
         ).returncode
 

@@ -15,9 +15,8 @@ never taken away.
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from inventory_service.domain import REFUSED, RELEASED, RESERVED, SOLD
-from shop_common.events import EventEnvelope, new_event
-from shop_common.money import money_str
-from shop_common.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
+from shop_common.vocabulary.events import EventEnvelope, new_event
+from shop_common.vocabulary.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
 
 SOURCE = "inventory"
 
@@ -51,7 +50,7 @@ class StockReservationFailed(StockEvent):
 
 def reserved_items(reservation):
     return [
-        {"sku": line.sku, "quantity": line.quantity, "unit_price": money_str(line.unit_price)}
+        {"sku": line.sku, "quantity": line.quantity, "unit_price": f"{line.unit_price:.2f}"}
         for line in reservation.lines
     ]
 

@@ -1,4 +1,4 @@
-from shop_common.errors import Conflict, InvalidInput, NotFound
+from shop_common.vocabulary.errors import Conflict, InvalidInput, NotFound
 
 
 class ProductNotFound(NotFound):

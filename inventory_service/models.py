@@ -3,8 +3,8 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shop_common.clock import utc_now
-from shop_common.persistence import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
+from shop_common.vocabulary.clock import utc_now
+from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
 Money = Numeric(12, 2)
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from inventory_service.domain import MAX_STOCK
-from shop_common.validation import lines_field, money_field, quantity_field, sku_field, text_field
+from shop_common.vocabulary.validation import lines_field, money_field, quantity_field, sku_field, text_field
 
 
 

@@ -6,13 +6,13 @@ from inventory_service import events, stock
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent
 from inventory_service.schemas import NewProduct, ReserveStock, Restock, product_output
 from order_service import events as order_events
-from shop_common import dead_letters
-from shop_common.database import database_session
-from shop_common.entrypoints import command, query
-from shop_common.outbox import Outbox
-from shop_common.reliable_events import event_handler
-from shop_common.request_context import RequestContext
-from shop_common.validation import load, valid_id
+from shop_common.messaging import dead_letters
+from shop_common.persistence.database import database_session
+from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.outbox import Outbox
+from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.request_context import RequestContext
+from shop_common.vocabulary.validation import load, valid_id
 
 
 class InventoryService(dead_letters.DeadLetterAdmin):

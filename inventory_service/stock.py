@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from inventory_service import domain
 from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
 from inventory_service.models import Product, Reservation, ReservationLine
-from shop_common.change import Change
-from shop_common.clock import utc_now
+from shop_common.vocabulary.change import Change
+from shop_common.vocabulary.clock import utc_now
 
 
 def create_product(session, sku, name, price, stock):

@@ -3,7 +3,7 @@
 from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shop_common.persistence import UtcDateTime
+from shop_common.persistence.models import UtcDateTime
 
 
 class Base(DeclarativeBase):

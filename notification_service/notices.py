@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 from notification_service.exceptions import EmailBeingSent
 from notification_service.messages import compose, outcome_of
 from notification_service.models import SentEmail
-from shop_common.clock import utc_now
-from shop_common.database import commit_surely
+from shop_common.vocabulary.clock import utc_now
+from shop_common.persistence.database import commit_surely
 
 LIST_LIMIT = 100
 

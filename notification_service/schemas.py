@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from shop_common.validation import EmailAddress
+from shop_common.vocabulary.validation import EmailAddress
 
 
 class SentEmailOutput(Schema):

@@ -7,12 +7,12 @@ from notification_service.mailer import Mailer
 from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
-from shop_common.database import database_session
-from shop_common import dead_letters
-from shop_common.entrypoints import query
-from shop_common.reliable_events import event_handler
-from shop_common.request_context import RequestContext
-from shop_common.validation import load
+from shop_common.persistence.database import database_session
+from shop_common.messaging import dead_letters
+from shop_common.messaging.entrypoints import query
+from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.request_context import RequestContext
+from shop_common.vocabulary.validation import load
 
 
 class NotificationService(dead_letters.DeadLetterAdmin):

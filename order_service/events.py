@@ -10,8 +10,8 @@ be added, never taken away.
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from order_service.domain import CANCELLED, CONFIRMED, PENDING, REJECTED, SHIPPED, STATUSES
-from shop_common.events import EventEnvelope, new_event
-from shop_common.validation import (
+from shop_common.vocabulary.events import EventEnvelope, new_event
+from shop_common.vocabulary.validation import (
     MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, quantity_field, sku_field)
 
 SOURCE = "orders"

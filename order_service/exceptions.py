@@ -1,4 +1,4 @@
-from shop_common.errors import Conflict, NotFound, Unprocessable
+from shop_common.vocabulary.errors import Conflict, NotFound, Unprocessable
 
 
 class OrderNotFound(NotFound):

@@ -4,8 +4,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, Str
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from order_service.domain import STATUSES
-from shop_common.clock import utc_now
-from shop_common.persistence import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
+from shop_common.vocabulary.clock import utc_now
+from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
 Money = Numeric(12, 2)        # a unit price: at most 1,000,000.00
 Total = Numeric(14, 2)        # up to 100 lines x 1,000 x 1,000,000.00 = 100,000,000,000.00

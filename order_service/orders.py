@@ -14,9 +14,9 @@ from sqlalchemy.orm import joinedload
 from order_service import domain
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
-from shop_common.change import Change
-from shop_common.clock import utc_now
-from shop_common.database import lost_connection
+from shop_common.vocabulary.change import Change
+from shop_common.vocabulary.clock import utc_now
+from shop_common.persistence.database import lost_connection
 
 _log = getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from order_service.domain import STATUSES
-from shop_common.clock import utc_now
-from shop_common.validation import EmailAddress, lines_field
+from shop_common.vocabulary.clock import utc_now
+from shop_common.vocabulary.validation import EmailAddress, lines_field
 
 
 class NewOrder(Schema):

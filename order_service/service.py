@@ -6,13 +6,13 @@ from inventory_service import events as inventory_events
 from order_service import events, orders
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
-from shop_common import dead_letters
-from shop_common.database import database_session
-from shop_common.entrypoints import command, query
-from shop_common.outbox import Outbox
-from shop_common.reliable_events import event_handler
-from shop_common.request_context import RequestContext
-from shop_common.validation import load, valid_id
+from shop_common.messaging import dead_letters
+from shop_common.persistence.database import database_session
+from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.outbox import Outbox
+from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.request_context import RequestContext
+from shop_common.vocabulary.validation import load, valid_id
 
 
 class OrderService(dead_letters.DeadLetterAdmin):

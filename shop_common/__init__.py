@@ -1,1 +1,1 @@
-"""Pieces every shop service shares: configuration, errors, logging, events, persistence helpers."""
+"""What every shop service shares, grouped by concern: messaging (Nameko extensions over AMQP), persistence, vocabulary (plain Python) and operations."""

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import requests
 
-from shop_common.services import SERVICES
+from shop_common.operations.services import SERVICES
 from harness.broker import queue_state
 from harness.smtp import running_sink
 from harness.stack import running_stack

@@ -13,7 +13,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shop_common.services import SERVICES
+from shop_common.operations.services import SERVICES
 from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
 from harness.stack import running_stack
 

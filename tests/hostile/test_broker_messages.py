@@ -15,8 +15,8 @@ import pytest
 from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
-from shop_common.clock import utc_now
-from shop_common.services import SERVICES
+from shop_common.vocabulary.clock import utc_now
+from shop_common.operations.services import SERVICES
 from harness.broker import queue_names, queue_state, wait_until_drained
 
 pytestmark = pytest.mark.hostile

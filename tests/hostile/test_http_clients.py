@@ -9,13 +9,14 @@ import os
 import resource
 import socket
 import time
-from http.client import HTTPResponse
 from unittest import mock
 
 import eventlet
 import pytest
 
-from shop_common.config import load_config
+from harness import raw_http
+from harness.raw_http import response_of
+from shop_common.operations.config import load_config
 
 pytestmark = pytest.mark.hostile
 
@@ -37,16 +38,7 @@ def address(stack):
 
 
 def connect(stack, data=b""):
-    client = socket.create_connection(address(stack), timeout=10)
-    client.sendall(data)
-    return client
-
-
-def response_of(client):
-    """Status, headers and body of the answer on ``client``."""
-    response = HTTPResponse(client)
-    response.begin()
-    return response.status, response.headers, response.read()
+    return raw_http.connect(address(stack), data)
 
 
 def exchange(stack, data):

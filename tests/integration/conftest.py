@@ -4,7 +4,7 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from shop_common.config import load_config
+from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
 
 

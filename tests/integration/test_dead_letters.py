@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from shop_common import dead_letters
-from shop_common.events import new_event
-from shop_common.reliable_events import event_handler
+from shop_common.messaging import dead_letters
+from shop_common.vocabulary.events import new_event
+from shop_common.messaging.reliable_events import event_handler
 
 FAILURES_LEFT = {}   # event id -> how many more times the handler fails on it
 HANDLED = []

@@ -5,15 +5,15 @@ the tests talk to it over raw sockets, as slow, idle or hostile clients do.
 """
 
 import json
-import socket
 import time
-from http.client import HTTPResponse
 
 import eventlet
 import pytest
 
 from gateway.http import http, read_json
 from gateway.web_server import MAX_BODY_BYTES
+from harness import raw_http
+from harness.raw_http import response_of
 from harness.smtp import free_port
 
 DEADLINE = 0.5          # HEADER_TIMEOUT and BODY_TIMEOUT of the server under test
@@ -46,16 +46,7 @@ def server(container_factory):
 
 
 def connect(server, data=b""):
-    client = socket.create_connection(server, timeout=5)
-    client.sendall(data)
-    return client
-
-
-def response_of(client):
-    """The status, headers and body the server sends on ``client``."""
-    response = HTTPResponse(client)
-    response.begin()
-    return response.status, response.headers, response.read()
+    return raw_http.connect(server, data, timeout=5)
 
 
 def closed_without_answer(client):

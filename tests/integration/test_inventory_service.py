@@ -5,7 +5,7 @@ from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
 from inventory_service.service import InventoryService
-from shop_common.events import new_event
+from shop_common.vocabulary.events import new_event
 
 
 def order_event(order_id, items):

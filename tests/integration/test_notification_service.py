@@ -4,7 +4,7 @@ import pytest
 from nameko.testing.services import entrypoint_waiter
 
 from notification_service.service import NotificationService
-from shop_common.events import new_event
+from shop_common.vocabulary.events import new_event
 
 
 def order(email, order_id="o1", status="confirmed"):

@@ -6,7 +6,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from order_service.service import OrderService
-from shop_common.events import new_event
+from shop_common.vocabulary.events import new_event
 
 NEW_ORDER = {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]

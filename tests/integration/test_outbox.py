@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
-from shop_common.outbox import BatchPublisher, OutboxWriter, Relay
+from shop_common.messaging.outbox import BatchPublisher, OutboxWriter, Relay
 
 LOCK_KEY = 4242
 

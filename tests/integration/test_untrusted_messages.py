@@ -12,12 +12,12 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from marshmallow import fields
 
-from shop_common import dead_letters
-from shop_common.entrypoints import rpc
-from shop_common.events import EventEnvelope, new_event
-from shop_common.reliable_events import event_handler
+from shop_common.messaging import dead_letters
+from shop_common.messaging.entrypoints import rpc
+from shop_common.vocabulary.events import EventEnvelope, new_event
+from shop_common.messaging.reliable_events import event_handler
 from nameko.exceptions import RemoteError
-from shop_common.request_context import RequestContext
+from shop_common.messaging.request_context import RequestContext
 
 HANDLED = []
 CONTEXTS = []
@@ -149,8 +149,8 @@ def test_an_event_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(w
 
 @pytest.mark.parametrize("payload", [
     [1, 2, 3], "text", 7, None, {}, {"event_id": "e", "occurred_at": "2026-01-01T00:00:00+00:00"},
-    {**greeting("x"), "event_id": 5}, {**greeting("x"), "occurred_at": "yesterday"},
-], ids=["list", "string", "number", "null", "empty", "no-name", "numeric-id", "bad-time"])
+    {**greeting("x"), "event_id": 5}, {**greeting("x"), "occurred_at": "yesterday"}, {**greeting("x"), "version": 2},
+], ids=["list", "string", "number", "null", "empty", "no-name", "numeric-id", "bad-time", "unknown-version"])
 def test_an_event_of_the_wrong_shape_is_dead_lettered_at_once_not_retried(wary, publish_raw, payload):
     publish_raw(json.dumps(payload))
     dead = the_dead_letter(wary)

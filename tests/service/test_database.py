@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from shop_common.database import commit_surely
+from shop_common.persistence.database import commit_surely
 
 
 def terminate_backend_of(session, databases):

@@ -11,7 +11,7 @@ from notification_service.exceptions import EmailBeingSent
 from notification_service.mailer import SmtpMailer
 from notification_service.models import SentEmail
 from order_service.events import ORDER_CONFIRMED
-from shop_common.clock import utc_now
+from shop_common.vocabulary.clock import utc_now
 
 ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed",
          "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "1.00"}], "total": "1.00", "rejection_reason": None}

@@ -9,7 +9,7 @@ import pytest
 from order_service import orders
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import ProcessedEvent
-from shop_common.persistence import first_delivery
+from shop_common.persistence.models import first_delivery
 
 ITEMS = [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]
 PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]

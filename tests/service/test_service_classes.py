@@ -10,7 +10,7 @@ from nameko.testing.services import worker_factory
 
 from inventory_service import stock
 from inventory_service.service import InventoryService
-from shop_common.events import new_event
+from shop_common.vocabulary.events import new_event
 
 
 class RecordingOutbox:

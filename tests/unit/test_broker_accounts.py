@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from shop_common.broker_accounts import called_services, consumed_sources, password_from_environment, permissions_of
-from shop_common.services import SERVICES
+from shop_common.operations.broker_accounts import called_services, consumed_sources, password_from_environment, permissions_of
+from shop_common.operations.services import SERVICES
 
 BY_NAME = {service.name: service for service in SERVICES}
 

@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from shop_common.broker_accounts import account_name
-from shop_common.config import ROOT, load_config
-from shop_common.services import SERVICES, WITH_DATABASES
+from shop_common.operations.broker_accounts import account_name
+from shop_common.operations.config import ROOT, load_config
+from shop_common.operations.services import SERVICES, WITH_DATABASES
 
 MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
@@ -92,7 +92,7 @@ def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_i
 
 
 def test_the_broker_accounts_job_sets_up_every_service(compose):
-    assert compose["broker-accounts"]["command"] == ["python", "-m", "shop_common.broker_accounts"]
+    assert compose["broker-accounts"]["command"] == ["python", "-m", "shop_common.operations.broker_accounts"]
 
 
 @pytest.mark.parametrize("service", WITH_DATABASES, ids=lambda service: service.name)

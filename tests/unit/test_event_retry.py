@@ -1,4 +1,4 @@
-from shop_common.reliable_events import backoff_seconds
+from shop_common.messaging.reliable_events import backoff_seconds
 
 
 def test_backoff_doubles_from_the_base_up_to_the_ceiling():

@@ -8,7 +8,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from gateway.service import GatewayService
-from shop_common.errors import ServiceUnavailable
+from shop_common.vocabulary.errors import ServiceUnavailable
 
 ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed", "rejection_reason": None,
          "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}], "total": "25.00",

@@ -13,7 +13,7 @@ from nameko.exceptions import UnknownService
 
 from gateway.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from gateway.rpc import call_guarded
-from shop_common.errors import ServiceUnavailable
+from shop_common.vocabulary.errors import ServiceUnavailable
 
 TIMEOUT = 0.1
 blocking_sleep = original("time").sleep  # holds the whole event loop, as a swamped gateway does

@@ -1,7 +1,7 @@
 import pytest
 
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
-from shop_common.errors import InvalidInput
+from shop_common.vocabulary.errors import InvalidInput
 
 
 @pytest.mark.parametrize("given, key", [

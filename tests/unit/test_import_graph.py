@@ -5,8 +5,8 @@ import ast
 
 import pytest
 
-from shop_common.config import ROOT
-from shop_common.services import SERVICES
+from shop_common.operations.config import ROOT
+from shop_common.operations.services import SERVICES
 
 PACKAGES = {service.package for service in SERVICES}
 

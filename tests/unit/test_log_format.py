@@ -2,8 +2,8 @@ import json
 import logging
 import sys
 
-from shop_common import request_context
-from shop_common.log_format import JsonFormatter, TraceFormatter
+from shop_common.messaging import request_context
+from shop_common.operations.log_format import JsonFormatter, TraceFormatter
 
 
 def record(message="placed %s", args=("o1",), **extra):

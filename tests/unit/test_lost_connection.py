@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from shop_common.database import on_lost_connection
-from shop_common.errors import ServiceUnavailable
+from shop_common.persistence.database import on_lost_connection
+from shop_common.vocabulary.errors import ServiceUnavailable
 
 
 class Session:

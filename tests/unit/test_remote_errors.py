@@ -4,7 +4,7 @@ from gateway.http import status_for
 from gateway.remote_errors import shop_error_from
 from inventory_service.exceptions import ProductAlreadyExists
 from order_service.exceptions import OrderNotFound, TransitionNotAllowed
-from shop_common.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from shop_common.vocabulary.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 
 def test_a_service_error_comes_back_as_its_family_with_message_and_details():

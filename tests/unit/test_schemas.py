@@ -4,8 +4,8 @@ import pytest
 
 from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
-from shop_common.errors import InvalidInput
-from shop_common.validation import load, valid_id
+from shop_common.vocabulary.errors import InvalidInput
+from shop_common.vocabulary.validation import load, valid_id
 
 
 def errors_of(schema, data):

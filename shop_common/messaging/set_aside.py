@@ -20,7 +20,7 @@ encoding, so a body that cannot be decoded is kept just the same.
 from kombu import Connection, Exchange, Queue, binding
 from nameko.amqp.publish import Publisher
 
-from shop_common.clock import utc_now
+from shop_common.vocabulary.clock import utc_now
 
 ATTEMPT_HEADER = "x-shop-attempt"
 EVENT_TYPE_HEADER = "x-shop-event-type"

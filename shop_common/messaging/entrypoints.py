@@ -23,10 +23,10 @@ from logging import getLogger
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
-from shop_common.database import on_lost_connection
-from shop_common.errors import ShopError
-from shop_common.request_context import TrustedContextDecoder
-from shop_common.set_aside import SetAside
+from shop_common.persistence.database import on_lost_connection
+from shop_common.vocabulary.errors import ShopError
+from shop_common.messaging.request_context import TrustedContextDecoder
+from shop_common.messaging.set_aside import SetAside
 
 _log = getLogger(__name__)
 

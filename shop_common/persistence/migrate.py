@@ -1,10 +1,10 @@
 """Create each service's database when missing and bring its schema to the latest migration.
 
-    python -m shop_common.migrate            # every service
-    python -m shop_common.migrate orders     # one
+    python -m shop_common.persistence.migrate            # every service
+    python -m shop_common.persistence.migrate orders     # one
 
 Addresses come from config.yaml, so from each service's ``<SERVICE>_DB_URI``
-when it is set; the services are those of ``shop_common.services`` that own a
+when it is set; the services are those of ``shop_common.operations.services`` that own a
 database.
 """
 
@@ -15,8 +15,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from shop_common.config import ROOT, load_config
-from shop_common.services import BY_NAME, WITH_DATABASES
+from shop_common.operations.config import ROOT, load_config
+from shop_common.operations.services import BY_NAME, WITH_DATABASES
 
 
 def database_uri(service, config=None):

@@ -1,6 +1,6 @@
 """A RabbitMQ account per service, allowed only what that service does.
 
-    python -m shop_common.broker_accounts      # create or update every service's account
+    python -m shop_common.operations.broker_accounts      # create or update every service's account
 
 Each service connects as ``shop-<service>`` (its ``AMQP_URI`` names it) and
 may only:
@@ -40,7 +40,7 @@ from nameko.events import EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import RpcProxy
 
-from shop_common.services import SERVICES
+from shop_common.operations.services import SERVICES
 
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
 

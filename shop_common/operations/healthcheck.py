@@ -1,7 +1,7 @@
 """Is a service up? Exit 0 when it is, 1 when it is not (for container health checks).
 
-    python -m shop_common.healthcheck gateway      # GET /health answers 200
-    python -m shop_common.healthcheck orders       # something consumes the rpc-orders queue
+    python -m shop_common.operations.healthcheck gateway      # GET /health answers 200
+    python -m shop_common.operations.healthcheck orders       # something consumes the rpc-orders queue
 """
 
 import sys
@@ -10,7 +10,7 @@ import urllib.request
 from kombu import Connection
 from nameko.web.server import parse_address
 
-from shop_common.config import load_config
+from shop_common.operations.config import load_config
 
 
 def gateway_is_up(config):

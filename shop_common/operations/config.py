@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from nameko.cli.main import setup_yaml_parser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
 
 

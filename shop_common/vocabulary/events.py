@@ -3,18 +3,22 @@
 Each service's ``events`` module describes its payloads as subclasses of
 ``EventEnvelope``; consumers check every event against its schema before use
 (``payload_problems``). Fields a consumer does not know are ignored, so a
-payload may gain fields without breaking anyone.
+payload may gain fields without breaking anyone; an event of a ``version``
+the consumer does not take is refused (to its dead letters).
 """
 
 import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shop_common.clock import utc_now
+from shop_common.vocabulary.clock import utc_now
+
+
+VERSION = 1   # of every event contract: a change that would break a consumer is a new version
 
 
 def new_event(**payload):
-    return {"event_id": uuid.uuid4().hex, "occurred_at": utc_now().isoformat(), **payload}
+    return {"event_id": uuid.uuid4().hex, "occurred_at": utc_now().isoformat(), "version": VERSION, **payload}
 
 
 class EventEnvelope(Schema):
@@ -23,6 +27,7 @@ class EventEnvelope(Schema):
 
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     occurred_at = fields.AwareDateTime(required=True)
+    version = fields.Integer(strict=True, validate=validate.OneOf([VERSION]))   # absent: published before versions
 
 
 def payload_problems(schema, payload):

@@ -29,11 +29,11 @@ import eventlet
 from kombu import Queue, binding
 from nameko.events import EventHandler
 
-from shop_common.entrypoints import GuardedQueueConsumer, set_aside_undecodable, settle
-from shop_common.events import EventEnvelope, payload_problems
-from shop_common.persistence import first_delivery
-from shop_common.request_context import TrustedContextDecoder
-from shop_common.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
+from shop_common.messaging.entrypoints import GuardedQueueConsumer, set_aside_undecodable, settle
+from shop_common.vocabulary.events import EventEnvelope, payload_problems
+from shop_common.persistence.models import first_delivery
+from shop_common.messaging.request_context import TrustedContextDecoder
+from shop_common.messaging.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
 
 _log = getLogger(__name__)
 

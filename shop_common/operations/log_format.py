@@ -3,8 +3,8 @@
 Used from the ``LOGGING`` section of ``config.yaml``::
 
     formatters:
-      json: {(): shop_common.log_format.JsonFormatter}      # application lines
-      trace: {(): shop_common.log_format.TraceFormatter}    # nameko-tracer's line per call and result
+      json: {(): shop_common.operations.log_format.JsonFormatter}      # application lines
+      trace: {(): shop_common.operations.log_format.TraceFormatter}    # nameko-tracer's line per call and result
 
 A field longer than ``MAX_FIELD_CHARS`` once written (a large payload, a
 long error) is cut there and says how long it was: a message that fails
@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from nameko_tracer import constants as trace_constants
 
-from shop_common.request_context import current_request_id
+from shop_common.messaging.request_context import current_request_id
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -8,7 +8,7 @@ from nameko_sqlalchemy import DatabaseSession
 from psycogreen.eventlet import patch_psycopg
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from shop_common.errors import ServiceUnavailable
+from shop_common.vocabulary.errors import ServiceUnavailable
 
 _log = getLogger(__name__)
 

@@ -17,9 +17,9 @@ from kombu import Connection
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.dependency_providers import Config
 
-from shop_common.entrypoints import rpc
-from shop_common.errors import InvalidInput
-from shop_common.set_aside import (
+from shop_common.messaging.entrypoints import rpc
+from shop_common.vocabulary.errors import InvalidInput
+from shop_common.messaging.set_aside import (
     ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, SET_ASIDE_HEADERS,
     SetAside, dead_letter_queue, headers_of)
 

@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, DateTime, Identity, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from shop_common.clock import utc_now
+from shop_common.vocabulary.clock import utc_now
 
 UtcDateTime = DateTime(timezone=True)
 

@@ -28,7 +28,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from shop_common.clock import utc_now
+from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
 

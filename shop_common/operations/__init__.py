@@ -1,0 +1,1 @@
+"""Running the shop: configuration, logs, health checks, the service registry, broker accounts."""

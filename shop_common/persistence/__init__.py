@@ -1,0 +1,1 @@
+"""PostgreSQL for every service: the injected session, model mixins and the inbox, migrations."""

@@ -1,0 +1,1 @@
+"""What every service speaks, plain Python: error families, the event envelope, time, validation, changes."""
