@@ -13,7 +13,6 @@
 """
 
 import json
-import re
 from decimal import Decimal
 from functools import partial
 from logging import getLogger
@@ -27,12 +26,11 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
 from shop_common.vocabulary.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, ShopError, Unprocessable
-from shop_common.messaging.request_context import REQUEST_ID_KEY, new_request_id
+from shop_common.messaging.request_context import REQUEST_ID_KEY, VALID_REQUEST_ID, new_request_id
 
 _log = getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 _STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (Unprocessable, 422), (ServiceUnavailable, 503))
 
@@ -74,7 +72,7 @@ def request_id_of(request):
 
 def request_id_from(headers):
     given = (headers or {}).get(REQUEST_ID_HEADER) or ""
-    return given if _VALID_REQUEST_ID.match(given) else new_request_id()
+    return given if VALID_REQUEST_ID.match(given) else new_request_id()
 
 
 class JsonWsgiApp(WsgiApp):

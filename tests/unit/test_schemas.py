@@ -113,3 +113,9 @@ def test_a_product_name_with_control_characters_or_lone_surrogates_is_refused(na
 
 def test_a_product_name_in_any_script_with_emoji_is_taken():
     assert load(NewProduct(), {"sku": "A", "name": "Grüner Tee 緑茶 🍵", "price": "1.00", "stock": 1})["name"]
+
+
+def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
+    from gateway.schemas import ORDER_STATUSES
+    from order_service.domain import STATUSES
+    assert ORDER_STATUSES == STATUSES
