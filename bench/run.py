@@ -32,7 +32,7 @@ from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.broker import MANAGEMENT_API, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.smtp import SmtpSink, free_port, wait_for_port
-from harness.stack import NAMEKO, Stack
+from harness.stack import MODULES, NAMEKO, Stack
 
 OUT = ROOT / "bench" / "out"
 LOCUST = str(Path(sys.executable).parent / "locust")
@@ -177,7 +177,7 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
     stack = Stack(log_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
                   extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS})
     try:
-        for service in ("inventory", "orders", "notifications", "gateway"):
+        for service in MODULES:
             stack.start(service)
         for sku in skus:
             requests.post(f"{stack.url}/products", timeout=10, json={
