@@ -26,7 +26,7 @@ def idempotency_key(headers):
     key = given.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not _VALID_KEY.match(key):
+    if not _VALID_KEY.fullmatch(key):
         raise InvalidInput(f"invalid {IDEMPOTENCY_KEY_HEADER}",
                            {IDEMPOTENCY_KEY_HEADER: ["must be 1-255 printable ASCII characters"]})
     return key

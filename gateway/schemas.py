@@ -3,14 +3,35 @@
 The gateway owns these, apart from the services' RPC contracts: a field a
 service adds to its answers reaches clients only once it is added here, and
 a rule a service enforces (a product's stock limit, say) still reaches the
-client as a 400 naming the field. Unknown fields are refused.
+client as a 400 naming the field. Unknown fields are refused, so a client
+cannot set what is not its to set (an order's customer, status or total,
+an account's role). The same schemas make the published OpenAPI document.
 """
 
 from marshmallow import Schema, fields, validate
 
-from shop_common.vocabulary.validation import EmailAddress, lines_field, money_field, sku_field, text_field
+from shop_common.vocabulary.validation import (
+    MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field, sku_field, text_field)
 
 ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped")
+ROLES = ("customer", "staff")
+DEFAULT_PAGE_SIZE = 20
+
+
+# What a client sends
+
+class NewAccount(Schema):
+    email = EmailAddress(required=True)
+    password = password_field()
+
+
+class Credentials(Schema):
+    email = EmailAddress(required=True)
+    password = password_field(min_length=1)
+
+
+class RefreshRequest(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"secret": True})
 
 
 class NewProduct(Schema):
@@ -25,13 +46,58 @@ class Restock(Schema):
 
 
 class NewOrder(Schema):
-    customer_email = EmailAddress(required=True)
+    """The customer is the caller: an order names only its lines."""
+
     items = lines_field()
 
 
+def _page_size():
+    """``limit`` in a query string: digits (a query holds text), 1 to ``MAX_PAGE_SIZE``."""
+    return fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+def _cursor():
+    return fields.String(load_default=None, validate=validate.Length(min=1, max=512),
+                         metadata={"description": "the next_cursor of the page before"})
+
+
+class ProductQuery(Schema):
+    limit = _page_size()
+    cursor = _cursor()
+
+
 class OrderQuery(Schema):
-    customer_email = EmailAddress(load_default=None)
+    customer_email = EmailAddress(load_default=None, metadata={"description": "staff only"})
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
+    limit = _page_size()
+    cursor = _cursor()
+
+
+# Where a page ends, inside a cursor
+
+class ProductPosition(Schema):
+    sku = sku_field()
+
+
+class OrderPosition(Schema):
+    created_at = fields.AwareDateTime(required=True)
+    id = id_field()
+
+
+# What a client gets back
+
+class Account(Schema):
+    id = fields.String()
+    email = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    created_at = fields.String(metadata={"format": "date-time"})
+
+
+class TokenPair(Schema):
+    access_token = fields.String(metadata={"description": "a JWT: send it as Authorization: Bearer <access_token>"})
+    token_type = fields.String(validate=validate.OneOf(["Bearer"]))
+    expires_in = fields.Integer(metadata={"description": "seconds the access token is valid"})
+    refresh_token = fields.String(metadata={"description": "for POST /auth/refresh, once"})
 
 
 class Product(Schema):
@@ -45,11 +111,12 @@ class OrderLine(Schema):
     sku = fields.String()
     quantity = fields.Integer()
     unit_price = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
-    name = fields.String(metadata={"description": "from the catalogue; absent when it does not answer"})
+    name = fields.String(allow_none=True, metadata={"description": "from the catalogue; absent when it does not answer"})
 
 
 class Order(Schema):
     id = fields.String()
+    customer_id = fields.String(allow_none=True, metadata={"description": "the account that placed it"})
     customer_email = fields.String()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     rejection_reason = fields.String(allow_none=True)
@@ -59,5 +126,27 @@ class Order(Schema):
     updated_at = fields.String(metadata={"format": "date-time"})
 
 
+def _page_of(item_schema):
+    return type(f"{item_schema.__name__}Page", (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "next_cursor": fields.String(allow_none=True, metadata={"description": "null on the last page"}),
+    })
+
+
+ProductPage = _page_of(Product)
+OrderPage = _page_of(Order)
+
+
+class Health(Schema):
+    status = fields.String(validate=validate.OneOf(["ok"]))
+
+
+class Error(Schema):
+    error = fields.String(metadata={"description": "a code, e.g. invalid_input, not_found, too_many_requests"})
+    message = fields.String()
+    details = fields.Dict(metadata={"description": "for invalid_input: field -> messages"})
+
+
 product_response = Product()
 order_response = Order()
+account_response = Account()

@@ -1,11 +1,14 @@
 """The ``gateway`` Nameko service: the shop's HTTP API.
 
-Each endpoint validates its input, calls the services over RPC and composes
-their answers. Examples (request and response bodies are JSON)::
+Each route declares who may use it and what it reads and answers (see
+``gateway.http``); its method calls the services over RPC, acting for the
+caller, and composes their answers. Examples (bodies are JSON)::
 
-    POST /products  {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
-      -> 201 {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
-    POST /orders  {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]}
+    POST /accounts  {"email": "ada@example.com", "password": "correct horse battery"}
+      -> 201 {"id": "...", "email": "ada@example.com", "role": "customer", "created_at": "..."}
+    POST /auth/token  {"email": "ada@example.com", "password": "correct horse battery"}
+      -> 200 {"access_token": "eyJ...", "token_type": "Bearer", "expires_in": 900, "refresh_token": "shop_rt_..."}
+    POST /orders  {"items": [{"sku": "TEA-1", "quantity": 2}]}   (Authorization: Bearer <access_token>)
       -> 201 {"id": "...", "status": "pending", "items": [...], "total": null, ...}
     GET /orders/<id>
       -> 200 {"id": "...", "status": "confirmed", "items": [{"sku": "TEA-1", "quantity": 2,
@@ -17,14 +20,21 @@ from logging import getLogger
 
 from nameko_tracer import Tracer
 
+from gateway import contract
+from gateway.authentication import ANYONE, SIGNED_IN, STAFF
 from gateway.composition import skus_of, with_product_names
-from gateway.http import http, read_json
+from gateway.http import client_address, http
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
+from gateway.pagination import decode_cursor, page
+from gateway.rate_limits import RateLimits
 from gateway.rpc import GuardedRpcProxy
-from gateway.schemas import NewOrder, NewProduct, OrderQuery, Restock, order_response, product_response
-from shop_common.vocabulary.errors import ServiceUnavailable, ShopError
+from gateway.schemas import (
+    Account, Credentials, Health, NewAccount, NewOrder, NewProduct, Order, OrderPage, OrderPosition, OrderQuery,
+    Product, ProductPage, ProductPosition, ProductQuery, RefreshRequest, Restock, TokenPair, account_response,
+    order_response, product_response)
 from shop_common.messaging.request_context import RequestContext
-from shop_common.vocabulary.validation import load, valid_id
+from shop_common.vocabulary.errors import ServiceUnavailable, ShopError, Unauthenticated
+from shop_common.vocabulary.validation import valid_id
 
 _log = getLogger(__name__)
 
@@ -34,64 +44,105 @@ class GatewayService:
 
     orders_rpc = GuardedRpcProxy("orders")
     inventory_rpc = GuardedRpcProxy("inventory")
+    accounts_rpc = GuardedRpcProxy("accounts")
+    rate_limits = RateLimits()
     tracer = Tracer()
-    request_id = RequestContext()
+    caller = RequestContext()
 
-    @http("GET", "/health")
+    @http("GET", "/health", access=ANYONE, answers={200: Health})
     def health(self, request):
         return {"status": "ok"}
 
-    @http("POST", "/products")
-    def create_product(self, request):
-        product = NewProduct().dump(load(NewProduct(), read_json(request)))
-        return 201, product_response.dump(self.inventory_rpc.create_product(product))
+    @http("POST", "/accounts", access=ANYONE, body=NewAccount, answers={201: Account},
+          limit_per_address="REGISTRATIONS_PER_ADDRESS")
+    def register(self, request, body):
+        """A customer account; 409 when the email has one already."""
+        return 201, account_response.dump(self.accounts_rpc.register(body["email"], body["password"]))
 
-    @http("GET", "/products")
-    def list_products(self, request):
-        return {"items": product_response.dump(self.inventory_rpc.list_products(), many=True)}
+    @http("POST", "/auth/token", access=ANYONE, body=Credentials, answers={200: TokenPair})
+    def sign_in(self, request, body):
+        """Tokens for an email and password. Failed attempts are limited per account and per client address:
+        past either limit even the right password gets 429 until the window passes."""
+        failures = (("FAILED_SIGN_INS_PER_ACCOUNT", body["email"]),
+                    ("FAILED_SIGN_INS_PER_ADDRESS", client_address(request)))
+        with self.rate_limits.counting_failures(failures, Unauthenticated):
+            return TokenPair().dump(self.accounts_rpc.sign_in(body["email"], body["password"]))
 
-    @http("GET", "/products/<sku>")
+    @http("POST", "/auth/refresh", access=ANYONE, body=RefreshRequest, answers={200: TokenPair})
+    def refresh(self, request, body):
+        """A new pair for a refresh token, which is spent: a token used twice signs its holders out."""
+        return TokenPair().dump(self.accounts_rpc.refresh(body["refresh_token"]))
+
+    @http("POST", "/auth/logout", access=ANYONE, body=RefreshRequest, answers={204: None})
+    def sign_out(self, request, body):
+        """Revoke the sign-in of a refresh token (an unknown one too: nothing to tell)."""
+        self.accounts_rpc.sign_out(body["refresh_token"])
+        return 204, None
+
+    @http("GET", "/accounts/me", access=SIGNED_IN, answers={200: Account})
+    def my_account(self, request):
+        return account_response.dump(self.accounts_rpc.get_account(self.caller.account_id))
+
+    @http("POST", "/products", access=STAFF, body=NewProduct, answers={201: Product})
+    def create_product(self, request, body):
+        return 201, product_response.dump(self.inventory_rpc.create_product(NewProduct().dump(body)))
+
+    @http("GET", "/products", access=ANYONE, query=ProductQuery, answers={200: ProductPage})
+    def list_products(self, request, query):
+        after = query["cursor"] and decode_cursor(query["cursor"], ProductPosition())["sku"]
+        products = product_response.dump(self.inventory_rpc.list_products(limit=query["limit"], after=after),
+                                          many=True)
+        return page(products, query["limit"], lambda product: {"sku": product["sku"]})
+
+    @http("GET", "/products/<sku>", access=ANYONE, answers={200: Product})
     def get_product(self, request, sku):
         return product_response.dump(self.inventory_rpc.get_product(valid_id("sku", sku)))
 
-    @http("POST", "/products/<sku>/restock")
-    def restock(self, request, sku):
-        quantity = load(Restock(), read_json(request))["quantity"]
-        return product_response.dump(self.inventory_rpc.restock(valid_id("sku", sku), quantity))
+    @http("POST", "/products/<sku>/restock", access=STAFF, body=Restock, answers={200: Product})
+    def restock(self, request, sku, body):
+        return product_response.dump(self.inventory_rpc.restock(valid_id("sku", sku), body["quantity"]))
 
-    @http("POST", "/orders")
-    def create_order(self, request):
-        """The gateway names the order, so a call redelivered to orders cannot place it twice.
+    @http("POST", "/orders", access=SIGNED_IN, body=NewOrder, answers={201: Order},
+          limit_per_account="ORDERS_PER_ACCOUNT")
+    def create_order(self, request, body):
+        """An order of the caller's. The gateway names it, so a call redelivered to orders cannot place it twice.
 
-        With an ``Idempotency-Key`` the name comes from the key and the client,
+        With an ``Idempotency-Key`` the name comes from the key and the caller,
         so the client's own retry cannot place it twice either. A 503 carries
         that ``order_id``: the outcome is unknown (the order may have been taken
         just before the answer was lost), and GET tells.
         """
-        order = load(NewOrder(), read_json(request))
+        customer = request.identity
         key = idempotency_key(request.headers)
-        order_id = uuid.uuid4().hex if key is None else keyed_order_id(order["customer_email"], key)
+        order_id = uuid.uuid4().hex if key is None else keyed_order_id(customer.caller.account_id, key)
+        order = {"customer_id": customer.caller.account_id, "customer_email": customer.email, **body}
         try:
             return 201, order_response.dump(self.orders_rpc.create_order(
-                order, order_id=order_id, fingerprint=None if key is None else fingerprint(order)))
+                order, order_id=order_id, fingerprint=None if key is None else fingerprint(body)))
         except ServiceUnavailable as unavailable:
             raise ServiceUnavailable(unavailable.message, {**unavailable.details, "order_id": order_id}) from None
 
-    @http("GET", "/orders")
-    def list_orders(self, request):
-        query = load(OrderQuery(), dict(request.args.items()))
-        orders = self._with_product_names(self.orders_rpc.list_orders(**query))
-        return {"items": order_response.dump(orders, many=True)}
+    @http("GET", "/orders", access=SIGNED_IN, query=OrderQuery, answers={200: OrderPage})
+    def list_orders(self, request, query):
+        """The caller's orders, newest first; staff see everyone's and may filter by ``customer_email``."""
+        if query["customer_email"]:
+            self.caller.require(self.caller.is_staff, "filter orders by customer_email")
+        after = query["cursor"] and decode_cursor(query["cursor"], OrderPosition())
+        orders = self.orders_rpc.list_orders(customer_email=query["customer_email"], status=query["status"],
+                                             limit=query["limit"], after=after)
+        return page(order_response.dump(self._with_product_names(orders), many=True), query["limit"],
+                    lambda order: {"created_at": order["created_at"], "id": order["id"]})
 
-    @http("GET", "/orders/<order_id>")
+    @http("GET", "/orders/<order_id>", access=SIGNED_IN, answers={200: Order})
     def get_order(self, request, order_id):
+        """The order, if it is the caller's (another customer's is not found) or the caller is staff."""
         return self._one_order(self.orders_rpc.get_order(valid_id("order_id", order_id)))
 
-    @http("POST", "/orders/<order_id>/cancel")
+    @http("POST", "/orders/<order_id>/cancel", access=SIGNED_IN, answers={200: Order})
     def cancel_order(self, request, order_id):
         return self._one_order(self.orders_rpc.cancel_order(valid_id("order_id", order_id)))
 
-    @http("POST", "/orders/<order_id>/ship")
+    @http("POST", "/orders/<order_id>/ship", access=STAFF, answers={200: Order})
     def ship_order(self, request, order_id):
         return self._one_order(self.orders_rpc.ship_order(valid_id("order_id", order_id)))
 
@@ -108,3 +159,18 @@ class GatewayService:
             _log.warning("order shown without product details: %s", error)
             products = None
         return with_product_names(orders, products)
+
+    @http("GET", "/openapi.json", access=ANYONE, answers={200: "application/json"})
+    def openapi_document(self, request):
+        """This document: the HTTP API in OpenAPI 3.0, made from the routes' declarations."""
+        return contract.openapi_document(GatewayService)
+
+    @http("GET", "/docs", access=ANYONE, answers={200: "text/html"})
+    def docs(self, request):
+        """The HTTP API's documentation: this document rendered by Swagger UI."""
+        return contract.docs_page()
+
+    @http("GET", "/docs/<asset>", access=ANYONE, published=False)
+    def docs_asset(self, request, asset):
+        """A script, style sheet or icon of the documentation page."""
+        return contract.docs_asset(asset)

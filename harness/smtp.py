@@ -8,6 +8,9 @@ import sys
 import time
 
 
+ORDER_MAIL = "Order "   # the subject of every email about an order starts so
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -59,20 +62,21 @@ class SmtpSink:
         box = mailbox.Maildir(self.maildir, factory=None, create=True)
         return [box.get_message(key) for key in box.keys()]
 
-    def messages_to(self, address):
-        return [message for message in self.messages() if message["To"] == address]
+    def messages_to(self, address, subject_prefix=""):
+        return [message for message in self.messages()
+                if message["To"] == address and (message["Subject"] or "").startswith(subject_prefix)]
 
-    def subjects_to(self, address):
-        return sorted(message["Subject"] for message in self.messages_to(address))
+    def subjects_to(self, address, subject_prefix=""):
+        return sorted(message["Subject"] for message in self.messages_to(address, subject_prefix))
 
-    def wait_for(self, count, address, timeout=10.0):
+    def wait_for(self, count, address, subject_prefix="", timeout=10.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.messages_to(address)
+            found = self.messages_to(address, subject_prefix)
             if len(found) >= count:
                 return found
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} mails to {address}, got {len(self.messages_to(address))}")
+        raise AssertionError(f"expected {count} mails to {address}, got {len(self.messages_to(address, subject_prefix))}")
 
     def config(self):
         return {"HOST": "127.0.0.1", "PORT": self.port, "SENDER": "shop@test.local", "TIMEOUT": 5}

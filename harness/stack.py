@@ -10,16 +10,29 @@ import time
 from pathlib import Path
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from shop_common.operations.broker_accounts import Management, account_name, provision
 from shop_common.operations.config import ROOT
 from shop_common.operations.services import SERVICES
+from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
 MODULES = {service.name: service.module for service in SERVICES}
+
+# Limits high enough that tests and the benchmark measure the shop, not the limiter; a test stack
+# that tests a limit sets it lower.
+GENEROUS_LIMITS = {
+    "RATE_LIMIT_PER_CLIENT": "1000000/minute",
+    "RATE_LIMIT_REGISTRATIONS_PER_ADDRESS": "1000000/minute",
+    "RATE_LIMIT_ORDERS_PER_ACCOUNT": "1000000/minute",
+    "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "1000000/minute",
+    "RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS": "1000000/minute",
+}
 
 
 class Stack:
@@ -36,21 +49,34 @@ class Stack:
             "SMTP_PORT": str(smtp_port),
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
             "RPC_TIMEOUT": str(rpc_timeout),
+            **GENEROUS_LIMITS,
+            **self._keys_environment(),
             **(extra_env or {}),
         }
+        self.accounts = Accounts(self)
         self.processes = {}  # (service, instance) -> Popen
         self.service_env = {}  # service -> what its processes get on top of ``env``
+
+    def _keys_environment(self):
+        """A key pair of this stack's own, given as an operator gives keys: in the environment."""
+        self.signing_key = ed25519.Ed25519PrivateKey.generate()
+        private = self.signing_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption())
+        public = self.signing_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        return {"AUTH_SIGNING_KEY": private.decode(), "AUTH_TRUSTED_KEYS": public.decode()}
 
     def use_broker_accounts(self, prefix):
         """Each service connects with an account of its own, allowed only what it does (``broker_accounts``)."""
         passwords = {service: secrets.token_urlsafe(16) for service in MODULES}
         provision(Management(MANAGEMENT_URL), self.vhost, passwords, prefix=prefix)
-        self.accounts = {service: (account_name(service, prefix), password) for service, password in passwords.items()}
-        for service, (user, password) in self.accounts.items():
+        self.broker_accounts = {service: (account_name(service, prefix), password)
+                                for service, password in passwords.items()}
+        for service, (user, password) in self.broker_accounts.items():
             self.service_env[service] = {"AMQP_URI": f"amqp://{user}:{password}@127.0.0.1:5672/{self.vhost}"}
 
     def drop_broker_accounts(self):
-        for user, _ in getattr(self, "accounts", {}).values():
+        for user, _ in getattr(self, "broker_accounts", {}).values():
             Management(MANAGEMENT_URL).delete_account(user)
 
     def start(self, service, instance=0, wait=True):

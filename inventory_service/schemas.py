@@ -3,7 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from inventory_service.domain import MAX_STOCK
-from shop_common.vocabulary.validation import lines_field, money_field, quantity_field, sku_field, text_field
+from shop_common.vocabulary.validation import (
+    MAX_LINES, MAX_PAGE_SIZE, lines_field, money_field, page_size_field, quantity_field, sku_field, text_field)
 
 
 
@@ -20,6 +21,17 @@ class Restock(Schema):
 
 class ReserveStock(Schema):
     items = lines_field()
+
+
+class ProductPage(Schema):
+    limit = page_size_field()
+    after = sku_field(required=False, load_default=None)
+
+
+class ProductSkus(Schema):
+    """The products of a page of orders (composition): at most every line of a full page of them."""
+
+    skus = fields.List(sku_field(), required=True, validate=validate.Length(max=MAX_LINES * MAX_PAGE_SIZE))
 
 
 class ProductOutput(Schema):

@@ -4,7 +4,7 @@ from nameko_tracer import Tracer
 
 from inventory_service import events, stock
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent
-from inventory_service.schemas import NewProduct, ReserveStock, Restock, product_output
+from inventory_service.schemas import ProductPage, ProductSkus, NewProduct, ReserveStock, Restock, product_output
 from order_service import events as order_events
 from shop_common.messaging import dead_letters
 from shop_common.persistence.database import database_session
@@ -21,10 +21,11 @@ class InventoryService(dead_letters.DeadLetterAdmin):
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
     tracer = Tracer()
-    request_id = RequestContext()
+    caller = RequestContext()
 
     @command
     def create_product(self, product):
+        self.caller.require(self.caller.is_staff, "create a product")
         product = stock.create_product(self.db, **load(NewProduct(), product))
         self.db.commit()
         return product_output.dump(product)
@@ -34,13 +35,16 @@ class InventoryService(dead_letters.DeadLetterAdmin):
         return product_output.dump(stock.find_product(self.db, valid_id("sku", sku)))
 
     @query
-    def list_products(self, skus=None):
+    def list_products(self, skus=None, **page):
+        """Products by sku: those of ``skus``, or a page of at most ``limit`` (100) after the sku ``after``."""
         if skus is not None:
-            skus = [valid_id("sku", sku) for sku in skus]
-        return product_output.dump(stock.list_products(self.db, skus), many=True)
+            skus = load(ProductSkus(), {"skus": skus})["skus"]
+            return product_output.dump(stock.products_with_skus(self.db, skus), many=True)
+        return product_output.dump(stock.list_products(self.db, **load(ProductPage(), page)), many=True)
 
     @command
     def restock(self, sku, quantity):
+        self.caller.require(self.caller.is_staff, "restock a product")
         quantity = load(Restock(), {"quantity": quantity})["quantity"]
         product = stock.restock(self.db, valid_id("sku", sku), quantity)
         self.db.commit()

@@ -40,10 +40,15 @@ def find_product(session, sku, for_update=False):
     return product
 
 
-def list_products(session, skus=None):
-    query = select(Product).order_by(Product.sku)
-    if skus is not None:
-        query = query.where(Product.sku.in_(skus))
+def products_with_skus(session, skus):
+    return list(session.scalars(select(Product).where(Product.sku.in_(skus)).order_by(Product.sku)))
+
+
+def list_products(session, limit, after=None):
+    """Up to ``limit`` products by sku, from the one after ``after``."""
+    query = select(Product).order_by(Product.sku).limit(limit)
+    if after is not None:
+        query = query.where(Product.sku > after)
     return list(session.scalars(query))
 
 

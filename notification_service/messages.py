@@ -1,8 +1,11 @@
-"""What the customer is told for each order event. Plain Python, no I/O.
+"""What a customer is told, for each event that reports something to them. Plain Python, no I/O.
 
-Messages are keyed by the event that reports the outcome; the outcome's word
-(``confirmed``, ...) is the event's name without its ``order_`` prefix.
+Each email is about one thing and of one kind, at most one of each: an
+order's outcome (``confirmed``..., the event's name without its ``order_``
+prefix), or the welcome of a new account.
 """
+
+from dataclasses import dataclass
 
 from order_service.events import ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_REJECTED, ORDER_SHIPPED
 
@@ -13,15 +16,25 @@ HEADLINES = {
     ORDER_SHIPPED: "Good news: your order is on its way.",
 }
 
+WELCOME = "welcome"
+
+
+@dataclass(frozen=True)
+class Email:
+    regarding_id: str   # the order or account it is about
+    kind: str
+    to: str
+    subject: str
+    body: str
+
 
 def outcome_of(event_type):
     """``order_confirmed`` -> ``confirmed``: what an email reports, one per order and outcome."""
     return event_type.removeprefix("order_")
 
 
-def compose(event_type, order):
-    """Subject and body of the email for ``order`` (as the event carries it)."""
-    subject = f"Order {order['id']} {outcome_of(event_type)}"
+def order_email(event_type, order):
+    """The email for ``order`` (as the event carries it) reaching the outcome of ``event_type``."""
     lines = [HEADLINES[event_type], ""]
     for item in order["items"]:
         price = f" at {item['unit_price']}" if item.get("unit_price") else ""
@@ -30,4 +43,15 @@ def compose(event_type, order):
         lines += ["", f"Total: {order['total']}"]
     if order.get("rejection_reason"):
         lines += ["", f"Reason: {order['rejection_reason']}"]
-    return subject, "\n".join(lines) + "\n"
+    outcome = outcome_of(event_type)
+    return Email(order["id"], outcome, order["customer_email"], f"Order {order['id']} {outcome}",
+                 "\n".join(lines) + "\n")
+
+
+def welcome_email(account):
+    """The one email a new account gets (on ``account_registered``)."""
+    body = (f"Welcome to the shop.\n\nYour account {account['email']} is ready: sign in to place orders.\n"
+            "If you did not create it, ignore this email.\n")
+    return Email(account["id"], WELCOME, account["email"], "Welcome to the shop", body)
+
+

@@ -1,6 +1,6 @@
 """What the notifications service does, as functions over a database session.
 
-Each email is sent by whoever holds its claim: a row per (order, outcome),
+Each email is sent by whoever holds its claim: a row per (what it is about, kind),
 with a token and a time. A delivery of the event takes the claim when the
 email is new, or unsent and unclaimed, or unsent with a claim older than
 the lease (its holder died: a claim is held at most twice the longest send);
@@ -16,7 +16,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from notification_service.exceptions import EmailBeingSent
-from notification_service.messages import compose, outcome_of
 from notification_service.models import SentEmail
 from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.database import commit_surely
@@ -24,20 +23,18 @@ from shop_common.persistence.database import commit_surely
 LIST_LIMIT = 100
 
 
-def notify(session, mailer, event_type, event):
-    """Send the email for ``event`` unless it was sent before; True when it was sent now.
+def notify(session, mailer, event_id, email):
+    """Send ``email`` (a ``messages.Email``, the one for event ``event_id``) unless it was sent before;
+    True when it was sent now.
 
     Raises ``EmailBeingSent`` while another delivery holds the claim.
     """
-    order = event["order"]
-    kind = outcome_of(event_type)
-    subject, body = compose(event_type, order)
     token = uuid.uuid4().hex
-    claim_id = _claim(session, event["event_id"], order, kind, subject, token, lease=2 * mailer.longest_send)
+    claim_id = _claim(session, event_id, email, token, lease=2 * mailer.longest_send)
     if claim_id is None:
         return False
     try:
-        mailer.send(order["customer_email"], subject, body)
+        mailer.send(email.to, email.subject, email.body)
     except Exception:
         _release(session, claim_id, token)
         raise
@@ -47,20 +44,21 @@ def notify(session, mailer, event_type, event):
     return True
 
 
-def _claim(session, event_id, order, kind, subject, token, lease):
+def _claim(session, event_id, email, token, lease):
     """The claimed row's id; None when the email was sent already."""
     now = utc_now()
     claimed = session.execute(
         insert(SentEmail)
-        .values(event_id=event_id, order_id=order["id"], kind=kind, customer_email=order["customer_email"],
-                subject=subject, claim_token=token, claimed_at=now)
+        .values(event_id=event_id, regarding_id=email.regarding_id, kind=email.kind, customer_email=email.to,
+                subject=email.subject, claim_token=token, claimed_at=now)
         .on_conflict_do_nothing()
         .returning(SentEmail.id)
     ).scalar()
     if claimed is None:
         claimed = session.execute(
             update(SentEmail)
-            .where(SentEmail.order_id == order["id"], SentEmail.kind == kind, SentEmail.sent_at.is_(None),
+            .where(SentEmail.regarding_id == email.regarding_id, SentEmail.kind == email.kind,
+                   SentEmail.sent_at.is_(None),
                    or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - lease))
             .values(claim_token=token, claimed_at=now)
             .returning(SentEmail.id)
@@ -68,9 +66,10 @@ def _claim(session, event_id, order, kind, subject, token, lease):
     session.commit()
     if claimed is not None:
         return claimed
-    sent = session.scalar(select(SentEmail.sent_at).where(SentEmail.order_id == order["id"], SentEmail.kind == kind))
+    sent = session.scalar(select(SentEmail.sent_at).where(SentEmail.regarding_id == email.regarding_id,
+                                                          SentEmail.kind == email.kind))
     if sent is None:
-        raise EmailBeingSent(order["id"], kind)
+        raise EmailBeingSent(email.regarding_id, email.kind)
     return None
 
 

@@ -6,7 +6,7 @@ from shop_common.vocabulary.validation import EmailAddress
 
 
 class SentEmailOutput(Schema):
-    order_id = fields.String()
+    regarding_id = fields.String()
     kind = fields.String()
     customer_email = fields.String()
     subject = fields.String()

@@ -1,8 +1,10 @@
-"""The ``notifications`` Nameko service: emails the customer on every order outcome."""
+"""The ``notifications`` Nameko service: emails the customer on every order outcome, and welcomes new accounts."""
 
 from nameko_tracer import Tracer
 
+from accounts_service import events as account_events
 from notification_service import notices
+from notification_service.messages import order_email, welcome_email
 from notification_service.mailer import Mailer
 from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
@@ -21,10 +23,11 @@ class NotificationService(dead_letters.DeadLetterAdmin):
     db = database_session(Base)
     mailer = Mailer()
     tracer = Tracer()
-    request_id = RequestContext()
+    caller = RequestContext()
 
     @query
     def list_notifications(self, customer_email):
+        self.caller.require(self.caller.is_staff, "list notifications")
         query = load(CustomerQuery(), {"customer_email": customer_email})
         return SentEmailOutput(many=True).dump(notices.sent_to(self.db, query["customer_email"]))
 
@@ -44,5 +47,9 @@ class NotificationService(dead_letters.DeadLetterAdmin):
     def handle_order_shipped(self, event):
         self._notify(order_events.ORDER_SHIPPED, event)
 
+    @event_handler(account_events.SOURCE, account_events.ACCOUNT_REGISTERED, payload=account_events.AccountEvent)
+    def handle_account_registered(self, event):
+        notices.notify(self.db, self.mailer, event["event_id"], welcome_email(event["account"]))
+
     def _notify(self, event_type, event):
-        notices.notify(self.db, self.mailer, event_type, event)
+        notices.notify(self.db, self.mailer, event["event_id"], order_email(event_type, event["order"]))

@@ -41,6 +41,7 @@ class OrderSnapshot(Schema):
         unknown = EXCLUDE
 
     id = id_field()
+    customer_id = id_field(required=False, allow_none=True, load_default=None)
     customer_email = EmailAddress(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     rejection_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))

@@ -21,9 +21,11 @@ class Order(Base):
         CheckConstraint(f"status IN {STATUSES}", name="orders_status_known"),
         Index("orders_customer_email_created_at", "customer_email", "created_at"),
         Index("orders_status_created_at", "status", "created_at"),
+        Index("orders_customer_id_created_at", "customer_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64))   # the account that placed it
     customer_email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16))
     rejection_reason: Mapped[str | None] = mapped_column(Text)

@@ -7,74 +7,88 @@ committing to its caller, so that the change and its event leave together.
 from datetime import timedelta
 from logging import getLogger
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
 from order_service import domain
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
+from shop_common.identity.caller import OPERATOR
 from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.database import lost_connection
 
 _log = getLogger(__name__)
 
-LIST_LIMIT = 100
+PENDING_LIST_LIMIT = 100
 
 
-def place_order(session, customer_email, items, order_id=None, fingerprint=None):
-    """A new pending order. ``order_id`` lets a caller make the call safe to repeat.
+def place_order(session, caller, customer_id, customer_email, items, order_id=None, fingerprint=None):
+    """A new pending order of the account ``customer_id``. ``order_id`` lets a caller make the call safe to repeat.
+
+    ``caller`` must act for that account (``Forbidden`` otherwise).
 
     With an ``order_id`` that exists already (placed before, or by a delivery
     of the same call at this very moment), the existing order, not placed now;
     ``IdempotencyKeyReused`` when it was placed by a request with another
     ``fingerprint``.
     """
+    caller.require(caller.may_act_for(customer_id), "place an order for another account")
     now = utc_now()
     order_id = order_id or domain.new_order_id()
     placed = session.execute(
         insert(Order)
-        .values(id=order_id, customer_email=customer_email, status=domain.PENDING, created_at=now, updated_at=now,
+        .values(id=order_id, customer_id=customer_id, customer_email=customer_email, status=domain.PENDING, created_at=now, updated_at=now,
                 request_fingerprint=fingerprint)
         .on_conflict_do_nothing()
         .returning(Order.id)
     ).first()
     if placed is None:
-        existing = find_order(session, order_id)
+        existing = find_order(session, order_id, caller)
         if fingerprint is not None and existing.request_fingerprint not in (None, fingerprint):
             raise IdempotencyKeyReused(order_id)
         return Change(existing, False)
     session.add_all(OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
                     for position, line in enumerate(domain.merge_lines(items)))
     session.flush()
-    return Change(find_order(session, order_id), True)
+    return Change(find_order(session, order_id, caller), True)
 
 
-def find_order(session, order_id, for_update=False):
+def find_order(session, order_id, caller, for_update=False):
+    """The order, if ``caller`` may see it: ``OrderNotFound`` alike when it does not exist and when it is another's."""
     query = select(Order).where(Order.id == order_id).options(joinedload(Order.lines))
     if for_update:
         query = query.with_for_update(of=Order)
     order = session.scalars(query).unique().first()
-    if order is None:
+    if order is None or not caller.may_act_for(order.customer_id):
         raise OrderNotFound(order_id)
     return order
 
 
-def list_orders(session, customer_email=None, status=None):
-    query = select(Order).order_by(Order.created_at.desc()).limit(LIST_LIMIT)
+def list_orders(session, caller, limit, customer_id=None, customer_email=None, status=None, after=None):
+    """Up to ``limit`` orders, newest first, after the position ``after``; a customer's own alone."""
+    if not caller.is_staff:
+        caller.require(caller.is_signed_in, "list orders")
+        customer_id = caller.account_id
+    query = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    if customer_id:
+        query = query.where(Order.customer_id == customer_id)
     if customer_email:
         query = query.where(Order.customer_email == customer_email)
     if status:
         query = query.where(Order.status == status)
+    if after:
+        query = query.where(tuple_(Order.created_at, Order.id) < (after["created_at"], after["id"]))
     return list(session.scalars(query))
 
 
-def pending_orders(session, older_than_seconds=0):
-    """Orders still pending after ``older_than_seconds``, oldest first."""
+def pending_orders(session, caller, older_than_seconds=0):
+    """Orders still pending after ``older_than_seconds``, oldest first (for staff)."""
+    caller.require(caller.is_staff, "list pending orders")
     cutoff = utc_now() - timedelta(seconds=older_than_seconds)
     query = (select(Order).where(Order.status == domain.PENDING, Order.created_at <= cutoff)
-             .order_by(Order.created_at).limit(LIST_LIMIT))
+             .order_by(Order.created_at).limit(PENDING_LIST_LIMIT))
     return list(session.scalars(query))
 
 
@@ -87,12 +101,13 @@ def _move(order, action):
     return Change(order, True)
 
 
-def cancel_order(session, order_id):
-    return _move(find_order(session, order_id, for_update=True), domain.CANCEL)
+def cancel_order(session, caller, order_id):
+    return _move(find_order(session, order_id, caller, for_update=True), domain.CANCEL)
 
 
-def ship_order(session, order_id):
-    return _move(find_order(session, order_id, for_update=True), domain.SHIP)
+def ship_order(session, caller, order_id):
+    caller.require(caller.is_staff, "ship an order")
+    return _move(find_order(session, order_id, caller, for_update=True), domain.SHIP)
 
 
 def confirm_order(session, order_id, reserved_items):
@@ -102,7 +117,7 @@ def confirm_order(session, order_id, reserved_items):
     (``domain.Unconfirmable``) or any other that is not a lost connection, is
     rejected with a reason instead: it never stays pending.
     """
-    order = find_order(session, order_id, for_update=True)
+    order = find_order(session, order_id, OPERATOR, for_update=True)
     if not domain.awaits_stock(order.status):
         return Change(order, False)
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
@@ -128,7 +143,7 @@ def confirm_order(session, order_id, reserved_items):
 
 def reject_order(session, order_id, reason):
     """Reject with a reason; nothing happens when the order no longer awaits stock."""
-    order = find_order(session, order_id, for_update=True)
+    order = find_order(session, order_id, OPERATOR, for_update=True)
     if not domain.awaits_stock(order.status):
         return Change(order, False)
     order.rejection_reason = reason

@@ -4,17 +4,28 @@ from marshmallow import Schema, fields, validate
 
 from order_service.domain import STATUSES
 from shop_common.vocabulary.clock import utc_now
-from shop_common.vocabulary.validation import EmailAddress, lines_field
+from shop_common.vocabulary.validation import EmailAddress, id_field, lines_field, page_size_field
 
 
 class NewOrder(Schema):
+    customer_id = id_field()
     customer_email = EmailAddress(required=True)
     items = lines_field()
 
 
+class OrderPosition(Schema):
+    """Where a page of orders ends: the last order's ``created_at`` and ``id``."""
+
+    created_at = fields.AwareDateTime(required=True)
+    id = id_field()
+
+
 class OrderQuery(Schema):
+    customer_id = id_field(required=False, load_default=None)
     customer_email = EmailAddress(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    limit = page_size_field()
+    after = fields.Nested(OrderPosition, load_default=None)
 
 
 class PendingQuery(Schema):
@@ -29,6 +40,7 @@ class OrderLineOutput(Schema):
 
 class OrderOutput(Schema):
     id = fields.String()
+    customer_id = fields.String(allow_none=True)
     customer_email = fields.String()
     status = fields.String()
     rejection_reason = fields.String(allow_none=True)

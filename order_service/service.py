@@ -1,4 +1,10 @@
-"""The ``orders`` Nameko service: orders over RPC, their progress from inventory events."""
+"""The ``orders`` Nameko service: orders over RPC, their progress from inventory events.
+
+Every call acts for its caller (``self.caller``, from the call's context): a
+customer sees, places and cancels their own orders alone, and another's
+order is not found; only staff ship orders and see everyone's. An operator's
+call (from ``nameko shell``) names no caller and acts as staff.
+"""
 
 from nameko_tracer import Tracer
 
@@ -21,7 +27,7 @@ class OrderService(dead_letters.DeadLetterAdmin):
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
     tracer = Tracer()
-    request_id = RequestContext()
+    caller = RequestContext()
 
     @command
     def create_order(self, order, order_id=None, fingerprint=None):
@@ -35,30 +41,31 @@ class OrderService(dead_letters.DeadLetterAdmin):
         if fingerprint is not None:
             fingerprint = valid_id("fingerprint", fingerprint)
         return self._publish_and_commit(orders.place_order(
-            self.db, **load(NewOrder(), order), order_id=order_id, fingerprint=fingerprint))
+            self.db, self.caller, **load(NewOrder(), order), order_id=order_id, fingerprint=fingerprint))
 
     @query
     def get_order(self, order_id):
-        return order_output.dump(orders.find_order(self.db, valid_id("order_id", order_id)))
+        return order_output.dump(orders.find_order(self.db, valid_id("order_id", order_id), self.caller))
 
     @query
-    def list_orders(self, customer_email=None, status=None):
-        criteria = load(OrderQuery(), {"customer_email": customer_email, "status": status})
-        return order_output.dump(orders.list_orders(self.db, **criteria), many=True)
+    def list_orders(self, **criteria):
+        """Orders newest first: ``customer_id``, ``customer_email``, ``status``, ``limit`` (at most 100),
+        ``after`` (``{"created_at", "id"}`` of the last order of the page before)."""
+        return order_output.dump(orders.list_orders(self.db, self.caller, **load(OrderQuery(), criteria)), many=True)
 
     @query
     def list_pending_orders(self, older_than_seconds=0):
         """Orders still waiting for inventory, oldest first, each with its age in seconds."""
         criteria = load(PendingQuery(), {"older_than_seconds": older_than_seconds})
-        return pending_order_output.dump(orders.pending_orders(self.db, **criteria), many=True)
+        return pending_order_output.dump(orders.pending_orders(self.db, self.caller, **criteria), many=True)
 
     @command
     def cancel_order(self, order_id):
-        return self._publish_and_commit(orders.cancel_order(self.db, valid_id("order_id", order_id)))
+        return self._publish_and_commit(orders.cancel_order(self.db, self.caller, valid_id("order_id", order_id)))
 
     @command
     def ship_order(self, order_id):
-        return self._publish_and_commit(orders.ship_order(self.db, valid_id("order_id", order_id)))
+        return self._publish_and_commit(orders.ship_order(self.db, self.caller, valid_id("order_id", order_id)))
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED,
                    payload=inventory_events.StockReserved, inbox=ProcessedEvent)

@@ -11,6 +11,8 @@ eventlet.monkey_patch()  # noqa: E402  (before anything else imports socket or t
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 from harness.audit import FIGURES  # noqa: E402
@@ -18,6 +20,22 @@ from harness.databases import TestDatabases  # noqa: E402
 from harness.smtp import running_sink  # noqa: E402
 
 patch_psycopg()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_keys():
+    """A key pair of the run's own, in the environment as an operator gives keys; the private key."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    environment = {
+        "AUTH_SIGNING_KEY": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()).decode(),
+        "AUTH_TRUSTED_KEYS": key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        yield key
 
 
 @pytest.fixture(scope="session")

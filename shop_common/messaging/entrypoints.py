@@ -98,14 +98,22 @@ class ResilientRpc(TrustedContextDecoder, Rpc):
     rpc_consumer = ResilientRpcConsumer()
 
 
-rpc = ResilientRpc.decorator(expected_exceptions=(ShopError,))
+def rpc(method=None, **options):
+    """nameko's ``rpc`` with the differences above; ``options`` as nameko's (``sensitive_arguments``...)."""
+    if method is None:
+        return partial(rpc, **options)
+    return ResilientRpc.decorator(expected_exceptions=(ShopError,), **options)(method)
 
 
-def query(method):
+def query(method=None, **options):
     """An RPC entrypoint that only reads: run again (twice) when the database connection is lost, then 503."""
-    return rpc(on_lost_connection(retries=2)(method))
+    if method is None:
+        return partial(query, **options)
+    return rpc(on_lost_connection(retries=2)(method), **options)
 
 
-def command(method):
+def command(method=None, **options):
     """An RPC entrypoint that writes: never run twice; a lost database connection answers 503, nothing changed."""
-    return rpc(on_lost_connection(retries=0)(method))
+    if method is None:
+        return partial(command, **options)
+    return rpc(on_lost_connection(retries=0)(method), **options)

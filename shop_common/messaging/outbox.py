@@ -42,7 +42,7 @@ KEEP_PUBLISHED = timedelta(days=1)   # published rows are deleted after this lon
 PURGE_EVERY_SECONDS = 600            # ...looked for this often
 
 # The worker's context that travels with its events (nameko's context headers).
-PROPAGATED_HEADERS = ("nameko.request_id", "nameko.call_id_stack")
+PROPAGATED_HEADERS = ("nameko.request_id", "nameko.call_id_stack", "nameko.caller")
 
 
 class OutboxWriter:

@@ -1,13 +1,14 @@
-"""The context a worker works in: its request id, and what of a message's headers may become context.
+"""The context a worker works in: its request id and caller, and what of a message's headers may become context.
 
-The gateway puts ``request_id`` into the worker's context data; nameko copies
-context data into the headers of every RPC call and event the worker makes, so
-the id follows the request through every service, and every log line can
-carry it.
+The gateway puts ``request_id`` and ``caller`` into the worker's context data;
+nameko copies context data into the headers of every RPC call and event the
+worker makes, so both follow the request through every service, and every
+log line can carry them.
 
 Headers come from whoever could publish to the broker: only known keys with
 well-formed values become context (``trusted_context``); anything else is
-dropped, so a malformed header can neither crash a worker nor travel on.
+dropped, so a malformed header can neither crash a worker nor travel on. A
+malformed caller becomes ``anonymous``, never no caller (which is the operator's).
 """
 
 import re
@@ -18,6 +19,8 @@ from logging import getLogger
 from nameko.constants import CALL_ID_STACK_CONTEXT_KEY
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderDecoder
+
+from shop_common.identity.caller import CALLER_KEY, NOBODY, caller_from_context, valid_caller_context
 
 _log = getLogger(__name__)
 
@@ -33,20 +36,27 @@ def current_request_id():
     return getattr(_current, "request_id", None)
 
 
+def current_caller():
+    """The caller of the worker running now, as its context names it; None outside a worker."""
+    return getattr(_current, "caller", None)
+
+
 def new_request_id():
     return uuid.uuid4().hex
 
 
 def _valid_call_id_stack(value):
     return (isinstance(value, list) and len(value) <= MAX_CALL_ID_STACK
-            and all(isinstance(call_id, str) and _VALID_CALL_ID.match(call_id) for call_id in value))
+            and all(isinstance(call_id, str) and _VALID_CALL_ID.fullmatch(call_id) for call_id in value))
 
 
 def _valid_request_id(value):
-    return isinstance(value, str) and bool(VALID_REQUEST_ID.match(value))
+    return isinstance(value, str) and bool(VALID_REQUEST_ID.fullmatch(value))
 
 
-_CHECKS = {CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack, REQUEST_ID_KEY: _valid_request_id}
+_CHECKS = {CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack, REQUEST_ID_KEY: _valid_request_id,
+           CALLER_KEY: valid_caller_context}
+_IN_PLACE_OF_MALFORMED = {CALLER_KEY: NOBODY.as_context()}
 
 
 def trusted_context(context):
@@ -55,6 +65,7 @@ def trusted_context(context):
     refused = sorted(key for key in context if key in _CHECKS and key not in trusted)
     if refused:
         _log.warning("ignored malformed context headers: %s", ", ".join(refused))
+        trusted.update({key: _IN_PLACE_OF_MALFORMED[key] for key in refused if key in _IN_PLACE_OF_MALFORMED})
     return trusted
 
 
@@ -69,16 +80,18 @@ class TrustedContextDecoder(HeaderDecoder):
 
 
 class RequestContext(DependencyProvider):
-    """Makes the worker's request id visible to logging while the worker runs.
+    """Makes the worker's request id and caller visible to logging while the worker runs.
 
-    Set up per worker; the dependency itself is the request id (or None).
+    Set up per worker; the dependency itself is the ``Caller`` the worker acts
+    for (the operator when the context names none).
     """
 
     def worker_setup(self, worker_ctx):
         _current.request_id = worker_ctx.data.get(REQUEST_ID_KEY)
+        _current.caller = worker_ctx.data.get(CALLER_KEY)
 
     def worker_teardown(self, worker_ctx):
-        _current.request_id = None
+        _current.request_id = _current.caller = None
 
     def get_dependency(self, worker_ctx):
-        return worker_ctx.data.get(REQUEST_ID_KEY)
+        return caller_from_context(worker_ctx.data)

@@ -9,20 +9,33 @@ Used from the ``LOGGING`` section of ``config.yaml``::
 A field longer than ``MAX_FIELD_CHARS`` once written (a large payload, a
 long error) is cut there and says how long it was: a message that fails
 again and again cannot multiply its own size into the logs.
+
+No line carries a credential: access tokens (JWTs) and refresh tokens are
+replaced wherever they appear (an answer that holds them, say); passwords
+never reach a log line (the accounts service withholds its arguments from
+trace lines, and nothing logs a request body).
 """
 
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 from nameko_tracer import constants as trace_constants
 
-from shop_common.messaging.request_context import current_request_id
+from shop_common.messaging.request_context import current_caller, current_request_id
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 MAX_FIELD_CHARS = 2000
 MAX_TRACEBACK_CHARS = 8000
+
+_CREDENTIAL = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|shop_rt_[A-Za-z0-9_-]+")
+WITHHELD = "[credential withheld]"
+
+
+def without_credentials(line):
+    return _CREDENTIAL.sub(WITHHELD, line)
 
 
 def _as_text(value):
@@ -56,12 +69,15 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id:
             entry["request_id"] = request_id
+        caller = current_caller()
+        if caller:
+            entry["caller"] = caller
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry:
                 entry[key] = cut(value)
         if record.exc_info:
             entry["exception"] = cut(self.formatException(record.exc_info), MAX_TRACEBACK_CHARS)
-        return json.dumps(entry, default=_as_text)
+        return without_credentials(json.dumps(entry, default=_as_text))
 
 
 class TraceFormatter(logging.Formatter):
@@ -69,6 +85,6 @@ class TraceFormatter(logging.Formatter):
 
     def format(self, record):
         trace = getattr(record, trace_constants.TRACE_KEY)
-        return json.dumps({key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY
-                                    else MAX_FIELD_CHARS)
-                           for key, value in trace.items()}, default=_as_text)
+        return without_credentials(json.dumps(
+            {key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS)
+             for key, value in trace.items()}, default=_as_text))

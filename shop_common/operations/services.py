@@ -56,6 +56,7 @@ SERVICES = (
     Service("orders", "order_service"),
     Service("inventory", "inventory_service"),
     Service("notifications", "notification_service"),
+    Service("accounts", "accounts_service"),
     Service("gateway", "gateway", has_database=False),
 )
 

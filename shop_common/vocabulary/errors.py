@@ -34,6 +34,18 @@ class InvalidInput(ShopError):
     family = "invalid_input"
 
 
+class Unauthenticated(ShopError):
+    """The caller did not prove who they are: no credentials, or ones that do not hold."""
+
+    family = "unauthenticated"
+
+
+class Forbidden(ShopError):
+    """The caller is known, and may not do this."""
+
+    family = "forbidden"
+
+
 class NotFound(ShopError):
     family = "not_found"
 
@@ -48,13 +60,20 @@ class Unprocessable(ShopError):
     family = "unprocessable"
 
 
+class TooManyRequests(ShopError):
+    """A rate limit is spent; ``details["retry_after"]`` says in how many whole seconds it is not."""
+
+    family = "too_many_requests"
+
+
 class ServiceUnavailable(ShopError):
     """A service the request needs did not answer in time."""
 
     family = "service_unavailable"
 
 
-FAMILIES = {family.family: family for family in (InvalidInput, NotFound, Conflict, Unprocessable, ServiceUnavailable)}
+FAMILIES = {family.family: family for family in (
+    InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable, TooManyRequests, ServiceUnavailable)}
 
 
 def from_remote(exc_args):

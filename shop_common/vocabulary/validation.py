@@ -50,12 +50,14 @@ class EmailAddress(fields.Email):
         return super()._deserialize(address, attr, data, **kwargs)
 
 
-def sku_field(**kwargs):
-    return fields.String(
-        required=True,
-        validate=validate.Regexp(SKU_PATTERN, error="must be 1-64 letters, digits, '.', '_' or '-'"),
-        **kwargs,
-    )
+def _safe_id(value):
+    """The whole value (a trailing newline included) must match ``SKU_PATTERN``."""
+    if not re.fullmatch(SKU_PATTERN, value):
+        raise ValidationError("must be 1-64 letters, digits, '.', '_' or '-'")
+
+
+def sku_field(required=True, **kwargs):
+    return fields.String(required=required, validate=_safe_id, metadata={"pattern": SKU_PATTERN}, **kwargs)
 
 
 def id_field(**kwargs):
@@ -96,8 +98,27 @@ def lines_field():
     return fields.List(fields.Nested(LineInput), required=True, validate=validate.Length(min=1, max=MAX_LINES))
 
 
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+
+def password_field(min_length=MIN_PASSWORD_LENGTH):
+    """A password: any characters, ``min_length`` to ``MAX_PASSWORD_LENGTH`` of them; never dumped, never traced
+    (``secret``)."""
+    return fields.String(required=True, load_only=True, metadata={"secret": True},
+                         validate=validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH))
+
+
+MAX_PAGE_SIZE = 100
+
+
+def page_size_field():
+    """How many items a list answers with at most: 1 to ``MAX_PAGE_SIZE``."""
+    return fields.Integer(load_default=MAX_PAGE_SIZE, strict=True, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
 def valid_id(name, value, pattern=SKU_PATTERN):
     """An id from a path or an RPC argument: a short string of safe characters."""
-    if not isinstance(value, str) or not re.match(pattern, value):
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise InvalidInput(f"invalid {name}", {name: ["must be 1-64 letters, digits, '.', '_' or '-'"]})
     return value

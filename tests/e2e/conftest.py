@@ -6,24 +6,33 @@ import uuid
 import pytest
 import requests
 
+from harness.accounts import bearer
 from harness.stack import running_stack
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
+
+# Short windows for the limits the tests spend: a test waits one window out.
+LIMITS_UNDER_TEST = {
+    "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "3/2 seconds",
+    "RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS": "20/2 seconds",
+}
 
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
     with running_stack(vhost_pipeline, f"shop_test_{run_id}_e2e", tmp_path_factory.mktemp("logs"),
-                       smtp_sink.port) as stack:
+                       smtp_sink.port, extra_env=LIMITS_UNDER_TEST) as stack:
         yield stack
 
 
 class ShopClient:
-    """HTTP calls to the gateway, with the few steps every test repeats."""
+    """HTTP calls to the gateway as staff, orders placed as customers, with the few steps every test repeats."""
 
-    def __init__(self, url):
-        self.url = url
+    def __init__(self, stack):
+        self.url = stack.url
+        self.accounts = stack.accounts
         self.http = requests.Session()
+        self.http.headers.update(bearer(self.accounts.staff_token()))
 
     def get(self, path, **kwargs):
         return self.http.get(self.url + path, timeout=30, **kwargs)
@@ -37,9 +46,11 @@ class ShopClient:
         assert response.status_code == 201, response.text
         return sku
 
-    def place_order(self, email, *lines, **kwargs):
+    def place_order(self, email, *lines, headers=None, **kwargs):
+        """An order of the customer ``email`` (registered on first use), placed with their token."""
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
-        response = self.post("/orders", json={"customer_email": email, "items": items}, **kwargs)
+        headers = {**(headers or {}), **bearer(self.accounts.customer_token(email))}
+        response = self.post("/orders", json={"items": items}, headers=headers, **kwargs)
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -58,7 +69,17 @@ class ShopClient:
 
 @pytest.fixture
 def shop(stack):
-    return ShopClient(stack.url)
+    return ShopClient(stack)
+
+
+@pytest.fixture
+def customer_token(stack):
+    return stack.accounts.customer_token()
+
+
+@pytest.fixture
+def staff_token(stack):
+    return stack.accounts.staff_token()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from shop_common.operations.services import SERVICES
+
 pytestmark = pytest.mark.e2e
 
-GOOD_ORDER = {"customer_email": "bad-input@example.com", "items": [{"sku": "TEA-1", "quantity": 1}]}
+GOOD_ORDER = {"items": [{"sku": "TEA-1", "quantity": 1}]}
 GOOD_PRODUCT = {"sku": "BAD-INPUT-1", "name": "Tea", "price": "1.00", "stock": 1}
 
 
@@ -22,15 +24,15 @@ CASES = [
     ("POST", "/orders", raw("[" * 50000 + "]" * 50000), 400, "malformed_json", []),
     ("POST", "/orders", [1, 2], 400, "invalid_input", ["_schema"]),
     ("POST", "/orders", "text", 400, "invalid_input", ["_schema"]),
-    ("POST", "/orders", {}, 400, "invalid_input", ["customer_email", "items"]),
-    ("POST", "/orders", {**GOOD_ORDER, "customer_email": "nope"}, 400, "invalid_input", ["customer_email"]),
+    ("POST", "/orders", {}, 400, "invalid_input", ["items"]),
+    ("POST", "/orders", {**GOOD_ORDER, "customer_email": "a@b.co"}, 400, "invalid_input", ["customer_email"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": []}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": "2"}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": -1}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": 10**30}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A" * 100, "quantity": 1}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "total": "0.01"}, 400, "invalid_input", ["total"]),
-    ("POST", "/orders", raw('{"customer_email": "a@b.co", "items": [{"sku": "A", "quantity": 1.0}]}'),
+    ("POST", "/orders", raw('{"items": [{"sku": "A", "quantity": 1.0}]}'),
      400, "invalid_input", ["items"]),
     ("POST", "/orders", raw(json.dumps(GOOD_ORDER) + " " * (1024 * 1024)), 413, "request_entity_too_large", []),
     ("POST", "/products", {**GOOD_PRODUCT, "price": "12.345"}, 400, "invalid_input", ["price"]),
@@ -52,6 +54,19 @@ CASES = [
     ("GET", "/orders?status=lost", None, 400, "invalid_input", ["status"]),
     ("GET", "/orders?customer_email=nope", None, 400, "invalid_input", ["customer_email"]),
     ("GET", "/orders?page=2", None, 400, "invalid_input", ["page"]),
+    ("GET", "/orders?limit=0", None, 400, "invalid_input", ["limit"]),
+    ("GET", "/orders?limit=101", None, 400, "invalid_input", ["limit"]),
+    ("GET", "/orders?limit=ten", None, 400, "invalid_input", ["limit"]),
+    ("GET", "/orders?cursor=bm90IGEgY3Vyc29y", None, 400, "invalid_input", ["cursor"]),
+    ("GET", "/orders?cursor=%25%25", None, 400, "invalid_input", ["cursor"]),
+    ("GET", "/products?cursor=eyJza3UiOiAiXG4ifQ", None, 400, "invalid_input", ["cursor"]),
+    ("GET", "/products?limit=1000", None, 400, "invalid_input", ["limit"]),
+    ("POST", "/accounts", {"email": "x@example.com"}, 400, "invalid_input", ["password"]),
+    ("POST", "/accounts", {"email": "nope", "password": "long enough pw"}, 400, "invalid_input", ["email"]),
+    ("POST", "/auth/token", {"email": "x@example.com", "password": "p", "scope": "all"}, 400, "invalid_input",
+     ["scope"]),
+    ("POST", "/auth/refresh", {}, 400, "invalid_input", ["refresh_token"]),
+    ("POST", "/auth/logout", raw("{bad"), 400, "malformed_json", []),
     ("GET", "/no/such/path", None, 404, "not_found", []),
     ("DELETE", "/orders", None, 405, "method_not_allowed", []),
 ]
@@ -72,7 +87,7 @@ def test_bad_input_gets_a_clear_json_error(shop, method, path, body, status, cod
 
 
 def test_the_shop_still_takes_orders_after_all_that(shop, stack, email):
-    for service in ("orders", "inventory", "notifications", "gateway"):
-        assert stack.running(service), f"{service} is not running"
+    for service in SERVICES:
+        assert stack.running(service.name), f"{service.name} is not running"
     tea = shop.add_product()
     assert shop.wait_for_status(shop.place_order(email, (tea, 1))["id"])["status"] == "confirmed"

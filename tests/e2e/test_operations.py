@@ -1,9 +1,11 @@
-"""Running the shop: services down and back, request ids in the logs, the nameko shell."""
+"""Running the shop: services down and back, request ids and callers in the logs, the nameko shell."""
 
 import signal
 import time
 
 import pytest
+from harness.smtp import ORDER_MAIL
+from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +29,8 @@ def test_orders_taken_while_inventory_is_down_complete_when_it_returns(shop, sta
 
 
 def test_health_checks_see_every_service_up(stack):
-    assert {service: stack.healthcheck(service) for service in ("gateway", "orders", "inventory", "notifications")} == {
-        "gateway": 0, "orders": 0, "inventory": 0, "notifications": 0}
+    assert {service.name: stack.healthcheck(service.name) for service in SERVICES} == {
+        service.name: 0 for service in SERVICES}
 
 
 def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email):
@@ -36,7 +38,7 @@ def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email)
     try:
         assert stack.healthcheck("orders") == 1
         began = time.monotonic()
-        response = shop.post("/orders", json={"customer_email": email, "items": [{"sku": "A", "quantity": 1}]})
+        response = shop.post("/orders", json={"items": [{"sku": "A", "quantity": 1}]})
         elapsed = time.monotonic() - began
         assert response.status_code == 503
         assert response.json()["error"] == "service_unavailable"
@@ -46,15 +48,19 @@ def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email)
         stack.start("orders")
 
 
-def test_a_request_id_appears_in_the_logs_of_every_service_that_worked_on_it(shop, stack, smtp_sink, email):
+def test_the_request_id_and_the_caller_appear_in_the_logs_of_every_service_that_worked_on_it(
+        shop, stack, smtp_sink, email):
     tea = shop.add_product()
     request_id = f"trace-{email.split('@')[0]}"
     placed = shop.place_order(email, (tea, 1), headers={"X-Request-ID": request_id})
     shop.wait_for_status(placed["id"])
-    smtp_sink.wait_for(1, email)
+    smtp_sink.wait_for(1, email, ORDER_MAIL)
     time.sleep(0.5)  # let the last log lines reach the files
+    caller = f'"caller": "customer:{placed["customer_id"]}"'
     for service in ("gateway", "orders", "inventory", "notifications"):
-        assert request_id in stack.log(service), f"{service} logged nothing for {request_id}"
+        lines = [line for line in stack.log(service).splitlines() if request_id in line]
+        assert lines, f"{service} logged nothing for {request_id}"
+        assert any(caller in line for line in lines), f"{service} did not name the caller of {request_id}"
 
 
 def test_the_nameko_shell_shows_the_same_order(shop, stack, email):
@@ -67,6 +73,7 @@ def test_the_nameko_shell_shows_the_same_order(shop, stack, email):
 def test_the_notification_record_is_readable_over_rpc(shop, stack, smtp_sink, email):
     tea = shop.add_product()
     order = shop.wait_for_status(shop.place_order(email, (tea, 1))["id"])
-    smtp_sink.wait_for(1, email)
-    printed = stack.run_shell(f'print("SENT", [(x["order_id"], x["kind"]) for x in n.rpc.notifications.list_notifications("{email}")])\n')
-    assert f"SENT [('{order['id']}', 'confirmed')]" in printed
+    smtp_sink.wait_for(1, email, ORDER_MAIL)
+    printed = stack.run_shell(f'print("SENT", sorted((x["kind"], x["regarding_id"]) '
+                              f'for x in n.rpc.notifications.list_notifications("{email}")))\n')
+    assert f"SENT [('confirmed', '{order['id']}'), ('welcome', '{order['customer_id']}')]" in printed

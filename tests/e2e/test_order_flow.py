@@ -5,6 +5,7 @@ import pytest
 
 from harness.broker import wait_until_drained
 from harness.event_tap import EventTap
+from harness.smtp import ORDER_MAIL
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ def test_an_order_is_confirmed_priced_and_mailed_once(shop, smtp_sink, email):
         (tea, "12.50", "Green tea"), (cup, "9.60", "Cup")]
     assert order["created_at"].endswith("+00:00")
     assert (shop.stock_of(tea), shop.stock_of(cup)) == (3, 4)
-    [mail] = smtp_sink.wait_for(1, email)
+    [mail] = smtp_sink.wait_for(1, email, ORDER_MAIL)
     assert mail["Subject"] == f"Order {order['id']} confirmed"
     assert shop.get("/orders", params={"customer_email": email}).json()["items"][0]["id"] == order["id"]
 
@@ -32,7 +33,7 @@ def test_an_order_beyond_stock_is_rejected_and_holds_nothing(shop, smtp_sink, em
     assert order["status"] == "rejected"
     assert order["rejection_reason"] == f"insufficient stock ({tea}: 2 requested, 1 available)"
     assert shop.stock_of(tea) == 1
-    assert smtp_sink.wait_for(1, email)[0]["Subject"] == f"Order {order['id']} rejected"
+    assert smtp_sink.wait_for(1, email, ORDER_MAIL)[0]["Subject"] == f"Order {order['id']} rejected"
 
 
 def test_an_order_for_an_unknown_product_is_rejected(shop, email):
@@ -54,8 +55,8 @@ def test_cancel_gives_the_stock_back_and_ship_is_final(shop, smtp_sink, email):
     conflict = shop.post(f"/orders/{shipped['id']}/cancel")
     assert conflict.status_code == 409 and conflict.json()["error"] == "conflict"
 
-    smtp_sink.wait_for(4, email)
-    assert smtp_sink.subjects_to(email) == sorted([
+    smtp_sink.wait_for(4, email, ORDER_MAIL)
+    assert smtp_sink.subjects_to(email, ORDER_MAIL) == sorted([
         f"Order {cancelled['id']} confirmed", f"Order {cancelled['id']} cancelled",
         f"Order {shipped['id']} confirmed", f"Order {shipped['id']} shipped"])
     wait_for_stock(shop, tea, expected=4)
@@ -100,7 +101,7 @@ def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink
             shop.wait_for_status(order_id)
         shop.post(f"/orders/{cancelled}/cancel")
         shop.post(f"/orders/{shipped}/ship")
-        smtp_sink.wait_for(6, email)
+        smtp_sink.wait_for(6, email, ORDER_MAIL)
         wait_until_drained(stack.amqp_uri, stack.vhost)
         before = {o: shop.get(f"/orders/{o}").json()["status"] for o in (confirmed, cancelled, shipped, rejected)}
         event_types = tap.event_types()
@@ -115,4 +116,4 @@ def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink
                            "stock_released", "sale_completed"}
     assert {o: shop.get(f"/orders/{o}").json()["status"] for o in before} == before
     assert shop.stock_of(tea) == 2
-    assert len(smtp_sink.messages_to(email)) == 6
+    assert len(smtp_sink.messages_to(email, ORDER_MAIL)) == 6

@@ -6,6 +6,7 @@ import uuid
 
 import eventlet
 import pytest
+from harness.smtp import ORDER_MAIL
 
 pytestmark = pytest.mark.hostile
 
@@ -30,7 +31,7 @@ def test_a_retried_order_with_the_same_idempotency_key_is_placed_once(shop, stac
     assert first.json()["id"] == again.json()["id"]
     assert shop.wait_for_status(first.json()["id"])["status"] == "confirmed"
     assert count_orders(stack, first.json()["id"]) == 1
-    smtp_sink.wait_for(1, "retrier@example.com")
+    smtp_sink.wait_for(1, "retrier@example.com", ORDER_MAIL)
 
 
 def test_a_client_whose_connection_died_mid_request_gets_its_first_order_on_retry(shop, stack):

@@ -4,6 +4,7 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from shop_common.identity.tokens import issue_access_token
 from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
 
@@ -18,6 +19,17 @@ def config(rabbit_config, clean_databases, smtp_sink):
         "SMTP": smtp_sink.config(),
         "RPC_TIMEOUT": 1,
     }
+
+
+@pytest.fixture
+def access_token(signing_keys):
+    """An access token as the accounts service would sign it: ``access_token("staff")``."""
+    auth = load_config()["AUTH"]
+
+    def token(role="customer", account_id="acc-ada", email="ada@example.com"):
+        account = {"id": account_id, "email": email, "role": role}
+        return issue_access_token(signing_keys, account, auth["ISSUER"], auth["AUDIENCE"], 60)
+    return token
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import requests
 from gateway.service import GatewayService
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
+from harness.accounts import bearer
 from harness.smtp import free_port
 
 
@@ -25,34 +26,43 @@ def start(container_factory, web_config):
     return start_services
 
 
-def test_a_service_that_was_never_started_gives_503_at_once(start):
+@pytest.fixture
+def as_staff(access_token):
+    return bearer(access_token("staff", "acc-staff", "staff@example.com"))
+
+
+@pytest.fixture
+def as_customer(access_token):
+    return bearer(access_token("customer"))
+
+
+def test_a_service_that_was_never_started_gives_503_at_once(start, as_staff):
     base = start(GatewayService)
     began = time.monotonic()
-    response = requests.get(f"{base}/orders/abc")
+    response = requests.get(f"{base}/orders/abc", headers=as_staff)
     assert response.status_code == 503
     assert response.json()["error"] == "service_unavailable"
     assert response.json()["details"] == {"service": "orders"}
     assert time.monotonic() - began < 1
 
 
-def test_a_service_that_does_not_answer_gives_503_after_the_timeout(container_factory, web_config, start):
+def test_a_service_that_does_not_answer_gives_503_after_the_timeout(container_factory, web_config, start, as_staff):
     orders = container_factory(OrderService, web_config)
     orders.start()
     base = start(GatewayService)
-    assert requests.get(f"{base}/orders/abc").status_code == 404
+    assert requests.get(f"{base}/orders/abc", headers=as_staff).status_code == 404
     orders.stop()  # its queue stays: calls wait in it, unanswered
     began = time.monotonic()
-    response = requests.get(f"{base}/orders/abc")
+    response = requests.get(f"{base}/orders/abc", headers=as_staff)
     assert response.status_code == 503
     assert 0.9 < time.monotonic() - began < 3
 
 
-def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start):
+def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start, as_customer):
     base = start(GatewayService, OrderService)
-    created = requests.post(f"{base}/orders", json={"customer_email": "ada@example.com",
-                                                    "items": [{"sku": "TEA-1", "quantity": 1}]})
+    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 1}]}, headers=as_customer)
     assert created.status_code == 201
-    shown = requests.get(f"{base}/orders/{created.json()['id']}")
+    shown = requests.get(f"{base}/orders/{created.json()['id']}", headers=as_customer)
     assert shown.status_code == 200
     assert shown.json()["items"] == [{"sku": "TEA-1", "quantity": 1, "unit_price": None}]
 
@@ -66,21 +76,22 @@ def test_the_request_id_is_returned_or_made(start):
     assert unsafe != "x" * 500
 
 
-def test_products_and_orders_compose_over_http(start):
+def test_products_and_orders_compose_over_http(start, as_staff, as_customer):
     base = start(GatewayService, OrderService, InventoryService)
     product = {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
-    assert requests.post(f"{base}/products", json=product).json() == product
-    created = requests.post(f"{base}/orders", json={"customer_email": "ada@example.com",
-                                                    "items": [{"sku": "TEA-1", "quantity": 2}]}).json()
+    assert requests.post(f"{base}/products", json=product, headers=as_staff).json() == product
+    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 2}]},
+                            headers=as_customer).json()
+    assert (created["customer_id"], created["customer_email"]) == ("acc-ada", "ada@example.com")
     deadline = time.monotonic() + 10
-    while (shown := requests.get(f"{base}/orders/{created['id']}").json())["status"] == "pending":
+    while (shown := requests.get(f"{base}/orders/{created['id']}", headers=as_customer).json())["status"] == "pending":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert shown["status"] == "confirmed" and shown["total"] == "25.00"
     assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]
 
 
-def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_factory, web_config):
+def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_factory, web_config, as_staff):
     config = {**web_config, "CIRCUIT_BREAKER": {"FAILURES": 2, "RESET_SECONDS": 30}}
     orders = container_factory(OrderService, config)
     orders.start()
@@ -88,9 +99,9 @@ def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_f
     base = f"http://{config['WEB_SERVER_ADDRESS']}"
     orders.stop()
     for _ in range(2):
-        assert requests.get(f"{base}/orders/abc").status_code == 503  # each waits for the timeout
+        assert requests.get(f"{base}/orders/abc", headers=as_staff).status_code == 503  # each waits for the timeout
     began = time.monotonic()
-    response = requests.get(f"{base}/orders/abc")
+    response = requests.get(f"{base}/orders/abc", headers=as_staff)
     assert response.status_code == 503
     assert time.monotonic() - began < 0.3
     assert "not called for now" in response.json()["message"]

@@ -12,7 +12,9 @@ import pytest
 
 from gateway.http import http, read_json
 from gateway.web_server import MAX_BODY_BYTES
+from gateway.authentication import ANYONE
 from harness import raw_http
+from shop_common.operations.config import load_config
 from harness.raw_http import response_of
 from harness.smtp import free_port
 
@@ -24,11 +26,11 @@ class EchoService:
     name = "echo"
     calls = []
 
-    @http("GET", "/health")
+    @http("GET", "/health", access=ANYONE)
     def health(self, request):
         return {"status": "ok"}
 
-    @http("POST", "/echo")
+    @http("POST", "/echo", access=ANYONE)
     def echo(self, request):
         EchoService.calls.append(request.path)
         return {"echo": read_json(request)}
@@ -39,7 +41,7 @@ def server(container_factory):
     """The address of a running server with short deadlines, two workers and four connection slots."""
     EchoService.calls = []
     port = free_port()
-    config = {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 2,
+    config = {**load_config(), "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 2,
               "HTTP": {"HEADER_TIMEOUT": DEADLINE, "BODY_TIMEOUT": DEADLINE, "MAX_CONNECTIONS": MAX_CONNECTIONS}}
     container_factory(EchoService, config).start()
     return ("127.0.0.1", port)

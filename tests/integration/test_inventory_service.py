@@ -2,6 +2,7 @@
 
 import pytest
 from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from inventory_service.service import InventoryService
@@ -9,7 +10,8 @@ from shop_common.vocabulary.events import new_event
 
 
 def order_event(order_id, items):
-    return new_event(order={"id": order_id, "customer_email": "ada@example.com", "status": "pending",
+    return new_event(order={"id": order_id, "customer_id": "acc-1", "customer_email": "ada@example.com",
+                            "status": "pending",
                             "items": [{**item, "unit_price": None} for item in items], "total": None,
                             "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:00+00:00"})
 
@@ -117,3 +119,54 @@ def test_an_order_rejected_after_its_stock_was_held_gives_the_stock_back(invento
         publish_event("orders", "order_rejected", order_event("o-unconfirmable", [{"sku": "TEA-1", "quantity": 2}]))
     assert tap.wait_for("stock_released")[0]["order_id"] == "o-unconfirmable"
     assert client.get_product("TEA-1")["stock"] == 5
+
+
+@pytest.fixture
+def acting_as(config):
+    """An RPC client of the inventory acting for ``caller`` (a context value: ``customer:<id>``, ``staff:<id>``)."""
+    proxies = []
+
+    def client(caller):
+        proxies.append(ServiceRpcProxy("inventory", config, context_data={"caller": caller}, timeout=10))
+        return proxies[-1].start()
+
+    yield client
+    for proxy in proxies:
+        proxy.stop()
+
+
+@pytest.mark.parametrize("caller", ["customer:acc-1", "anonymous"])
+def test_a_caller_who_is_not_staff_cannot_create_or_restock_a_product_over_rpc(inventory, acting_as, caller):
+    _, operator = inventory
+    client = acting_as(caller)
+    with pytest.raises(RemoteError) as refused:
+        client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1})
+    assert refused.value.exc_type == "Forbidden"
+    with pytest.raises(RemoteError) as refused:
+        client.restock("TEA-1", 3)
+    assert refused.value.exc_type == "Forbidden"
+    assert client.get_product("TEA-1")["stock"] == 5   # reading is anyone's
+    assert [p["sku"] for p in operator.list_products()] == ["TEA-1"]
+
+
+def test_the_operator_and_staff_can_create_and_restock_a_product_over_rpc(inventory, acting_as):
+    _, operator = inventory
+    assert operator.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1})["stock"] == 1
+    assert operator.restock("CUP-1", 2)["stock"] == 3
+    staff = acting_as("staff:staff-1")
+    assert staff.create_product({"sku": "POT-1", "name": "Pot", "price": "9.00", "stock": 0})["sku"] == "POT-1"
+    assert staff.restock("TEA-1", 1)["stock"] == 6
+    assert [(p["sku"], p["stock"]) for p in operator.list_products()] == [("CUP-1", 3), ("POT-1", 0), ("TEA-1", 6)]
+
+
+def test_products_are_listed_over_rpc_in_pages_by_sku(inventory):
+    _, client = inventory
+    for sku in ("CUP-1", "POT-1"):
+        client.create_product({"sku": sku, "name": sku, "price": "1.00", "stock": 0})
+    assert [p["sku"] for p in client.list_products(limit=2)] == ["CUP-1", "POT-1"]
+    assert [p["sku"] for p in client.list_products(limit=2, after="POT-1")] == ["TEA-1"]
+    assert [p["sku"] for p in client.list_products(skus=["TEA-1", "CUP-1"])] == ["CUP-1", "TEA-1"]
+    for page in ({"limit": 0}, {"limit": 101}, {"after": "has space"}, {"page": 2}):
+        with pytest.raises(RemoteError) as refused:
+            client.list_products(**page)
+        assert refused.value.exc_type == "InvalidInput"

@@ -8,7 +8,9 @@ from nameko.testing.services import entrypoint_waiter
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
 
-NEW_ORDER = {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
+NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com",
+             "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
+BOBS_ORDER = {**NEW_ORDER, "customer_id": "acc-bob", "customer_email": "bob@example.com"}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
 
 
@@ -24,6 +26,7 @@ def test_a_new_order_is_pending_and_announced(orders, event_tap):
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
     assert order["status"] == "pending" and order["total"] is None
+    assert order["customer_id"] == "acc-ada"
     [created] = tap.wait_for("order_created")
     assert created["order"] == order
     assert created["event_id"] and created["occurred_at"].endswith("+00:00")
@@ -89,9 +92,13 @@ def test_cancel_and_ship_follow_the_rules_and_are_announced(orders, publish_even
 def test_orders_are_listed_by_customer_and_status(orders):
     _, client = orders
     mine = client.create_order(NEW_ORDER)
-    client.create_order({**NEW_ORDER, "customer_email": "bob@example.com"})
+    bobs = client.create_order(BOBS_ORDER)
     assert [o["id"] for o in client.list_orders(customer_email="ada@example.com")] == [mine["id"]]
+    assert [o["id"] for o in client.list_orders(customer_id="acc-bob")] == [bobs["id"]]
     assert len(client.list_orders(status="pending")) == 2
+    assert [o["id"] for o in client.list_orders(limit=1)] == [bobs["id"]]
+    assert [o["id"] for o in client.list_orders(limit=1, after={"created_at": bobs["created_at"], "id": bobs["id"]})] \
+        == [mine["id"]]
     with pytest.raises(RemoteError) as refused:
         client.list_orders(status="lost")
     assert refused.value.exc_type == "InvalidInput"
@@ -105,7 +112,10 @@ def test_the_request_id_travels_from_the_call_into_the_event_headers(orders, con
     assert tap.seen[0].headers["nameko.request_id"] == "req-42"
 
 
-@pytest.mark.parametrize("bad_order", [None, "x", {}, {"customer_email": "ada@example.com", "items": [{"sku": 1}]}])
+@pytest.mark.parametrize("bad_order", [
+    None, "x", {}, {**NEW_ORDER, "items": [{"sku": 1}]},
+    {"customer_email": "ada@example.com", "items": NEW_ORDER["items"]},   # no customer_id
+])
 def test_bad_orders_are_refused_and_the_service_carries_on(orders, bad_order):
     _, client = orders
     with pytest.raises(RemoteError) as refused:
@@ -136,3 +146,48 @@ def test_a_create_call_repeated_with_the_same_id_places_one_order(orders, event_
     assert first == again
     tap.wait_for("order_created")
     assert len(client.list_orders()) == 1 and len(tap.events("order_created")) == 1
+
+
+@pytest.fixture
+def as_customer(config):
+    """An RPC client that acts for the customer ``account_id``, as the gateway's calls for a signed-in customer do."""
+    proxies = []
+
+    def client(account_id):
+        proxies.append(ServiceRpcProxy("orders", config, context_data={"caller": f"customer:{account_id}"},
+                                       timeout=10))
+        return proxies[-1].start()
+
+    yield client
+    for proxy in proxies:
+        proxy.stop()
+
+
+def test_a_customer_caller_does_not_find_another_customers_order_and_is_refused_shipping(
+        orders, as_customer, publish_event):
+    container, operator = orders
+    adas, bobs = operator.create_order(NEW_ORDER), operator.create_order(BOBS_ORDER)
+    with entrypoint_waiter(container, "handle_stock_reserved"):
+        publish_event("inventory", "stock_reserved", new_event(order_id=adas["id"], items=PRICED))
+    ada = as_customer("acc-ada")
+    assert ada.get_order(adas["id"])["id"] == adas["id"]
+    for call in (ada.get_order, ada.cancel_order):
+        for order_id in (bobs["id"], "no-such-order"):   # another's is told apart from a missing one by nothing
+            with pytest.raises(RemoteError) as not_found:
+                call(order_id)
+            assert not_found.value.exc_type == "OrderNotFound"
+            assert not_found.value.value == f"order {order_id} not found"
+    assert [o["id"] for o in ada.list_orders(customer_id="acc-bob")] == [adas["id"]]
+    for order_id in (adas["id"], bobs["id"], "no-such-order"):   # refused before any order is looked at
+        with pytest.raises(RemoteError) as refused:
+            ada.ship_order(order_id)
+        assert refused.value.exc_type == "Forbidden"
+    with pytest.raises(RemoteError) as refused:
+        ada.list_pending_orders()
+    assert refused.value.exc_type == "Forbidden"
+    with pytest.raises(RemoteError) as refused:
+        ada.create_order(BOBS_ORDER)
+    assert refused.value.exc_type == "Forbidden"
+    assert operator.get_order(adas["id"])["status"] == "confirmed"
+    assert operator.get_order(bobs["id"])["status"] == "pending"
+    assert len(operator.list_orders()) == 2

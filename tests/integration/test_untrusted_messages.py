@@ -17,10 +17,12 @@ from shop_common.messaging.entrypoints import rpc
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.messaging.reliable_events import event_handler
 from nameko.exceptions import RemoteError
-from shop_common.messaging.request_context import RequestContext
+from shop_common.messaging.request_context import RequestContext, current_request_id
+from shop_common.identity.caller import OPERATOR, Caller
 
 HANDLED = []
 CONTEXTS = []
+CALLERS = []
 
 
 class Greeting(EventEnvelope):
@@ -31,7 +33,7 @@ class WaryService(dead_letters.DeadLetterAdmin):
     """A consumer like the shop's: one checked event handler, one RPC method."""
 
     name = "wary"
-    request_id = RequestContext()
+    caller = RequestContext()
 
     @event_handler("peer", "greeted", payload=Greeting)
     def handle_greeted(self, event):
@@ -41,7 +43,8 @@ class WaryService(dead_letters.DeadLetterAdmin):
 
     @rpc
     def echo(self, value):
-        CONTEXTS.append(self.request_id)
+        CONTEXTS.append(current_request_id())
+        CALLERS.append(self.caller)
         return value
 
 
@@ -49,6 +52,7 @@ class WaryService(dead_letters.DeadLetterAdmin):
 def wary(container_factory, config, rpc_client):
     HANDLED.clear()
     CONTEXTS.clear()
+    CALLERS.clear()
     retry = {"MAX_ATTEMPTS": 3, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.1}
     container = container_factory(WaryService, {**config, "EVENT_RETRY": retry})
     container.start()
@@ -130,6 +134,19 @@ def test_a_malformed_request_id_header_is_dropped(wary, config):
     assert raw_rpc(config, "echo", ["hi"], {"nameko.request_id": "x" * 10000})["result"] == "hi"
     assert raw_rpc(config, "echo", ["hi"], {"nameko.request_id": 42})["result"] == "hi"
     assert CONTEXTS == [None, None]
+
+
+def test_the_caller_header_names_who_the_call_acts_for_and_none_means_the_operator(wary, config):
+    raw_rpc(config, "echo", ["hi"], {"nameko.caller": "customer:acc-1"})
+    raw_rpc(config, "echo", ["hi"], {})
+    assert CALLERS == [Caller("customer", "acc-1"), OPERATOR]
+
+
+@pytest.mark.parametrize("caller", ["staff", "root:acc-1", "customer:", 42, {"role": "staff"}, "staff:" + "a" * 65])
+def test_a_malformed_caller_header_acts_for_nobody_never_for_the_operator(wary, config, caller):
+    assert raw_rpc(config, "echo", ["hi"], {"nameko.caller": caller})["result"] == "hi"
+    assert CALLERS == [Caller("anonymous")]
+    assert not CALLERS[0].may_act_for("acc-1")
 
 
 @pytest.mark.parametrize("body, content_type", [

@@ -17,3 +17,9 @@ def inventory_db(clean_databases):
 def notifications_db(clean_databases):
     with clean_databases.session("notifications") as session:
         yield session
+
+
+@pytest.fixture
+def accounts_db(clean_databases):
+    with clean_databases.session("accounts") as session:
+        yield session

@@ -9,12 +9,18 @@ from sqlalchemy import update
 from notification_service import notices
 from notification_service.exceptions import EmailBeingSent
 from notification_service.mailer import SmtpMailer
+from notification_service.messages import order_email, welcome_email
 from notification_service.models import SentEmail
 from order_service.events import ORDER_CONFIRMED
 from shop_common.vocabulary.clock import utc_now
 
 ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed",
          "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "1.00"}], "total": "1.00", "rejection_reason": None}
+
+
+def confirmed(event_id, **order):
+    """The event id and email of an ``order_confirmed`` event for ``ORDER`` with ``order``'s changes."""
+    return event_id, order_email(ORDER_CONFIRMED, {**ORDER, **order})
 
 
 @pytest.fixture
@@ -24,19 +30,20 @@ def mailer(smtp_sink):
 
 def test_an_event_sends_one_email_and_records_it(notifications_db, mailer, smtp_sink):
     email = "svc-one@example.com"
-    event = {"event_id": "e1", "order": {**ORDER, "customer_email": email}}
-    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
+    event_id, message = confirmed("e1", customer_email=email)
+    assert notices.notify(notifications_db, mailer, event_id, message) is True
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Order o1 confirmed"]
-    assert [(n.order_id, n.kind) for n in notices.sent_to(notifications_db, email)] == [("o1", "confirmed")]
+    assert [(n.regarding_id, n.kind, n.event_id) for n in notices.sent_to(notifications_db, email)] == [
+        ("o1", "confirmed", "e1")]
 
 
 def test_a_redelivered_event_sends_nothing(notifications_db, mailer, smtp_sink):
     email = "svc-twice@example.com"
-    event = {"event_id": "e2", "order": {**ORDER, "id": "o2", "customer_email": email}}
-    notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
+    event = confirmed("e2", id="o2", customer_email=email)
+    notices.notify(notifications_db, mailer, *event)
     notifications_db.commit()
-    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is False
+    assert notices.notify(notifications_db, mailer, *event) is False
     notifications_db.commit()
     assert len(smtp_sink.messages_to(email)) == 1
 
@@ -45,12 +52,12 @@ def test_an_email_that_could_not_be_sent_is_not_listed_and_is_sent_on_the_next_d
         notifications_db, mailer, smtp_sink):
     email = "svc-down@example.com"
     unreachable = SmtpMailer("127.0.0.1", 1, "shop@test.local", timeout=1)
-    event = {"event_id": "e3", "order": {**ORDER, "id": "o3", "customer_email": email}}
+    event = confirmed("e3", id="o3", customer_email=email)
     with pytest.raises(OSError):
-        notices.notify(notifications_db, unreachable, ORDER_CONFIRMED, event)
+        notices.notify(notifications_db, unreachable, *event)
     notifications_db.rollback()
     assert notices.sent_to(notifications_db, email) == []
-    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
+    assert notices.notify(notifications_db, mailer, *event) is True
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Order o3 confirmed"]
     assert len(notices.sent_to(notifications_db, email)) == 1
@@ -58,12 +65,12 @@ def test_an_email_that_could_not_be_sent_is_not_listed_and_is_sent_on_the_next_d
 
 def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_databases, mailer, smtp_sink):
     email = "svc-race@example.com"
-    event = {"event_id": "e4", "order": {**ORDER, "id": "o4", "customer_email": email}}
+    event = confirmed("e4", id="o4", customer_email=email)
 
     def try_deliver(_):
         with clean_databases.session("notifications") as session:
             try:
-                return notices.notify(session, mailer, ORDER_CONFIRMED, event)
+                return notices.notify(session, mailer, *event)
             except EmailBeingSent:
                 return "being sent"
 
@@ -75,19 +82,31 @@ def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_dat
 
 def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(notifications_db, mailer, smtp_sink):
     email = "svc-lease@example.com"
-    event = {"event_id": "e5", "order": {**ORDER, "id": "o5", "customer_email": email}}
-    notices._claim(notifications_db, "e5", event["order"], "confirmed", "Order o5 confirmed", "dead-holder",
-                   lease=timedelta(0))
+    event = confirmed("e5", id="o5", customer_email=email)
+    notices._claim(notifications_db, *event, "dead-holder", lease=timedelta(0))
     with pytest.raises(EmailBeingSent):
-        notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
+        notices.notify(notifications_db, mailer, *event)
     lease = 2 * mailer.longest_send
-    notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
+    notifications_db.execute(update(SentEmail).where(SentEmail.regarding_id == "o5")
                              .values(claimed_at=utc_now() - lease + timedelta(seconds=1)))
     notifications_db.commit()
     with pytest.raises(EmailBeingSent):   # a second before the lease ends: still the holder's
-        notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event)
-    notifications_db.execute(update(SentEmail).where(SentEmail.order_id == "o5")
+        notices.notify(notifications_db, mailer, *event)
+    notifications_db.execute(update(SentEmail).where(SentEmail.regarding_id == "o5")
                              .values(claimed_at=utc_now() - lease - timedelta(seconds=1)))
     notifications_db.commit()
-    assert notices.notify(notifications_db, mailer, ORDER_CONFIRMED, event) is True
+    assert notices.notify(notifications_db, mailer, *event) is True
     assert smtp_sink.subjects_to(email) == ["Order o5 confirmed"]
+
+
+def test_an_account_is_welcomed_once_even_when_another_event_asks_again(
+        notifications_db, mailer, smtp_sink):
+    email = "svc-welcome@example.com"
+    account = {"id": "acc-1", "email": email, "role": "customer", "created_at": "2026-11-23T10:00:00+00:00"}
+    assert notices.notify(notifications_db, mailer, "e6", welcome_email(account)) is True
+    notifications_db.commit()
+    assert notices.notify(notifications_db, mailer, "e6", welcome_email(account)) is False
+    assert notices.notify(notifications_db, mailer, "e7", welcome_email(account)) is False
+    notifications_db.commit()
+    assert smtp_sink.subjects_to(email) == ["Welcome to the shop"]
+    assert [(n.regarding_id, n.kind) for n in notices.sent_to(notifications_db, email)] == [("acc-1", "welcome")]

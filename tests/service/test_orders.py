@@ -1,28 +1,37 @@
 """The orders service's operations against a real PostgreSQL database."""
 
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import eventlet
 import pytest
+from sqlalchemy import update
 
 from order_service import orders
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
-from order_service.models import ProcessedEvent
+from order_service.models import Order, ProcessedEvent
+from shop_common.identity.caller import NOBODY, OPERATOR, Caller
 from shop_common.persistence.models import first_delivery
+from shop_common.vocabulary.errors import Forbidden
 
 ITEMS = [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]
 PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
 
+ADA = Caller("customer", "acc-ada")
+BOB = Caller("customer", "acc-bob")
+STAFF = Caller("staff", "staff-1")
+ALL = 100   # a page that holds every order of a test
+ADAS_ORDER = (OPERATOR, "acc-ada", "ada@example.com")   # caller, customer_id, customer_email
 
-def place(session, email="Ada@Example.com", items=ITEMS):
-    order, _ = orders.place_order(session, email, items)
+
+def place(session, email="Ada@Example.com", items=ITEMS, customer_id="acc-ada", caller=OPERATOR):
+    order, _ = orders.place_order(session, caller, customer_id, email, items)
     session.commit()
     return order.id
 
 
 def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db):
-    order = orders.find_order(orders_db, place(orders_db))
+    order = orders.find_order(orders_db, place(orders_db), OPERATOR)
     assert order.status == "pending"
     assert [(line.sku, line.quantity, line.unit_price) for line in order.lines] == [
         ("TEA-1", 2, None), ("CUP-1", 1, None)]
@@ -31,12 +40,12 @@ def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db
 
 
 def test_placing_again_with_the_same_id_returns_the_first_order(orders_db):
-    first, placed_now = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="fixed-id")
+    first, placed_now = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="fixed-id")
     orders_db.commit()
-    again, placed_again = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="fixed-id")
+    again, placed_again = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="fixed-id")
     assert (placed_now, placed_again) == (True, False)
     assert again.id == first.id == "fixed-id"
-    assert len(orders.list_orders(orders_db)) == 1
+    assert len(orders.list_orders(orders_db, OPERATOR, ALL)) == 1
 
 
 def test_order_ids_are_opaque_and_unique(orders_db):
@@ -48,7 +57,7 @@ def test_confirming_takes_prices_from_the_reservation_and_totals_them(orders_db)
     order_id = place(orders_db)
     orders.confirm_order(orders_db, order_id, PRICES)
     orders_db.commit()
-    order = orders.find_order(orders_db, order_id)
+    order = orders.find_order(orders_db, order_id, OPERATOR)
     assert order.status == "confirmed"
     assert [line.unit_price for line in order.lines] == [Decimal("12.50"), Decimal("9.60")]
     assert order.total == Decimal("34.60")
@@ -58,50 +67,52 @@ def test_rejecting_keeps_the_reason(orders_db):
     order_id = place(orders_db)
     orders.reject_order(orders_db, order_id, "insufficient stock (TEA-1: 2 requested, 0 available)")
     orders_db.commit()
-    order = orders.find_order(orders_db, order_id)
+    order = orders.find_order(orders_db, order_id, OPERATOR)
     assert (order.status, order.rejection_reason) == ("rejected", "insufficient stock (TEA-1: 2 requested, 0 available)")
 
 
 def test_a_reservation_for_an_order_cancelled_meanwhile_changes_nothing(orders_db):
     order_id = place(orders_db)
-    orders.cancel_order(orders_db, order_id)
+    orders.cancel_order(orders_db, OPERATOR, order_id)
     orders_db.commit()
     assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
     assert orders.reject_order(orders_db, order_id, "late").happened is False
-    assert orders.find_order(orders_db, order_id).status == "cancelled"
+    assert orders.find_order(orders_db, order_id, OPERATOR).status == "cancelled"
 
 
 def test_cancel_is_allowed_from_pending_and_confirmed_only(orders_db):
     pending, confirmed = place(orders_db), place(orders_db)
     orders.confirm_order(orders_db, confirmed, PRICES)
-    assert orders.cancel_order(orders_db, pending).subject.status == "cancelled"
-    assert orders.cancel_order(orders_db, confirmed).subject.status == "cancelled"
+    assert orders.cancel_order(orders_db, OPERATOR, pending).subject.status == "cancelled"
+    assert orders.cancel_order(orders_db, OPERATOR, confirmed).subject.status == "cancelled"
     with pytest.raises(TransitionNotAllowed):
-        orders.cancel_order(orders_db, pending)
+        orders.cancel_order(orders_db, OPERATOR, pending)
 
 
 def test_ship_is_allowed_from_confirmed_only(orders_db):
     order_id = place(orders_db)
     with pytest.raises(TransitionNotAllowed) as refused:
-        orders.ship_order(orders_db, order_id)
+        orders.ship_order(orders_db, OPERATOR, order_id)
     assert refused.value.details == {"id": order_id, "status": "pending", "action": "ship"}
     orders.confirm_order(orders_db, order_id, PRICES)
-    assert orders.ship_order(orders_db, order_id).subject.status == "shipped"
+    assert orders.ship_order(orders_db, OPERATOR, order_id).subject.status == "shipped"
 
 
 def test_an_unknown_order_is_not_found(orders_db):
     with pytest.raises(OrderNotFound):
-        orders.find_order(orders_db, "nope")
+        orders.find_order(orders_db, "nope", OPERATOR)
 
 
 def test_orders_are_listed_by_customer_and_by_status_newest_first(orders_db):
     first, second = place(orders_db, "ada@example.com"), place(orders_db, "ada@example.com")
-    other = place(orders_db, "bob@example.com")
+    other = place(orders_db, "bob@example.com", customer_id="acc-bob")
     orders.confirm_order(orders_db, other, PRICES)
     orders_db.commit()
-    assert [o.id for o in orders.list_orders(orders_db, customer_email="ada@example.com")] == [second, first]
-    assert [o.id for o in orders.list_orders(orders_db, status="confirmed")] == [other]
-    assert len(orders.list_orders(orders_db)) == 3
+    assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, customer_email="ada@example.com")] == [
+        second, first]
+    assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, customer_id="acc-ada")] == [second, first]
+    assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, status="confirmed")] == [other]
+    assert len(orders.list_orders(orders_db, OPERATOR, ALL)) == 3
 
 
 def test_an_event_is_handled_once(orders_db):
@@ -112,19 +123,19 @@ def test_an_event_is_handled_once(orders_db):
 
 
 def test_the_same_id_with_another_request_fingerprint_is_refused(orders_db):
-    orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="keyed", fingerprint="f1")
+    orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="keyed", fingerprint="f1")
     orders_db.commit()
-    again, placed = orders.place_order(orders_db, "ada@example.com", ITEMS, order_id="keyed", fingerprint="f1")
+    again, placed = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="keyed", fingerprint="f1")
     assert (again.id, placed) == ("keyed", False)
     with pytest.raises(IdempotencyKeyReused) as refused:
-        orders.place_order(orders_db, "ada@example.com", ITEMS[:1], order_id="keyed", fingerprint="f2")
+        orders.place_order(orders_db, *ADAS_ORDER, ITEMS[:1], order_id="keyed", fingerprint="f2")
     assert refused.value.code == "idempotency_key_reused"
 
 
 def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(databases, clean_databases):
     def deliver(_):
         with databases.session("orders") as session:
-            order, placed = orders.place_order(session, "ada@example.com", ITEMS, order_id="same-moment")
+            order, placed = orders.place_order(session, *ADAS_ORDER, ITEMS, order_id="same-moment")
             eventlet.sleep(0.2)   # both inside their transactions at once
             session.commit()
             return placed
@@ -158,6 +169,129 @@ def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pendin
 
 def test_a_late_answer_for_an_order_no_longer_pending_changes_nothing(orders_db):
     order_id = place(orders_db)
-    orders.cancel_order(orders_db, order_id)
+    orders.cancel_order(orders_db, OPERATOR, order_id)
     assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
     assert orders.reject_order(orders_db, order_id, "late").happened is False
+
+
+def test_a_customer_sees_and_cancels_only_their_own_orders_another_customers_is_not_found_like_a_missing_one(
+        orders_db):
+    adas = place(orders_db, "ada@example.com", customer_id="acc-ada", caller=ADA)
+    bobs = place(orders_db, "bob@example.com", customer_id="acc-bob", caller=BOB)
+    assert orders.find_order(orders_db, adas, ADA).id == adas
+    with pytest.raises(OrderNotFound) as missing:
+        orders.find_order(orders_db, "nope", ADA)
+    with pytest.raises(OrderNotFound) as anothers:
+        orders.find_order(orders_db, bobs, ADA)
+    with pytest.raises(OrderNotFound) as cancelling_anothers:
+        orders.cancel_order(orders_db, ADA, bobs)
+    orders_db.rollback()
+    # told apart by nothing but the id asked for
+    assert (missing.value.code, missing.value.details, str(missing.value)) == (
+        "not_found", {"id": "nope"}, "order nope not found")
+    for refused in (anothers, cancelling_anothers):
+        assert (refused.value.code, refused.value.details, str(refused.value)) == (
+            "not_found", {"id": bobs}, f"order {bobs} not found")
+    assert orders.cancel_order(orders_db, ADA, adas).subject.status == "cancelled"
+    orders_db.commit()
+    assert orders.find_order(orders_db, bobs, OPERATOR).status == "pending"
+    assert orders.find_order(orders_db, adas, OPERATOR).status == "cancelled"
+
+
+def test_a_customers_list_holds_only_their_orders_even_when_asking_for_another_customer_id(orders_db):
+    first, second = place(orders_db, customer_id="acc-ada"), place(orders_db, customer_id="acc-ada")
+    place(orders_db, "bob@example.com", customer_id="acc-bob")
+    assert [o.id for o in orders.list_orders(orders_db, ADA, ALL)] == [second, first]
+    assert [o.id for o in orders.list_orders(orders_db, ADA, ALL, customer_id="acc-bob")] == [second, first]
+    assert orders.list_orders(orders_db, ADA, ALL, customer_email="bob@example.com") == []
+    assert len(orders.list_orders(orders_db, BOB, ALL, customer_id="acc-ada")) == 1
+
+
+def test_an_anonymous_caller_cannot_list_orders(orders_db):
+    place(orders_db)
+    with pytest.raises(Forbidden):
+        orders.list_orders(orders_db, NOBODY, ALL)
+    with pytest.raises(Forbidden):
+        orders.list_orders(orders_db, NOBODY, ALL, customer_id="acc-ada")
+
+
+def test_only_staff_ship_orders_and_list_pending_orders_a_customer_is_forbidden(orders_db):
+    order_id = place(orders_db, customer_id="acc-ada", caller=ADA)
+    orders.confirm_order(orders_db, order_id, PRICES)
+    orders_db.commit()
+    with pytest.raises(Forbidden):
+        orders.ship_order(orders_db, ADA, order_id)
+    orders_db.rollback()
+    with pytest.raises(Forbidden):
+        orders.pending_orders(orders_db, ADA)
+    with pytest.raises(Forbidden):
+        orders.pending_orders(orders_db, NOBODY)
+    assert orders.find_order(orders_db, order_id, OPERATOR).status == "confirmed"
+    pending = place(orders_db)
+    assert [o.id for o in orders.pending_orders(orders_db, STAFF)] == [pending]
+    assert [o.id for o in orders.pending_orders(orders_db, OPERATOR)] == [pending]
+    assert orders.ship_order(orders_db, STAFF, order_id).subject.status == "shipped"
+
+
+def test_a_customer_cannot_place_an_order_for_another_account(orders_db):
+    with pytest.raises(Forbidden):
+        orders.place_order(orders_db, ADA, "acc-bob", "bob@example.com", ITEMS)
+    with pytest.raises(Forbidden):
+        orders.place_order(orders_db, NOBODY, "acc-bob", "bob@example.com", ITEMS)
+    orders_db.rollback()
+    assert orders.list_orders(orders_db, OPERATOR, ALL) == []
+    placed = orders.place_order(orders_db, ADA, "acc-ada", "ada@example.com", ITEMS).subject
+    assert placed.customer_id == "acc-ada"
+    staff_placed = orders.place_order(orders_db, STAFF, "acc-bob", "bob@example.com", ITEMS).subject
+    assert staff_placed.customer_id == "acc-bob"
+
+
+def all_pages(session, caller, limit, position=lambda order: {"created_at": order.created_at, "id": order.id},
+              **criteria):
+    """Every page of ``list_orders``, each asked for after the last order of the page before."""
+    pages, after = [], None
+    while True:
+        page = orders.list_orders(session, caller, limit, after=after, **criteria)
+        if not page:
+            return pages
+        assert len(page) <= limit
+        pages.append([order.id for order in page])
+        after = position(page[-1])
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7])
+@pytest.mark.parametrize("position", [
+    lambda order: {"created_at": order.created_at, "id": order.id},
+    lambda order: {"created_at": order.created_at.isoformat(), "id": order.id},
+], ids=["datetime", "iso_string"])
+def test_orders_come_in_pages_newest_first_and_after_the_last_one_the_next_page_has_no_overlap_and_no_gap(
+        orders_db, limit, position):
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    # three at one moment, so a page may end inside the tie: the id breaks it
+    created = {"o-a": now, "o-b": now + timedelta(seconds=1), "o-c": now + timedelta(seconds=1),
+               "o-d": now + timedelta(seconds=1), "o-e": now + timedelta(seconds=2), "o-f": now + timedelta(seconds=2),
+               "o-g": now - timedelta(seconds=5)}
+    for order_id in ("o-c", "o-a", "o-g", "o-e", "o-b", "o-f", "o-d"):
+        orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id=order_id)
+    for order_id, created_at in created.items():
+        orders_db.execute(update(Order).where(Order.id == order_id).values(created_at=created_at))
+    orders_db.commit()
+    orders_db.expire_all()
+    newest_first = sorted(created, key=lambda order_id: (created[order_id], order_id), reverse=True)
+    assert newest_first == ["o-f", "o-e", "o-d", "o-c", "o-b", "o-a", "o-g"]
+
+    pages = all_pages(orders_db, OPERATOR, limit, position)
+    assert [len(page) for page in pages[:-1]] == [limit] * (len(pages) - 1)
+    assert sum(pages, []) == newest_first
+    assert sum(all_pages(orders_db, ADA, limit, position), []) == newest_first
+    assert sum(all_pages(orders_db, OPERATOR, limit, position, customer_id="acc-ada"), []) == newest_first
+
+
+def test_orders_all_placed_at_one_moment_are_paged_by_id_without_overlap_or_gap(orders_db):
+    ids = [place(orders_db) for _ in range(5)]
+    orders_db.execute(update(Order).values(created_at=datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)))
+    orders_db.commit()
+    orders_db.expire_all()
+    pages = all_pages(orders_db, OPERATOR, 2)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sum(pages, []) == sorted(ids, reverse=True)

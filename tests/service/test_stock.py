@@ -48,8 +48,27 @@ def test_restock_adds_to_the_available_stock(inventory_db):
 def test_listing_can_be_limited_to_some_skus(inventory_db):
     for sku in ("C", "A", "B"):
         add_product(inventory_db, sku)
-    assert [p.sku for p in stock.list_products(inventory_db)] == ["A", "B", "C"]
-    assert [p.sku for p in stock.list_products(inventory_db, ["C", "A", "Z"])] == ["A", "C"]
+    assert [p.sku for p in stock.list_products(inventory_db, 100)] == ["A", "B", "C"]
+    assert [p.sku for p in stock.products_with_skus(inventory_db, ["C", "A", "Z"])] == ["A", "C"]
+    assert stock.products_with_skus(inventory_db, []) == []
+
+
+def test_products_come_in_pages_by_sku_each_after_the_last_sku_of_the_one_before(inventory_db):
+    skus = ["A", "A-1", "B", "C", "D", "E0"]   # in sku order in any collation
+    for sku in ("C", "E0", "A-1", "D", "B", "A"):
+        add_product(inventory_db, sku)
+    assert [p.sku for p in stock.list_products(inventory_db, 2)] == ["A", "A-1"]
+    assert [p.sku for p in stock.list_products(inventory_db, 2, after="A-1")] == ["B", "C"]
+    assert [p.sku for p in stock.list_products(inventory_db, 2, after="A-0")] == ["A-1", "B"]   # no such sku
+    assert stock.list_products(inventory_db, 2, after="E0") == []
+    for limit in (1, 2, 4, 6, 7):
+        pages, after = [], None
+        while page := [p.sku for p in stock.list_products(inventory_db, limit, after=after)]:
+            assert len(page) <= limit
+            pages.append(page)
+            after = page[-1]
+        assert [len(page) for page in pages[:-1]] == [limit] * (len(pages) - 1)
+        assert sum(pages, []) == skus   # no sku twice, none left out
 
 
 def test_a_reservation_holds_every_line_at_catalogue_prices(inventory_db):

@@ -17,12 +17,13 @@ def allowed(pattern, resource):
 
 def test_what_each_service_consumes_and_calls_is_read_from_its_class():
     assert {name: consumed_sources(service.service_class()) for name, service in BY_NAME.items()} == {
-        "orders": ["inventory"], "inventory": ["orders"], "notifications": ["orders"], "gateway": []}
+        "orders": ["inventory"], "inventory": ["orders"], "notifications": ["accounts", "orders"], "accounts": [],
+        "gateway": []}
     assert {name: called_services(service.service_class()) for name, service in BY_NAME.items()} == {
-        "orders": [], "inventory": [], "notifications": [], "gateway": ["inventory", "orders"]}
+        "orders": [], "inventory": [], "notifications": [], "accounts": [], "gateway": ["accounts", "inventory", "orders"]}
 
 
-@pytest.mark.parametrize("service", ["orders", "inventory", "notifications"])
+@pytest.mark.parametrize("service", ["orders", "inventory", "notifications", "accounts"])
 def test_a_service_may_publish_its_own_events_and_no_one_elses(service):
     write = permissions_of(BY_NAME[service]).write
     assert allowed(write, f"{service}.events") and allowed(write, f"{service}.redelivery")

@@ -19,6 +19,7 @@ from shop_common.operations.services import SERVICES, WITH_DATABASES
 MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
+KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}   # read by shop_common.identity.keys, not config.yaml
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -59,8 +60,8 @@ def test_every_service_runs_in_compose_as_nameko_run_with_the_shared_config(comp
 @pytest.mark.parametrize("service", MODULES)
 def test_every_service_gets_every_address_config_reads(compose, service):
     environment = compose[service]["environment"]
-    assert set(environment) == ADDRESS_VARIABLES
-    assert set(environment) <= config_variables()
+    assert ADDRESS_VARIABLES <= set(environment)
+    assert set(environment) <= config_variables() | KEY_VARIABLES
 
 
 def test_addresses_point_at_the_compose_services_and_their_databases(compose):
@@ -89,6 +90,18 @@ def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_i
     assert compose[service]["depends_on"]["broker-accounts"]["condition"] == "service_completed_successfully"
     assert compose["broker-accounts"]["environment"][f"{service.upper()}_AMQP_PASSWORD"].startswith(
         f"${{{service.upper()}_AMQP_PASSWORD:?")
+
+
+def test_access_token_keys_come_from_the_environment_to_the_services_that_use_them(compose):
+    assert compose["accounts"]["environment"]["AUTH_SIGNING_KEY"].startswith("${AUTH_SIGNING_KEY:?")
+    assert compose["gateway"]["environment"]["AUTH_TRUSTED_KEYS"].startswith("${AUTH_TRUSTED_KEYS:?")
+    assert [name for name, service in compose.items()
+            if name != "accounts" and "AUTH_SIGNING_KEY" in service.get("environment", {})] == []
+
+
+def test_gateway_instances_share_their_rate_limits_in_redis(compose):
+    assert urlparse(compose["gateway"]["environment"]["REDIS_URL"]).hostname == "redis"
+    assert compose["gateway"]["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
 def test_the_broker_accounts_job_sets_up_every_service(compose):
@@ -121,6 +134,7 @@ def test_services_start_after_the_brokers_and_the_migrations(compose):
         assert depends_on["migrate"]["condition"] == "service_completed_successfully"
     assert compose["gateway"]["depends_on"]["orders"]["condition"] == "service_healthy"
     assert compose["gateway"]["depends_on"]["inventory"]["condition"] == "service_healthy"
+    assert compose["gateway"]["depends_on"]["accounts"]["condition"] == "service_healthy"
     assert compose["notifications"]["depends_on"]["mailcatcher"]["condition"] == "service_healthy"
 
 

@@ -5,7 +5,7 @@ import pytest
 from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
 from shop_common.vocabulary.errors import InvalidInput
-from shop_common.vocabulary.validation import load, valid_id
+from shop_common.vocabulary.validation import LineInput, load, valid_id
 
 
 def errors_of(schema, data):
@@ -14,22 +14,32 @@ def errors_of(schema, data):
     return invalid.value.details
 
 
+CUSTOMER = {"customer_id": "acc-1", "customer_email": "a@b.co"}
+LINE = {"sku": "A", "quantity": 1}
+
+
 def test_a_valid_order_loads():
-    order = load(NewOrder(), {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]})
-    assert order == {"customer_email": "ada@example.com", "items": [{"sku": "TEA-1", "quantity": 2}]}
+    order = load(NewOrder(), {"customer_id": "acc-1", "customer_email": "ada@example.com",
+                              "items": [{"sku": "TEA-1", "quantity": 2}]})
+    assert order == {"customer_id": "acc-1", "customer_email": "ada@example.com",
+                     "items": [{"sku": "TEA-1", "quantity": 2}]}
 
 
 @pytest.mark.parametrize("data, field", [
-    ({"items": [{"sku": "A", "quantity": 1}]}, "customer_email"),
-    ({"customer_email": "not-an-email", "items": [{"sku": "A", "quantity": 1}]}, "customer_email"),
-    ({"customer_email": "a@b.co"}, "items"),
-    ({"customer_email": "a@b.co", "items": []}, "items"),
-    ({"customer_email": "a@b.co", "items": "A"}, "items"),
-    ({"customer_email": "a@b.co", "items": [{"sku": "A", "quantity": 1}] * 101}, "items"),
-    ({"customer_email": "a@b.co", "items": [{"sku": "A", "quantity": 1}], "coupon": "X"}, "coupon"),
+    ({"customer_id": "acc-1", "items": [LINE]}, "customer_email"),
+    ({"customer_id": "acc-1", "customer_email": "not-an-email", "items": [LINE]}, "customer_email"),
+    ({"customer_email": "a@b.co", "items": [LINE]}, "customer_id"),
+    ({**CUSTOMER, "customer_id": None, "items": [LINE]}, "customer_id"),
+    ({**CUSTOMER, "customer_id": "has space", "items": [LINE]}, "customer_id"),
+    ({**CUSTOMER, "customer_id": "x" * 65, "items": [LINE]}, "customer_id"),
+    (CUSTOMER, "items"),
+    ({**CUSTOMER, "items": []}, "items"),
+    ({**CUSTOMER, "items": "A"}, "items"),
+    ({**CUSTOMER, "items": [LINE] * 101}, "items"),
+    ({**CUSTOMER, "items": [LINE], "coupon": "X"}, "coupon"),
 ])
 def test_an_invalid_order_names_the_field(data, field):
-    assert field in errors_of(NewOrder(), data)
+    assert list(errors_of(NewOrder(), data)) == [field]
 
 
 @pytest.mark.parametrize("line, field", [
@@ -45,8 +55,8 @@ def test_an_invalid_order_names_the_field(data, field):
     ({"sku": "A", "quantity": True}, "quantity"),
 ])
 def test_an_invalid_line_names_its_field(line, field):
-    details = errors_of(NewOrder(), {"customer_email": "a@b.co", "items": [line]})
-    assert field in details["items"][0]
+    details = errors_of(NewOrder(), {**CUSTOMER, "items": [line]})
+    assert list(details) == ["items"] and field in details["items"][0]
 
 
 def test_a_product_price_is_loaded_as_exact_decimal():
@@ -75,6 +85,19 @@ def test_order_query_rejects_unknown_status_and_parameters():
     assert "page" in errors_of(OrderQuery(), {"page": "2"})
 
 
+def test_order_query_pages_by_a_limit_of_1_to_100_after_a_created_at_and_id():
+    assert load(OrderQuery(), {})["limit"] == 100
+    query = load(OrderQuery(), {"customer_id": "acc-1", "limit": 1,
+                                "after": {"created_at": "2026-11-23T10:00:00+00:00", "id": "o1"}})
+    assert (query["customer_id"], query["limit"], query["after"]["id"]) == ("acc-1", 1, "o1")
+    assert query["after"]["created_at"].utcoffset() is not None
+    for limit in (0, 101, "5", 2.5):
+        assert "limit" in errors_of(OrderQuery(), {"limit": limit})
+    for after in ({"id": "o1"}, {"created_at": "2026-11-23T10:00:00", "id": "o1"},
+                  {"created_at": "2026-11-23T10:00:00+00:00"}, "o1"):
+        assert "after" in errors_of(OrderQuery(), {"after": after})
+
+
 @pytest.mark.parametrize("body", [None, [], "text", 3])
 def test_a_body_that_is_not_an_object_is_refused(body):
     assert "_schema" in errors_of(NewOrder(), body)
@@ -89,7 +112,7 @@ def test_ids_must_be_short_safe_strings(value):
 
 @pytest.mark.parametrize("schema", [NewOrder, OrderQuery])
 def test_an_email_is_lower_cased_before_it_is_checked(schema):
-    loaded = load(schema(), {"customer_email": "Ada@Example.COM", "items": [{"sku": "A", "quantity": 1}]}
+    loaded = load(schema(), {**CUSTOMER, "customer_email": "Ada@Example.COM", "items": [LINE]}
                   if schema is NewOrder else {"customer_email": "Ada@Example.COM"})
     assert loaded["customer_email"] == "ada@example.com"
 
@@ -101,7 +124,7 @@ def test_an_email_is_lower_cased_before_it_is_checked(schema):
     ("x\u0130" * 100 + "@b.co", "must be an ASCII address"),   # grows when lower-cased
 ])
 def test_an_address_that_cannot_be_mailed_or_stored_is_refused_naming_the_field(email, message):
-    details = errors_of(NewOrder(), {"customer_email": email, "items": [{"sku": "A", "quantity": 1}]})
+    details = errors_of(NewOrder(), {**CUSTOMER, "customer_email": email, "items": [LINE]})
     assert message in details["customer_email"][0]
 
 
@@ -119,3 +142,17 @@ def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
     from gateway.schemas import ORDER_STATUSES
     from order_service.domain import STATUSES
     assert ORDER_STATUSES == STATUSES
+
+
+def test_a_gateway_order_names_only_its_lines_the_customer_comes_from_the_token():
+    from gateway.schemas import NewOrder as GatewayNewOrder
+    assert load(GatewayNewOrder(), {"items": [LINE]}) == {"items": [LINE]}
+    for field in ("customer_id", "customer_email"):
+        assert field in errors_of(GatewayNewOrder(), {field: CUSTOMER[field], "items": [LINE]})
+
+
+@pytest.mark.parametrize("value", ["TEA-1\n", "TEA-1\r\n", "\nTEA-1"])
+def test_an_id_with_a_newline_is_refused_even_at_the_end(value):
+    assert "sku" in LineInput().validate({"sku": value, "quantity": 1})
+    with pytest.raises(InvalidInput):
+        valid_id("order_id", value)

@@ -1,0 +1,362 @@
+"""The published contract: the gateway's HTTP API as an OpenAPI 3.0 document, made from its routes' declarations.
+
+Each route's ``http(...)`` declaration (``gateway.http``) says who may use it,
+what it reads and what it answers; the document follows from that alone:
+
+- the path, its parameters (``/orders/<order_id>``: a string of safe characters,
+  what ``valid_id`` accepts), the query parameters of the ``query`` schema and
+  the request body of the ``body`` schema (unknown fields refused:
+  ``additionalProperties: false``);
+- the answers of ``answers`` (a schema: JSON; a media type: a body of that
+  type; None: no content), then the errors the declaration implies: 400 when
+  the route reads a body, a query or a path, 401 unless anyone may use it, 403
+  for staff routes, 404 with a path parameter, 429 always (every request counts
+  against the per-client limit; ``Retry-After``), 503 when the route's method
+  calls a service (an RPC proxy of the service class, directly or through a
+  helper method), each an ``Error``;
+- security: the bearer JWT (``bearerAuth``) on every route but those open to
+  anyone, which say ``security: []``.
+
+What a declaration does not say, the errors only the services answer (an
+email registered already: 409) and the headers a method reads, is in
+``NOT_IN_THE_DECLARATIONS``, by method. Routes declared ``published=False``
+(the documentation's own assets) stay out of the document.
+
+``GET /docs`` renders the document with Swagger UI, every asset served by the
+gateway itself from the ``swagger-ui-bundle`` package (a fixed list of files),
+under a Content-Security-Policy that lets the page load scripts and styles
+from its own origin only.
+"""
+
+import inspect
+import mimetypes
+import re
+import types
+from functools import lru_cache
+from http import HTTPStatus
+from importlib import metadata
+from pathlib import Path
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
+from nameko.rpc import RpcProxy
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.wrappers import Response
+
+from gateway.authentication import ANYONE, STAFF
+from gateway.http import _STATUS, REQUEST_ID_HEADER, JsonHttpEntrypoint
+from gateway.idempotency import _VALID_KEY, IDEMPOTENCY_KEY_HEADER
+from gateway.schemas import Error
+from shop_common.messaging.request_context import VALID_REQUEST_ID
+from shop_common.vocabulary.errors import (
+    Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, TooManyRequests, Unauthenticated, Unprocessable)
+from shop_common.vocabulary.validation import SKU_PATTERN, plain_text
+
+PACKAGE = "nameko-shop"
+OPENAPI_VERSION = "3.0.3"   # what the Swagger UI of swagger-ui-bundle 1.x (4.x) renders
+BEARER = "bearerAuth"
+PATH_PARAMETER_PATTERN = SKU_PATTERN   # what ``valid_id`` accepts of a path parameter
+PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f]*$"   # what ``plain_text`` lets through (JSON has no lone surrogates)
+
+IDEMPOTENCY_KEY = {
+    "name": IDEMPOTENCY_KEY_HEADER, "in": "header", "required": False,
+    "description": "1-255 printable ASCII characters of the client's choosing: the same key with the same body "
+                   "answers the order placed the first time instead of placing another; with another body, 422",
+    "schema": {"type": "string", "pattern": _VALID_KEY.pattern},
+}
+
+# What a route's declaration does not say, by method: the errors its services answer (family -> when) and the
+# request headers it reads besides X-Request-ID. Everything else in the document follows from the declarations.
+NOT_IN_THE_DECLARATIONS = {
+    "register": {"errors": {Conflict: "an account with this email exists already"}},
+    "sign_in": {"errors": {Unauthenticated: "the email or the password is wrong"}},
+    "refresh": {"errors": {Unauthenticated: "the refresh token is not valid (spent, revoked or expired): "
+                                            "sign in again"}},
+    "my_account": {"errors": {NotFound: "the access token's account does not exist"}},
+    "create_product": {"errors": {Conflict: "a product with this sku exists already"}},
+    "list_orders": {"errors": {Forbidden: "customer_email given by a customer: only staff filter by it"}},
+    "create_order": {"errors": {Unprocessable: "the Idempotency-Key was used before with another body"},
+                     "headers": (IDEMPOTENCY_KEY,)},
+    "cancel_order": {"errors": {Conflict: "the order can no longer be cancelled"}},
+    "ship_order": {"errors": {Conflict: "the order cannot be shipped in its status"}},
+}
+
+_ERRORS = {   # family -> what it means, whatever the route
+    InvalidInput: "Invalid input (`details` names each field and what is wrong with it)",
+    Unauthenticated: "No access token, or one that does not hold (`WWW-Authenticate: Bearer`)",
+    Forbidden: "The caller may not do this",
+    NotFound: "Not found",
+    Conflict: "Conflicts with what the shop holds",
+    Unprocessable: "Well-formed, but contradicts what the shop holds",
+    TooManyRequests: "A rate limit is spent: try again after `Retry-After` seconds",
+    ServiceUnavailable: "A service the request needs did not answer in time: try again (`details` may say more)",
+}
+
+_HEADERS = {
+    "RequestId": {"description": "the request's id (the client's X-Request-ID when valid, a new one otherwise), "
+                                 "in every log line the request causes",
+                  "required": True, "schema": {"type": "string", "pattern": VALID_REQUEST_ID.pattern}},
+    "RetryAfter": {"description": "whole seconds until the limit has room again", "required": True,
+                   "schema": {"type": "integer", "minimum": 1}},
+    "WwwAuthenticate": {"description": 'Bearer realm="shop", with error="invalid_token" for a token that does '
+                                       "not hold", "required": True, "schema": {"type": "string"}},
+}
+_ERROR_HEADERS = {Unauthenticated: {"WWW-Authenticate": "WwwAuthenticate"},
+                  TooManyRequests: {"Retry-After": "RetryAfter"}}
+
+_PATH_PARAMETER = re.compile(r"<(?:(?P<converter>[^<>:]+):)?(?P<name>[^<>:]+)>")
+
+
+def http_routes(service):
+    """``(name, method, entrypoint)`` of each HTTP route ``service`` declares, in the order of the class."""
+    for name, method in vars(service).items():
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, JsonHttpEntrypoint):
+                yield name, method, entrypoint
+
+
+def published_routes(service):
+    return [route for route in http_routes(service) if route[2].published]
+
+
+def openapi_path(url):
+    """The OpenAPI path of a werkzeug rule (``/orders/<order_id>`` -> ``/orders/{order_id}``) and its parameters."""
+    names = []
+
+    def parameter(match):
+        if match["converter"] not in (None, "string"):
+            raise ValueError(f"{url}: document the {match['converter']} converter in gateway.contract")
+        names.append(match["name"])
+        return "{" + match["name"] + "}"
+
+    return _PATH_PARAMETER.sub(parameter, url), names
+
+
+def calls_a_service(service, method):
+    """Whether ``method`` uses an RPC proxy of ``service``, itself or through the class's other methods."""
+    proxies = {name for name, value in vars(service).items() if isinstance(value, RpcProxy)}
+    seen, methods = set(), [method]
+    while methods:
+        names = _names_used(methods.pop())
+        if names & proxies:
+            return True
+        for name in names - seen:
+            seen.add(name)
+            if inspect.isfunction(vars(service).get(name)):
+                methods.append(vars(service)[name])
+    return False
+
+
+def _names_used(function):
+    codes, names = [function.__code__], set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(constant for constant in code.co_consts if isinstance(constant, types.CodeType))
+    return names
+
+
+def status_of(family):
+    return next(status for known, status in _STATUS if issubclass(family, known))
+
+
+def error_families(service, name, method, entrypoint):
+    """Family -> description of each error the route can answer, by status."""
+    _, path_parameters = openapi_path(entrypoint.url)
+    errors = {}
+    invalid = [what for what, read in (("the body is not a JSON object of the schema (or not JSON)",
+                                        entrypoint.body_schema),
+                                       ("a query parameter is invalid", entrypoint.query_schema),
+                                       ("a path parameter is invalid", path_parameters)) if read]
+    if invalid:
+        errors[InvalidInput] = f"{_ERRORS[InvalidInput]}: {'; '.join(invalid)}"
+    if entrypoint.access != ANYONE:
+        errors[Unauthenticated] = _ERRORS[Unauthenticated]
+    if entrypoint.access == STAFF:
+        errors[Forbidden] = "Only staff may do this"
+    if path_parameters:
+        errors[NotFound] = f"No such {' or '.join(path_parameters)}"
+    for family, when in NOT_IN_THE_DECLARATIONS.get(name, {}).get("errors", {}).items():
+        errors[family] = f"{errors[family]}; or {when}" if family in errors else f"{_ERRORS[family]}: {when}"
+    errors[TooManyRequests] = _ERRORS[TooManyRequests]
+    if calls_a_service(service, method):
+        errors[ServiceUnavailable] = _ERRORS[ServiceUnavailable]
+    return dict(sorted(errors.items(), key=lambda item: status_of(item[0])))
+
+
+def _answer(status, answer):
+    response = {"description": HTTPStatus(status).phrase, "headers": {REQUEST_ID_HEADER: _header_ref("RequestId")}}
+    if isinstance(answer, str):   # a media type, the body not described further
+        json_like = answer == "application/json" or answer.endswith("+json")
+        response["content"] = {answer: {"schema": {"type": "object" if json_like else "string"}}}
+    elif answer is not None:
+        response["content"] = {"application/json": {"schema": answer}}
+    return response
+
+
+def _error_answer(family, description):
+    headers = {REQUEST_ID_HEADER: _header_ref("RequestId")}
+    headers.update({header: _header_ref(ref) for header, ref in _ERROR_HEADERS.get(family, {}).items()})
+    return {"description": description, "headers": headers, "content": {"application/json": {"schema": Error}}}
+
+
+def _header_ref(name):
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _query_parameters(converter, schema):
+    """The query schema's fields as parameters; a query string cannot say null, so none is nullable."""
+    parameters = converter.schema2parameters(schema, location="query")
+    for parameter in parameters:
+        parameter["schema"].pop("nullable", None)
+        if parameter["schema"].get("default", ...) is None:
+            del parameter["schema"]["default"]
+        if "enum" in parameter["schema"]:
+            parameter["schema"]["enum"] = [value for value in parameter["schema"]["enum"] if value is not None]
+    return parameters
+
+
+def money_as_text(converter, field, **kwargs):
+    """A decimal field dumped as a string (money): digits, at most two places, no more of them than its maximum has
+    (its range as ``x-minimum`` and ``x-maximum``)."""
+    if not (isinstance(field, fields.Decimal) and field.as_string):
+        return {}
+    maxima = [validator.max for validator in field.validators if getattr(validator, "max", None) is not None]
+    digits = f"{{0,{len(str(int(min(maxima)))) - 1}}}" if maxima else "*"
+    return {"pattern": rf"^(0|[1-9][0-9]{digits})(\.[0-9]{{1,2}})?$",
+            "description": "a decimal amount, at most two places (a JSON number is accepted too)"}
+
+
+def plain_text_pattern(converter, field, **kwargs):
+    """Text that ``plain_text`` checks holds no control characters."""
+    return {"pattern": PLAIN_TEXT_PATTERN} if plain_text in field.validators else {}
+
+
+def operation(service, name, method, entrypoint, converter):
+    path, path_parameters = openapi_path(entrypoint.url)
+    doc = inspect.cleandoc(method.__doc__ or "")
+    summary = re.split(r"(?<=\.)\s|\n", doc, maxsplit=1)[0].rstrip(".") or name.replace("_", " ").capitalize()
+    parameters = [{"name": parameter, "in": "path", "required": True,
+                   "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN}} for parameter in path_parameters]
+    if entrypoint.query_schema:
+        parameters += _query_parameters(converter, entrypoint.query_schema)
+    parameters += [*NOT_IN_THE_DECLARATIONS.get(name, {}).get("headers", ()),
+                   "RequestId"]   # the component
+    spec = {
+        "operationId": name,
+        "summary": summary,
+        "tags": [path.strip("/").split("/")[0]],
+        "parameters": parameters,
+        "security": [] if entrypoint.access == ANYONE else [{BEARER: []}],
+        "responses": {str(status): _answer(status, answer) for status, answer in sorted(entrypoint.answers.items())},
+    }
+    if doc and doc.rstrip(".") != summary:
+        spec["description"] = doc
+    if entrypoint.body_schema:
+        spec["requestBody"] = {"required": True, "description": "a JSON object; unknown fields are refused",
+                               "content": {"application/json": {"schema": entrypoint.body_schema}}}
+    for family, when in error_families(service, name, method, entrypoint).items():
+        spec["responses"][str(status_of(family))] = _error_answer(family, when)
+    return path, entrypoint.method.lower(), spec
+
+
+@lru_cache(maxsize=None)
+def openapi_document(service):
+    """The OpenAPI document of ``service``'s published routes, as JSON-ready data (made once per class)."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title=PACKAGE, version=metadata.version(PACKAGE), openapi_version=OPENAPI_VERSION,
+                   plugins=[plugin], info={"description": metadata.metadata(PACKAGE)["Summary"]})
+    plugin.map_to_openapi_type(fields.Decimal, "string", None)
+    plugin.converter.add_attribute_function(money_as_text)
+    plugin.converter.add_attribute_function(plain_text_pattern)
+    spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                             "description": "an access_token of POST /auth/token"})
+    for header, definition in _HEADERS.items():
+        spec.components.header(header, definition)
+    spec.components.parameter("RequestId", "header", {
+        "name": REQUEST_ID_HEADER, "required": False, "schema": {"type": "string"},
+        "description": f"an id of the client's for the request, kept when it matches {VALID_REQUEST_ID.pattern} "
+                       "(replaced by a new one otherwise)"})
+    spec.components.schema("Error", schema=Error)
+    paths = {}
+    for route in published_routes(service):
+        path, method, spec_of_operation = operation(service, *route, plugin.converter)
+        paths.setdefault(path, {})[method] = spec_of_operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+# The documentation page and its assets
+
+DOCS_ASSETS_URL = "docs/"   # relative to the page (/docs), so the page works behind a path prefix too
+DOCS_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_PACKAGE_ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
+                   "favicon-32x32.png", "favicon-16x16.png")
+INITIALIZER = "shop-initializer.js"   # the page's own script: not inline, so no 'unsafe-inline' is needed
+DOCS_ASSETS = (*_PACKAGE_ASSETS, INITIALIZER)
+
+_INITIALIZER_SCRIPT = """\
+window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: new URL("openapi.json", document.baseURI).href,
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: "StandaloneLayout"
+  });
+});
+"""
+
+_PAGE = """\
+<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <title>{title} {version}: HTTP API</title>
+    <link rel="stylesheet" href="{assets}swagger-ui.css">
+    <link rel="stylesheet" href="{assets}index.css">
+    <link rel="icon" type="image/png" href="{assets}favicon-32x32.png" sizes="32x32">
+    <link rel="icon" type="image/png" href="{assets}favicon-16x16.png" sizes="16x16">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="{assets}swagger-ui-bundle.js"></script>
+    <script src="{assets}swagger-ui-standalone-preset.js"></script>
+    <script src="{assets}{initializer}"></script>
+  </body>
+</html>
+"""
+
+
+def docs_page():
+    """The documentation page: Swagger UI rendering ``/openapi.json``."""
+    page = _PAGE.format(title=PACKAGE, version=metadata.version(PACKAGE), assets=DOCS_ASSETS_URL,
+                        initializer=INITIALIZER)
+    return Response(page, mimetype="text/html", headers=DOCS_SECURITY_HEADERS)
+
+
+def docs_asset(name):
+    """One of the page's assets (``DOCS_ASSETS``); ``NotFound`` for any other name."""
+    if name not in DOCS_ASSETS:
+        raise NotFound("no such asset", {"asset": name})
+    content, mimetype = _asset(name)
+    return Response(content, mimetype=mimetype,
+                    headers={**DOCS_SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"})
+
+
+@lru_cache(maxsize=None)
+def _asset(name):
+    if name == INITIALIZER:
+        return _INITIALIZER_SCRIPT.encode(), "text/javascript"
+    mimetype = {".js": "text/javascript", ".css": "text/css"}.get(Path(name).suffix) or mimetypes.guess_type(name)[0]
+    return (Path(swagger_ui_path) / name).read_bytes(), mimetype
