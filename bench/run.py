@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from shop_common.operations.config import ROOT
 from harness.figures import confirmation_figures, cpu_ms_per_order, cpu_now, peak_rss
+from harness.accounts import bearer
 from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.broker import MANAGEMENT_API, wait_for_consumers
 from harness.databases import TestDatabases
@@ -57,14 +58,15 @@ class VirtualHost:
         requests.delete(f"{MANAGEMENT_API}/vhosts/{self.name}", timeout=30)
 
 
-def run_load(url, seconds, clients, name, skus):
+def run_load(url, seconds, clients, name, skus, tokens=()):
     """Run locust against ``url``; its summary for POST /orders and its per-second history."""
     prefix = OUT / name
     subprocess.run(
         [LOCUST, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
          "-u", str(clients), "-r", str(clients), "-t", f"{seconds}s", "--host", url,
          "--csv", str(prefix), "--csv-full-history", "--loglevel", "WARNING"],
-        env={**os.environ, "BENCH_SKUS": ",".join(skus)}, check=False, stdout=subprocess.DEVNULL,
+        env={**os.environ, "BENCH_SKUS": ",".join(skus), "BENCH_TOKENS": ",".join(tokens) or "none"}, check=False,
+        stdout=subprocess.DEVNULL,
     )
     with open(f"{prefix}_stats.csv") as stats_file:
         row = next(r for r in csv.DictReader(stats_file) if r["Name"] == "POST /orders")
@@ -180,12 +182,13 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
         for service in MODULES:
             stack.start(service)
         for sku in skus:
-            requests.post(f"{stack.url}/products", timeout=10, json={
+            requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()), json={
                 "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
+        tokens = stack.accounts.customer_tokens(clients, prefix="bench")
         processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()}
         cpu_before = cpu_now(processes)
         began = time.time()
-        result = run_load(stack.url, seconds, clients, "shop", skus)
+        result = run_load(stack.url, seconds, clients, "shop", skus, tokens)
         ended = time.time()
         statuses = wait_until_settled(databases, [], skus, timeout=300)
         emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)

@@ -34,6 +34,10 @@ class Accounts:
             self._tokens[email] = self.sign_in(email)
         return self._tokens[email]
 
+    def customer_tokens(self, count, prefix="load"):
+        """Tokens of ``count`` customers, the same ones each time: for a load of several clients."""
+        return [self.customer_token(f"{prefix}-{n}@example.com") for n in range(count)]
+
     def staff_token(self, email="staff@example.com"):
         if email not in self._tokens:
             self.create_staff(email)

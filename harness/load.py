@@ -1,4 +1,5 @@
-"""A bounded load of orders from several concurrent clients, recording what the gateway accepted."""
+"""A bounded load of orders from several concurrent clients (each a signed-in customer), recording what the
+gateway accepted."""
 
 import collections
 import itertools
@@ -8,11 +9,14 @@ import time
 import eventlet
 import requests
 
+from harness.accounts import bearer
+
 
 class OrderLoad:
-    def __init__(self, url, skus, clients=8, max_seconds=120, max_orders=5000):
+    def __init__(self, url, skus, tokens, clients=8, max_seconds=120, max_orders=5000):
         self.url = url
         self.skus = skus
+        self.tokens = tokens                     # access tokens of customers, one client after another
         self.clients = clients
         self.max_seconds = max_seconds
         self.max_orders = max_orders
@@ -36,10 +40,11 @@ class OrderLoad:
 
     def _client(self, client):
         http = requests.Session()
+        http.headers.update(bearer(self.tokens[client % len(self.tokens)]))
         chooser = random.Random(client)
         while self._running and time.monotonic() < self._stop_at and next(self._sequence) < self.max_orders:
             lines = [{"sku": sku, "quantity": chooser.randint(1, 2)} for sku in chooser.sample(self.skus, 2)]
-            body = {"customer_email": f"load-{client}@example.com", "items": lines}
+            body = {"items": lines}
             try:
                 response = http.post(f"{self.url}/orders", json=body, timeout=10)
             except requests.RequestException as error:

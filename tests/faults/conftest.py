@@ -5,6 +5,8 @@ import uuid
 import pytest
 import requests
 
+from harness.accounts import bearer
+
 from shop_common.operations.services import SERVICES
 from harness.broker import queue_state
 from harness.smtp import running_sink
@@ -38,7 +40,7 @@ def catalogue(stack):
     """Fresh products for one test: plenty of most, little of one (so some orders are rejected)."""
     stock = {f"F-{uuid.uuid4().hex[:8]}": units for units in (5000, 5000, 5000, 5000, 30)}
     for sku, units in stock.items():
-        response = requests.post(f"{stack.url}/products", timeout=10,
+        response = requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()),
                                  json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units})
         assert response.status_code == 201, response.text
     return stock

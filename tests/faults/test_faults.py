@@ -26,7 +26,7 @@ AMQP_PORT = 5672
 
 def under_load(stack, catalogue, fault, before=2.0, after=3.0):
     """Run ``fault`` (which returns when the system should be whole again) in the middle of a load."""
-    load = OrderLoad(stack.url, list(catalogue)).start()
+    load = OrderLoad(stack.url, list(catalogue), stack.accounts.customer_tokens(8)).start()
     time.sleep(before)
     fault()
     time.sleep(after)

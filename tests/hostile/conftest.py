@@ -14,6 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from shop_common.operations.services import SERVICES
+from harness.accounts import bearer
 from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
 from harness.stack import running_stack
 
@@ -54,12 +55,13 @@ def audit_after_attacks(stack, smtp_sink):
 
 
 class HostileClient:
-    """An honest client of the shop under attack: it checks the shop still serves."""
+    """An honest client of the shop under attack (staff; orders as customers): it checks the shop still serves."""
 
     def __init__(self, stack):
         self.stack = stack
         self.url = stack.url
         self.http = requests.Session()
+        self.http.headers.update(bearer(stack.accounts.staff_token()))
         # As browsers do: a read whose kept-alive connection the server had just closed (idle connections
         # are the first to go when the gateway is full) is sent again on a new one.
         self.http.mount("http://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=0.1)))
@@ -75,9 +77,13 @@ class HostileClient:
     def restocked(self, sku, quantity):
         self.stack.catalogue[sku] += quantity
 
-    def place_order(self, *lines, email="hostile@example.com", **kwargs):
-        body = {"customer_email": email, "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
-        response = self.http.post(f"{self.url}/orders", json=body, timeout=10, **kwargs)
+    def as_customer(self, email="hostile@example.com"):
+        return bearer(self.stack.accounts.customer_token(email))
+
+    def place_order(self, *lines, email="hostile@example.com", headers=None, **kwargs):
+        body = {"items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+        headers = {**(headers or {}), **self.as_customer(email)}
+        response = self.http.post(f"{self.url}/orders", json=body, timeout=10, headers=headers, **kwargs)
         assert response.status_code == 201, response.text
         return response.json()
 

@@ -116,9 +116,9 @@ def test_malformed_call_id_stack_on_an_rpc_request_still_gets_an_answer(stack, s
     assert reply.payload["error"]["exc_type"] == "ProductNotFound"
 
 
-@pytest.mark.parametrize("service", ["inventory", "notifications", "gateway"])
+@pytest.mark.parametrize("service", ["inventory", "notifications", "accounts", "gateway"])
 def test_no_account_but_orders_can_publish_an_order_event(stack, shop, service):
-    user, password = stack.accounts[service]
+    user, password = stack.broker_accounts[service]
     with Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}") as connection:
         producer = connection.Producer(connection.channel())
         with pytest.raises(AccessRefused):
@@ -130,7 +130,7 @@ def test_no_account_but_orders_can_publish_an_order_event(stack, shop, service):
 @pytest.mark.parametrize("service, target", [("orders", "inventory"), ("notifications", "orders"),
                                              ("gateway", "inventory")])
 def test_no_account_can_publish_into_another_services_queues(stack, shop, service, target):
-    user, password = stack.accounts[service]
+    user, password = stack.broker_accounts[service]
     with Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}") as connection:
         for exchange, routing_key in ((f"{target}.events", "stock_reserved"), ("", f"rpc-{target}"),
                                       (f"{target}.redelivery", f"{target}.dead-letters")):
@@ -142,7 +142,7 @@ def test_no_account_can_publish_into_another_services_queues(stack, shop, servic
 
 
 def account_connection(stack, service):
-    user, password = stack.accounts[service]
+    user, password = stack.broker_accounts[service]
     return Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}")
 
 

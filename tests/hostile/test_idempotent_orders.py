@@ -11,12 +11,14 @@ from harness.smtp import ORDER_MAIL
 pytestmark = pytest.mark.hostile
 
 
-def order_body(sku, email="retrier@example.com", quantity=1):
-    return {"customer_email": email, "items": [{"sku": sku, "quantity": quantity}]}
+def order_body(sku, quantity=1):
+    return {"items": [{"sku": sku, "quantity": quantity}]}
 
 
-def post_order(shop, body, key):
-    return shop.http.post(f"{shop.url}/orders", json=body, headers={"Idempotency-Key": key}, timeout=30)
+def post_order(shop, body, key, email="retrier@example.com"):
+    """The order of the customer ``email``, with an ``Idempotency-Key``."""
+    return shop.http.post(f"{shop.url}/orders", json=body, timeout=30,
+                          headers={"Idempotency-Key": key, **shop.as_customer(email)})
 
 
 def count_orders(stack, order_id):
@@ -37,13 +39,15 @@ def test_a_retried_order_with_the_same_idempotency_key_is_placed_once(shop, stac
 def test_a_client_whose_connection_died_mid_request_gets_its_first_order_on_retry(shop, stack):
     sku = shop.add_product()
     key = str(uuid.uuid4())
-    body = json.dumps(order_body(sku, email="vanished@example.com")).encode()
+    body = json.dumps(order_body(sku)).encode()
+    authorization = shop.as_customer("vanished@example.com")["Authorization"]
     host, port = shop.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as vanishing:   # sends the request, never reads the answer
         vanishing.sendall(b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          + f"Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                          + f"Authorization: {authorization}\r\nIdempotency-Key: {key}\r\n".encode()
+                          + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         eventlet.sleep(0.5)
-    retried = post_order(shop, order_body(sku, email="vanished@example.com"), key)
+    retried = post_order(shop, order_body(sku), key, email="vanished@example.com")
     assert retried.status_code == 201
     assert count_orders(stack, retried.json()["id"]) == 1
     assert stack.databases.scalar(
@@ -63,8 +67,8 @@ def test_an_idempotency_key_reused_with_another_body_gets_422(shop):
 def test_the_same_key_from_another_client_is_another_order(shop):
     sku = shop.add_product(stock=10)
     key = str(uuid.uuid4())
-    ada = post_order(shop, order_body(sku, email="ada-key@example.com"), key)
-    bob = post_order(shop, order_body(sku, email="bob-key@example.com"), key)
+    ada = post_order(shop, order_body(sku), key, email="ada-key@example.com")
+    bob = post_order(shop, order_body(sku), key, email="bob-key@example.com")
     assert ada.json()["id"] != bob.json()["id"]
     for placed in (ada, bob):
         shop.wait_for_status(placed.json()["id"])
@@ -84,5 +88,5 @@ def test_concurrent_requests_with_one_idempotency_key_place_one_order(shop, stac
 def test_a_malformed_idempotency_key_is_refused_naming_the_header(shop, key):
     sku = shop.add_product()
     response = shop.http.post(f"{shop.url}/orders", json=order_body(sku), timeout=10,
-                              headers={"Idempotency-Key": key.encode("utf-8")})
+                              headers={"Idempotency-Key": key.encode("utf-8"), **shop.as_customer()})
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["details"]
