@@ -22,11 +22,16 @@ migrate: install
 
 run: migrate
 	@echo
-	@echo "Gateway: http://localhost:$(GATEWAY_PORT)   (mails land in .mail/new/, Ctrl-C stops everything)"
-	@echo "Try:"
-	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/products -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5}'"
-	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/orders -d '{\"customer_email\": \"ada@example.com\", \"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}]}'"
-	@echo "  curl -s localhost:$(GATEWAY_PORT)/orders/<id from the line above>"
+	@echo "Gateway: http://localhost:$(GATEWAY_PORT)  API docs: http://localhost:$(GATEWAY_PORT)/docs  (mails land in .mail/new/, Ctrl-C stops everything)"
+	@echo "Make a staff account (in another terminal, once the services run):"
+	@echo "  echo 'n.rpc.accounts.create_staff(\"staff@example.com\", \"a long staff passphrase\")' | $(VENV)/bin/nameko shell --config config.yaml --interface plain"
+	@echo "Then try:"
+	@echo "  STAFF=\$$(curl -s -XPOST localhost:$(GATEWAY_PORT)/auth/token -d '{\"email\": \"staff@example.com\", \"password\": \"a long staff passphrase\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/products -H \"Authorization: Bearer \$$STAFF\" -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5}'"
+	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/accounts -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}'"
+	@echo "  ADA=\$$(curl -s -XPOST localhost:$(GATEWAY_PORT)/auth/token -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/orders -H \"Authorization: Bearer \$$ADA\" -d '{\"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}]}'"
+	@echo "  curl -s localhost:$(GATEWAY_PORT)/orders/<id from the line above> -H \"Authorization: Bearer \$$ADA\""
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
@@ -39,4 +44,4 @@ bench: install
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mail .pytest_cache
+	rm -rf $(VENV) .mail .pytest_cache .hypothesis
