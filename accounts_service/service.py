@@ -74,7 +74,10 @@ class AccountsService(dead_letters.DeadLetterAdmin):
 
     @query
     def get_account(self, account_id):
-        return account_output.dump(accounts.find_account(self.db, valid_id("account_id", account_id)))
+        """The account, for its owner, staff or an operator."""
+        account_id = valid_id("account_id", account_id)
+        self.caller.require(self.caller.may_act_for(account_id), "read another account")
+        return account_output.dump(accounts.find_account(self.db, account_id))
 
     def _open_account(self, new_account, role):
         account = accounts.open_account(self.db, new_account["email"], hash_password(new_account["password"]), role)

@@ -9,7 +9,8 @@ what it reads and what it answers; the document follows from that alone:
   ``additionalProperties: false``);
 - the answers of ``answers`` (a schema: JSON; a media type: a body of that
   type; None: no content), then the errors the declaration implies: 400 when
-  the route reads a body, a query or a path, 401 unless anyone may use it, 403
+  the route reads a body, a query or a path, 401 (a route anyone may use checks
+  a token sent all the same), 403
   for staff routes, 404 with a path parameter, 429 always (every request counts
   against the per-client limit; ``Retry-After``), 503 when the route's method
   calls a service (an RPC proxy of the service class, directly or through a
@@ -171,8 +172,9 @@ def error_families(service, name, method, entrypoint):
                                        ("a path parameter is invalid", path_parameters)) if read]
     if invalid:
         errors[InvalidInput] = f"{_ERRORS[InvalidInput]}: {'; '.join(invalid)}"
-    if entrypoint.access != ANYONE:
-        errors[Unauthenticated] = _ERRORS[Unauthenticated]
+    errors[Unauthenticated] = (_ERRORS[Unauthenticated] if entrypoint.access != ANYONE else
+                               "An Authorization header that does not hold (the route needs none, but a token sent "
+                               "is checked)")
     if entrypoint.access == STAFF:
         errors[Forbidden] = "Only staff may do this"
     if path_parameters:

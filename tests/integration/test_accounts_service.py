@@ -118,6 +118,15 @@ def test_a_call_carrying_a_caller_may_not_create_a_staff_account(accounts, as_ca
     assert databases.scalar("accounts", "SELECT count(*) FROM accounts") == 0
 
 
+def test_a_customer_reads_their_own_account_only_and_staff_read_any(accounts, as_caller):
+    ada = accounts.register("ada@example.com", PASSWORD)
+    bob = accounts.register("bob@example.com", PASSWORD)
+    assert as_caller(f"customer:{ada['id']}").get_account(ada["id"]) == ada
+    _, shop_error = refused(as_caller(f"customer:{ada['id']}").get_account, bob["id"])
+    assert shop_error.family == "forbidden"
+    assert as_caller("staff:acc-staff").get_account(bob["id"]) == bob
+
+
 def test_a_caller_from_the_gateway_may_register_and_sign_in(accounts, as_caller, verifier):
     anonymous = as_caller("anonymous")
     account = anonymous.register("ada@example.com", PASSWORD)
