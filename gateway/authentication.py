@@ -59,7 +59,7 @@ def issuers(config):
     """The issuers ``AUTH`` in config.yaml trusts: the accounts service, an external one, or both."""
     settings = config["AUTH"]
     trusted = []
-    if settings.get("TRUST_ACCOUNTS_SERVICE", True):
+    if settings["TRUST_ACCOUNTS_SERVICE"]:
         trusted.append(LocalIssuer(settings["ISSUER"], settings["AUDIENCE"], trusted_keys(config)))
     external = settings.get("EXTERNAL") or {}
     if external.get("ISSUER"):

@@ -147,7 +147,7 @@ class SharedRateLimiter(SharedExtension):
     def setup(self):
         config = self.container.config
         self.limiter = RateLimiter(config["RATE_LIMIT"], storage_uri=config.get("REDIS_URL") or "memory://",
-                                   key_prefix=config.get("RATE_LIMIT_KEY_PREFIX", "shop"))
+                                   key_prefix=config["RATE_LIMIT_KEY_PREFIX"])
 
 
 class RateLimits(DependencyProvider):

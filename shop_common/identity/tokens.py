@@ -29,7 +29,7 @@ _log = getLogger(__name__)
 MAX_LIFETIME_SECONDS = 900
 CLOCK_SKEW_SECONDS = 30
 TOKEN_TYPE = "at+jwt"
-_REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
+_REQUIRED = ["iss", "aud", "sub", "iat", "exp"]
 ASYMMETRIC_ALGORITHMS = ("EdDSA", "ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 
 
@@ -53,6 +53,8 @@ class Identity:
 class LocalIssuer:
     """The accounts service: keys from the environment, accounts with roles."""
 
+    required = [*_REQUIRED, "jti"]
+
     def __init__(self, issuer, audience, keys):
         self.issuer, self.audience, self._keys = issuer, audience, keys
 
@@ -73,6 +75,7 @@ class ExternalIssuer:
     Only its asymmetric keys count: a symmetric (``oct``) key in the set is ignored.
     """
 
+    required = _REQUIRED   # an issuer's tokens need not carry a jti
     REFETCH_SECONDS = 60   # an unknown kid fetches the key set again at most this often...
     MAX_AGE_SECONDS = 600  # ...and a key set this old is fetched again in any case (a key withdrawn)
 
@@ -115,7 +118,7 @@ class TokenVerifier:
                 raise jwt.InvalidTokenError("no trusted issuer and key")
             key, algorithm = trusted
             claims = jwt.decode(token, key, algorithms=[algorithm], audience=issuer.audience,
-                                issuer=issuer.issuer, leeway=CLOCK_SKEW_SECONDS, options={"require": _REQUIRED})
+                                issuer=issuer.issuer, leeway=CLOCK_SKEW_SECONDS, options={"require": issuer.required})
             identity = isinstance(claims["sub"], str) and issuer.identity(claims)
             if not identity:
                 raise jwt.InvalidTokenError("claims the shop cannot use")

@@ -123,3 +123,31 @@ def test_me_is_the_callers_account(world):
     me = world.call("customer_a", "GET", "/accounts/me").json()
     assert (me["email"], me["role"]) == (world.emails["customer_a"], "customer")
     assert world.call("staff", "GET", "/accounts/me").json()["role"] == "staff"
+
+
+def follow(world, who, path, limit):
+    """Every item of a list, page by page along ``next_cursor``, and the size of each page."""
+    items, sizes, cursor = [], [], None
+    while True:
+        query = f"limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        answer = world.call(who, "GET", f"{path}?{query}")
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        items += page["items"]
+        sizes.append(len(page["items"]))
+        if page["next_cursor"] is None:
+            return items, sizes
+        cursor = page["next_cursor"]
+
+
+def test_pages_follow_their_cursor_to_the_end_without_repeating_or_missing_an_item(world):
+    email = f"pages-{uuid.uuid4().hex[:10]}@example.com"
+    placed = [world.shop.place_order(email, (world.sku, 1))["id"] for _ in range(5)]
+    world.headers["pager"] = bearer(world.shop.accounts.customer_token(email))
+    orders, sizes = follow(world, "pager", "/orders", limit=2)
+    assert [order["id"] for order in orders] == placed[::-1]   # newest first
+    assert sizes == [2, 2, 1]
+    products, sizes = follow(world, "anonymous", "/products", limit=3)
+    skus = [product["sku"] for product in products]
+    assert skus == sorted(set(skus)) and world.sku in skus
+    assert max(sizes) <= 3

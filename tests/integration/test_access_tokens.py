@@ -196,3 +196,13 @@ def test_an_external_token_is_refused_for_another_audience_or_a_symmetric_key(ga
     payload = claims(iss=identity_provider.issuer, aud="shop-api", sub="x")
     hmac_token = jwt.encode(payload, b"a shared secret of at least 32 bytes", algorithm="HS256", headers={"kid": "idp-hmac"})
     assert requests.get(base + PROTECTED, headers=bearer(hmac_token)).status_code == 401
+
+
+def test_an_external_token_needs_no_jti_but_an_accounts_service_token_does(gateway, signing_keys, identity_provider):
+    base = gateway(EXTERNAL=identity_provider.settings)
+    payload = jwt.decode(identity_provider.token(), options={"verify_signature": False})
+    del payload["jti"]
+    external = jwt.encode(payload, identity_provider.key, algorithm="RS256", headers={"kid": identity_provider.kid})
+    assert requests.get(base + PROTECTED, headers=bearer(external)).status_code == 503
+    local = {key: value for key, value in claims().items() if key != "jti"}
+    assert requests.get(base + PROTECTED, headers=bearer(signed(signing_keys, local))).status_code == 401

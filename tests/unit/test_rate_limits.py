@@ -150,7 +150,7 @@ def limiter_of(container):
 
 
 def test_the_provider_gives_every_worker_the_one_limiter_built_from_config():
-    container = gateway_container({"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}})
+    container = gateway_container({"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}, "RATE_LIMIT_KEY_PREFIX": "shop"})
     first, second = limiter_of(container), limiter_of(container)
     assert first is second
     first.check("ORDERS_PER_ACCOUNT", "account-1")
@@ -171,7 +171,8 @@ def test_without_redis_each_gateway_counts_in_its_own_memory(redis_url):
 
 
 def test_with_redis_configured_the_provider_counts_there(caplog):
-    container = gateway_container({"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": UNREACHABLE_REDIS})
+    container = gateway_container({"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": UNREACHABLE_REDIS,
+                                  "RATE_LIMIT_KEY_PREFIX": "shop"})
     with caplog.at_level(logging.WARNING, logger="gateway.rate_limits"):
         limiter_of(container).check("PER_CLIENT", "10.0.0.1")
         limiter_of(container).check("PER_CLIENT", "10.0.0.1")   # memory would refuse it; no Redis lets it by
