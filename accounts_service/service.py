@@ -16,6 +16,7 @@ from accounts_service.schemas import Credentials, NewAccount, RefreshTokenInput,
 from accounts_service.token_issuer import TokenIssuer
 from shop_common.identity.caller import OPERATOR
 from shop_common.messaging import dead_letters
+from shop_common.operations import operated
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.request_context import RequestContext
@@ -26,7 +27,7 @@ from shop_common.vocabulary.validation import load, valid_id
 SECRETS = ("args", "kwargs")
 
 
-class AccountsService(dead_letters.DeadLetterAdmin):
+class AccountsService(operated.Operated, dead_letters.DeadLetterAdmin):
     name = "accounts"
 
     db = database_session(Base)

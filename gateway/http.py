@@ -26,6 +26,7 @@
 """
 
 import json
+import time
 from decimal import Decimal
 from functools import partial
 from logging import getLogger
@@ -42,6 +43,7 @@ from gateway.rate_limits import SharedRateLimiter
 from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
 from shop_common.identity.caller import CALLER_KEY
 from shop_common.messaging.request_context import REQUEST_ID_KEY, VALID_REQUEST_ID, new_request_id
+from shop_common.operations.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from shop_common.vocabulary.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, ShopError, TooManyRequests, Unauthenticated,
     Unprocessable)
@@ -164,6 +166,13 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)   # never in a trace line
 
     def handle_request(self, request):
+        started = time.perf_counter()
+        response = self._answer(request)
+        HTTP_REQUESTS.labels(self.url, self.method, response.status_code).inc()
+        HTTP_SECONDS.labels(self.url, self.method).observe(time.perf_counter() - started)
+        return response
+
+    def _answer(self, request):
         request.shallow = False
         request.max_content_length = MAX_BODY_BYTES  # the server has read the body; this only guards it
         request_id = request_id_of(request)

@@ -34,6 +34,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from nameko.extensions import DependencyProvider, SharedExtension
 
+from shop_common.operations.metrics import RATE_LIMITED
 from shop_common.vocabulary.errors import TooManyRequests
 
 _log = getLogger(__name__)
@@ -112,6 +113,7 @@ class RateLimiter:
         return answer
 
     def _refusal(self, limit, name, identity):
+        RATE_LIMITED.labels(name).inc()
         seconds = self._retry_after(limit, name, identity)
         return TooManyRequests(f"too many requests; try again in {seconds} s", {"limit": name, "retry_after": seconds})
 

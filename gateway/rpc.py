@@ -23,8 +23,9 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
-from gateway.circuit_breaker import CircuitBreaker
+from gateway.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.remote_errors import shop_error_from
+from shop_common.operations.metrics import CIRCUIT_BREAKER_OPEN, ExportsGauges
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 
@@ -112,7 +113,7 @@ class GuardedServiceProxy:
         return call
 
 
-class GuardedRpcProxy(RpcProxy):
+class GuardedRpcProxy(ExportsGauges, RpcProxy):
     """An ``RpcProxy`` with a timeout per call and one circuit breaker per target service.
 
     Configured by ``RPC_TIMEOUT`` and ``CIRCUIT_BREAKER`` in config.yaml.
@@ -127,6 +128,11 @@ class GuardedRpcProxy(RpcProxy):
         self.options["expiration"] = self.timeout
         self.breaker = CircuitBreaker(failure_threshold=int(config["CIRCUIT_BREAKER"]["FAILURES"]),
                                       reset_seconds=float(config["CIRCUIT_BREAKER"]["RESET_SECONDS"]))
+
+
+    def figures(self):
+        return {CIRCUIT_BREAKER_OPEN: {(self.container.service_name, self.target_service):
+                                       int(self.breaker.state != CLOSED)}}
 
     def get_dependency(self, worker_ctx):
         return GuardedServiceProxy(super().get_dependency(worker_ctx), self.timeout, self.breaker)

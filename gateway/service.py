@@ -33,13 +33,14 @@ from gateway.schemas import (
     Product, ProductPage, ProductPosition, ProductQuery, RefreshRequest, Restock, TokenPair, account_response,
     order_response, product_response)
 from shop_common.messaging.request_context import RequestContext
+from shop_common.operations.operated import Metered, as_response, live_answer, metrics_answer, ready_answer
 from shop_common.vocabulary.errors import ServiceUnavailable, ShopError, Unauthenticated
 from shop_common.vocabulary.validation import valid_id
 
 _log = getLogger(__name__)
 
 
-class GatewayService:
+class GatewayService(Metered):
     name = "gateway"
 
     orders_rpc = GuardedRpcProxy("orders")
@@ -52,6 +53,21 @@ class GatewayService:
     @http("GET", "/health", access=ANYONE, answers={200: Health})
     def health(self, request):
         return {"status": "ok"}
+
+    @http("GET", "/health/live", access=ANYONE, published=False)
+    def health_live(self, request):
+        """Its event loop turns (a Kubernetes liveness probe)."""
+        return as_response(live_answer())
+
+    @http("GET", "/health/ready", access=ANYONE, published=False)
+    def health_ready(self, request):
+        """Its AMQP consumers are attached (a readiness probe); 503 naming what fails otherwise."""
+        return as_response(ready_answer(self.operations.readiness()))
+
+    @http("GET", "/metrics", access=ANYONE, published=False)
+    def metrics(self, request):
+        """Prometheus text format."""
+        return as_response(metrics_answer())
 
     @http("POST", "/accounts", access=ANYONE, body=NewAccount, answers={201: Account},
           limit_per_address="REGISTRATIONS_PER_ADDRESS")

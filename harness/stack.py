@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from shop_common.operations.broker_accounts import Management, account_name, provision
 from shop_common.operations.config import ROOT
-from shop_common.operations.services import SERVICES
+from shop_common.operations.services import BY_NAME, SERVICES
 from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
@@ -55,6 +55,7 @@ class Stack:
         }
         self.accounts = Accounts(self)
         self.processes = {}  # (service, instance) -> Popen
+        self.ops_urls = {}   # (service, instance) -> where it answers /health/* and /metrics
         self.service_env = {}  # service -> what its processes get on top of ``env``
 
     def _keys_environment(self):
@@ -83,11 +84,21 @@ class Stack:
         log = open(self.log_dir / f"{service}-{instance}.log", "ab")
         self.processes[service, instance] = subprocess.Popen(
             [NAMEKO, "run", MODULES[service], "--config", "config.yaml"],
-            cwd=ROOT, env={**self.env, **self.service_env.get(service, {})}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**self.env, **self.service_env.get(service, {}), **self._ops_address(service, instance)},
+            stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         if wait:
             self.wait_until_ready(service)
+
+    def _ops_address(self, service, instance):
+        """A port of its own for each process's operations endpoints (the gateway: its HTTP address)."""
+        if BY_NAME[service].ops_port is None:
+            self.ops_urls[service, instance] = self.url
+            return {}
+        port = self.ops_urls.get((service, instance), f":{free_port()}").rsplit(":", 1)[1]
+        self.ops_urls[service, instance] = f"http://127.0.0.1:{port}"
+        return {BY_NAME[service].ops_address_variable: f"127.0.0.1:{port}"}
 
     def running(self, service):
         return [key for key, process in self.processes.items() if key[0] == service and process.poll() is None]
@@ -122,11 +133,11 @@ class Stack:
     def log(self, service):
         return "".join(path.read_text() for path in sorted(self.log_dir.glob(f"{service}-*.log")))
 
-    def healthcheck(self, service):
-        """Exit code of the container health check for ``service``."""
+    def healthcheck(self, service, instance=0):
+        """Exit code of the container health check for ``service`` (in the environment of that instance)."""
         return subprocess.run(
             [sys.executable, "-m", "shop_common.operations.healthcheck", service],
-            capture_output=True, cwd=ROOT, env=self.env, timeout=30,
+            capture_output=True, cwd=ROOT, env={**self.env, **self._ops_address(service, instance)}, timeout=30,
         ).returncode
 
     def run_shell(self, script):

@@ -7,6 +7,7 @@ from inventory_service.models import Base, OutboxMessage, ProcessedEvent
 from inventory_service.schemas import ProductPage, ProductSkus, NewProduct, ReserveStock, Restock, product_output
 from order_service import events as order_events
 from shop_common.messaging import dead_letters
+from shop_common.operations import operated
 from shop_common.persistence.database import database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
@@ -15,7 +16,7 @@ from shop_common.messaging.request_context import RequestContext
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class InventoryService(dead_letters.DeadLetterAdmin):
+class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
     name = "inventory"
 
     db = database_session(Base)

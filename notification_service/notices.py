@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from notification_service.exceptions import EmailBeingSent
 from notification_service.models import SentEmail
 from shop_common.vocabulary.clock import utc_now
+from shop_common.operations.metrics import EMAILS
 from shop_common.persistence.database import commit_surely
 
 LIST_LIMIT = 100
@@ -36,8 +37,10 @@ def notify(session, mailer, event_id, email):
     try:
         mailer.send(email.to, email.subject, email.body)
     except Exception:
+        EMAILS.labels(email.kind, "failed").inc()
         _release(session, claim_id, token)
         raise
+    EMAILS.labels(email.kind, "sent").inc()
     sent_at = utc_now()
     commit_surely(session, lambda retried: retried.execute(
         update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token).values(sent_at=sent_at)))

@@ -11,13 +11,14 @@ from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
 from shop_common.persistence.database import database_session
 from shop_common.messaging import dead_letters
+from shop_common.operations import operated
 from shop_common.messaging.entrypoints import query
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.request_context import RequestContext
 from shop_common.vocabulary.validation import load
 
 
-class NotificationService(dead_letters.DeadLetterAdmin):
+class NotificationService(operated.Operated, dead_letters.DeadLetterAdmin):
     name = "notifications"
 
     db = database_session(Base)

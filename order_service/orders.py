@@ -7,7 +7,7 @@ committing to its caller, so that the change and its event leave together.
 from datetime import timedelta
 from logging import getLogger
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,7 @@ from order_service import domain
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
 from shop_common.identity.caller import OPERATOR
+from shop_common.operations.metrics import PENDING_ORDERS, PENDING_ORDERS_OLDEST_AGE
 from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.database import lost_connection
@@ -90,6 +91,14 @@ def pending_orders(session, caller, older_than_seconds=0):
     query = (select(Order).where(Order.status == domain.PENDING, Order.created_at <= cutoff)
              .order_by(Order.created_at).limit(PENDING_LIST_LIMIT))
     return list(session.scalars(query))
+
+
+def pending_backlog(session):
+    """``PENDING_ORDERS`` and ``PENDING_ORDERS_OLDEST_AGE``, for the metrics."""
+    count, oldest = session.execute(select(func.count(), func.min(Order.created_at))
+                                    .where(Order.status == domain.PENDING)).one()
+    return {PENDING_ORDERS: {(): count},
+            PENDING_ORDERS_OLDEST_AGE: {(): (utc_now() - oldest).total_seconds() if oldest else 0.0}}
 
 
 def _move(order, action):

@@ -10,10 +10,13 @@ from nameko_tracer import Tracer
 
 from inventory_service import events as inventory_events
 from order_service import events, orders
+from order_service.domain import PENDING
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
 from shop_common.messaging import dead_letters
-from shop_common.persistence.database import database_session
+from shop_common.operations import operated
+from shop_common.operations.metrics import ORDER_OUTCOMES
+from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
@@ -21,11 +24,12 @@ from shop_common.messaging.request_context import RequestContext
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class OrderService(dead_letters.DeadLetterAdmin):
+class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     name = "orders"
 
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
+    pending_orders_gauges = DatabaseGauges(Base, orders.pending_backlog)
     tracer = Tracer()
     caller = RequestContext()
 
@@ -80,8 +84,10 @@ class OrderService(dead_letters.DeadLetterAdmin):
 
     def _publish_and_commit(self, change):
         """Write the event of the order's new status (when it changed now) to the outbox and commit both together."""
+        order = change.subject
         if change.happened:
-            order = change.subject
             self.outbox.add(self.db, events.EVENT_OF_STATUS[order.status], events.order_event(order))
         self.db.commit()
-        return order_output.dump(change.subject)
+        if change.happened and order.status != PENDING:
+            ORDER_OUTCOMES.labels(order.status).inc()
+        return order_output.dump(order)

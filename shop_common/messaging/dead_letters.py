@@ -16,8 +16,11 @@ request, a message with no origin) stays in the dead letters.
 from kombu import Connection
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 
 from shop_common.messaging.entrypoints import rpc
+from shop_common.operations.metrics import DEAD_LETTERS, ExportsGauges
+from shop_common.messaging.queues import queue_arguments
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.messaging.set_aside import (
     ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, SET_ASIDE_HEADERS,
@@ -57,9 +60,9 @@ def _describe(message):
     }
 
 
-def _messages(connection, service_name, limit):
+def _messages(connection, service_name, limit, arguments):
     """Up to ``limit`` messages from the dead letters, unacknowledged (they return unless acknowledged)."""
-    queue = dead_letter_queue(service_name)(connection.default_channel)
+    queue = dead_letter_queue(service_name, arguments)(connection.default_channel)
     queue.declare()
     for _ in range(limit):
         message = queue.get(no_ack=False, accept=["json"])
@@ -68,21 +71,21 @@ def _messages(connection, service_name, limit):
         yield message
 
 
-def list_dead_letters(amqp_uri, service_name, limit=MAX_LISTED):
-    """Up to ``limit`` dead letters, left in their queue."""
+def list_dead_letters(amqp_uri, service_name, limit=MAX_LISTED, arguments=None):
+    """Up to ``limit`` dead letters, left in their queue (declared with ``arguments``: ``queues.queue_arguments``)."""
     with Connection(amqp_uri) as connection:
-        return [_describe(message) for message in _messages(connection, service_name, limit)]
+        return [_describe(message) for message in _messages(connection, service_name, limit, arguments)]
 
 
-def replay_dead_letters(amqp_uri, service_name, limit=MAX_LISTED):
+def replay_dead_letters(amqp_uri, service_name, limit=MAX_LISTED, arguments=None):
     """Send up to ``limit`` dead letters back to their handler's queue, attempts reset.
 
     Returns how many went back, and how many stayed (no handler queue of this service to go back to).
     """
-    set_aside = SetAside(amqp_uri, service_name)
+    set_aside = SetAside(amqp_uri, service_name, arguments)
     replayed = kept = 0
     with Connection(amqp_uri) as connection:
-        for message in _messages(connection, service_name, limit):
+        for message in _messages(connection, service_name, limit, arguments):
             headers = headers_of(message)
             queue = headers.get(ORIGINAL_QUEUE_HEADER)
             try:
@@ -104,15 +107,27 @@ def _limit(limit):
     return min(limit, MAX_LISTED)
 
 
+class DeadLetterCount(ExportsGauges, DependencyProvider):
+    """``shop_dead_letters``: how many messages wait in the service's dead letters, read when Prometheus scrapes."""
+
+    def figures(self):
+        config, service = self.container.config, self.container.service_name
+        with Connection(config["AMQP_URI"], connect_timeout=2) as connection:
+            _, waiting, _ = dead_letter_queue(service, queue_arguments(config))(connection.default_channel).queue_declare(
+                passive=True)
+        return {DEAD_LETTERS: {(service,): waiting}}
+
+
 class DeadLetterAdmin:
-    """RPC for operators: list and replay this service's dead letters."""
+    """RPC for operators: list and replay this service's dead letters (and their count, in the metrics)."""
 
     config = Config()
+    dead_letter_count = DeadLetterCount()
 
     @rpc
     def list_dead_letters(self, limit=MAX_LISTED):
-        return list_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit))
+        return list_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit), queue_arguments(self.config))
 
     @rpc
     def replay_dead_letters(self, limit=MAX_LISTED):
-        return replay_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit))
+        return replay_dead_letters(self.config["AMQP_URI"], self.name, _limit(limit), queue_arguments(self.config))

@@ -20,11 +20,13 @@ share the service's ``rpc-<service>`` queue through one consumer.
 from functools import partial
 from logging import getLogger
 
+from kombu import Queue
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
 from shop_common.persistence.database import on_lost_connection
 from shop_common.vocabulary.errors import ShopError
+from shop_common.messaging.queues import queue_arguments
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import SetAside
 
@@ -46,7 +48,20 @@ class GuardedQueueConsumer(QueueConsumer):
     Kombu's consumer raises on a body it cannot decode (not JSON, a content
     type the service does not accept); each provider here has an
     ``undecodable(message, error)`` that sets the message aside instead.
+
+    ``attached`` says whether its consumers hold a connection to the broker
+    now (the service's readiness).
     """
+
+    attached = False
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.attached = True
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_connection_error(self, exc, interval):
+        self.attached = False
+        super().on_connection_error(exc, interval)
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
@@ -76,7 +91,12 @@ class ResilientRpcConsumer(RpcConsumer):
 
     def setup(self):
         super().setup()
-        self.set_aside = SetAside(self.container.config["AMQP_URI"], self.container.service_name)
+        # ``rpc-<service>`` as nameko declares it (durable, neither exclusive nor auto-delete), of QUEUE_TYPE's type
+        arguments = queue_arguments(self.container.config)
+        requests = self.queue
+        self.queue = Queue(requests.name, exchange=requests.exchange, routing_key=requests.routing_key,
+                           durable=True, queue_arguments=arguments)
+        self.set_aside = SetAside(self.container.config["AMQP_URI"], self.container.service_name, arguments)
 
     def start(self):
         self.set_aside.declare()

@@ -28,6 +28,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
+from shop_common.operations.metrics import OUTBOX_OLDEST_AGE, OUTBOX_UNPUBLISHED, ExportsGauges
 from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
@@ -122,11 +123,18 @@ class Relay:
             session.commit()
 
     def unpublished_count(self):
+        return self.backlog()[0]
+
+    def backlog(self):
+        """How many rows wait to be published, and how many seconds the oldest has waited (0 with none)."""
+        model = self.message_model
         with self.Session() as session:
-            return session.scalar(select(func.count()).where(self.message_model.published_at.is_(None)))
+            count, oldest = session.execute(select(func.count(), func.min(model.created_at))
+                                            .where(model.published_at.is_(None))).one()
+        return count, (utc_now() - oldest).total_seconds() if oldest else 0.0
 
 
-class Outbox(DependencyProvider, HeaderEncoder):
+class Outbox(ExportsGauges, DependencyProvider, HeaderEncoder):
     """Provides an ``OutboxWriter`` per worker and runs the relay for the service.
 
     ``Outbox(Base, OutboxMessage)``: the relay uses the database that
@@ -149,10 +157,17 @@ class Outbox(DependencyProvider, HeaderEncoder):
         self.writers = {}
 
     def start(self):
-        self.container.spawn_managed_thread(self._run_relay)
+        self.container.spawn_managed_thread(self._run_relay, identifier="outbox relay")
+        super().start()
 
     def stop(self):
+        super().stop()
         self.engine.dispose()
+
+    def figures(self):
+        count, oldest_age = self.relay.backlog()
+        service = (self.container.service_name,)
+        return {OUTBOX_UNPUBLISHED: {service: count}, OUTBOX_OLDEST_AGE: {service: oldest_age}}
 
     def get_dependency(self, worker_ctx):
         headers = {key: value for key, value in self.get_message_headers(worker_ctx).items()

@@ -19,7 +19,8 @@ Only once the copy is confirmed by the broker is the original acknowledged;
 if that publish fails, the original goes back to its queue after a pause.
 
 Configured by ``EVENT_RETRY`` in config.yaml (``MAX_ATTEMPTS``,
-``BACKOFF_SECONDS``, ``MAX_BACKOFF_SECONDS``).
+``BACKOFF_SECONDS``, ``MAX_BACKOFF_SECONDS``); the queues' type by
+``QUEUE_TYPE`` (``queues``).
 """
 
 from functools import partial, wraps
@@ -32,6 +33,7 @@ from nameko.events import EventHandler
 from shop_common.messaging.entrypoints import GuardedQueueConsumer, set_aside_undecodable, settle
 from shop_common.vocabulary.events import EventEnvelope, payload_problems
 from shop_common.persistence.models import first_delivery
+from shop_common.messaging.queues import queue_arguments
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
 
@@ -73,11 +75,12 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
         self.max_attempts = int(settings["MAX_ATTEMPTS"])
         self.backoff = float(settings["BACKOFF_SECONDS"])
         self.max_backoff = float(settings["MAX_BACKOFF_SECONDS"])
+        arguments = queue_arguments(config)
         events = self.queue
-        self.queue = Queue(events.name, durable=True, bindings=[
+        self.queue = Queue(events.name, durable=True, queue_arguments=arguments, bindings=[
             binding(events.exchange, routing_key=events.routing_key), replay_binding(service_name, events.name)])
-        self.backoff_queue = backoff_queue(service_name, events.name)
-        self.set_aside = SetAside(config["AMQP_URI"], service_name)
+        self.backoff_queue = backoff_queue(service_name, events.name, arguments)
+        self.set_aside = SetAside(config["AMQP_URI"], service_name, arguments)
 
     def start(self):
         self.set_aside.declare(self.backoff_queue)

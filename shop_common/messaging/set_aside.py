@@ -15,6 +15,10 @@ needs no right to publish into other services' queues.
 
 Messages are forwarded as they came: the raw body, its content type and
 encoding, so a body that cannot be decoded is kept just the same.
+
+The queues are of the type ``QUEUE_TYPE`` says (``queues``): a quorum
+``.backoff`` queue dead-letters expired messages just as a classic one
+(per-message TTL on quorum queues: RabbitMQ 3.10 on).
 """
 
 from kombu import Connection, Exchange, Queue, binding
@@ -36,16 +40,19 @@ def redelivery_exchange(service_name):
     return Exchange(f"{service_name}.redelivery", type="direct", durable=True)
 
 
-def dead_letter_queue(service_name):
+def dead_letter_queue(service_name, queue_arguments=None):
+    """``<service>.dead-letters``; ``queue_arguments`` as ``queues.queue_arguments`` gives them."""
     name = f"{service_name}.dead-letters"
-    return Queue(name, exchange=redelivery_exchange(service_name), routing_key=name, durable=True)
+    return Queue(name, exchange=redelivery_exchange(service_name), routing_key=name, durable=True,
+                 queue_arguments=dict(queue_arguments or {}))
 
 
-def backoff_queue(service_name, queue_name):
+def backoff_queue(service_name, queue_name, queue_arguments=None):
+    """``<queue>.backoff``, dead-lettering what expires there back to ``queue_name``."""
     exchange = redelivery_exchange(service_name)
     name = f"{queue_name}.backoff"
     return Queue(name, exchange=exchange, routing_key=name, durable=True, queue_arguments={
-        "x-dead-letter-exchange": exchange.name, "x-dead-letter-routing-key": queue_name})
+        **(queue_arguments or {}), "x-dead-letter-exchange": exchange.name, "x-dead-letter-routing-key": queue_name})
 
 
 def replay_binding(service_name, queue_name):
@@ -56,9 +63,9 @@ def replay_binding(service_name, queue_name):
 class SetAside:
     """Publishes a service's set-aside messages, each confirmed by the broker before it returns."""
 
-    def __init__(self, amqp_uri, service_name):
+    def __init__(self, amqp_uri, service_name, queue_arguments=None):
         self.exchange = redelivery_exchange(service_name)
-        self.dead_letter_queue = dead_letter_queue(service_name)
+        self.dead_letter_queue = dead_letter_queue(service_name, queue_arguments)
         self.publisher = Publisher(amqp_uri, use_confirms=True, declare=[self.exchange, self.dead_letter_queue])
 
     def declare(self, *queues):

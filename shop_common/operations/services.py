@@ -16,11 +16,22 @@ class Service:
     name: str                  # the Nameko service name
     package: str               # its Python package; ``nameko run <package>.service``
     has_database: bool = True  # a PostgreSQL database of its own, with an alembic history
+    ops_port: int | None = None  # where it answers /health/live, /health/ready and /metrics by default;
+                                 # None: on its own HTTP address (the gateway's WEB_SERVER_ADDRESS)
 
     @property
     def module(self):
         """What ``nameko run`` starts."""
         return f"{self.package}.service"
+
+    @property
+    def ops_address_variable(self):
+        """The environment variable that holds the address of its operations endpoints (not for the gateway)."""
+        return f"{self.name.upper()}_OPS_ADDRESS"
+
+    @property
+    def default_ops_address(self):
+        return f"0.0.0.0:{self.ops_port}"
 
     @property
     def database_variable(self):
@@ -53,10 +64,10 @@ class Service:
 
 
 SERVICES = (
-    Service("orders", "order_service"),
-    Service("inventory", "inventory_service"),
-    Service("notifications", "notification_service"),
-    Service("accounts", "accounts_service"),
+    Service("orders", "order_service", ops_port=8101),
+    Service("inventory", "inventory_service", ops_port=8102),
+    Service("notifications", "notification_service", ops_port=8103),
+    Service("accounts", "accounts_service", ops_port=8104),
     Service("gateway", "gateway", has_database=False),
 )
 

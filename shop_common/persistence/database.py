@@ -4,10 +4,14 @@ from functools import wraps
 from logging import getLogger
 
 import eventlet
+from nameko.extensions import DependencyProvider
 from nameko_sqlalchemy import DatabaseSession
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 from psycogreen.eventlet import patch_psycopg
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from shop_common.operations.metrics import DATABASE_CONNECTIONS_IN_USE, ExportsGauges
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 _log = getLogger(__name__)
@@ -21,7 +25,7 @@ MAX_OVERFLOW = 5
 SESSION_OPTIONS = {"expire_on_commit": False}
 
 
-class GreenDatabaseSession(DatabaseSession):
+class GreenDatabaseSession(ExportsGauges, DatabaseSession):
     """nameko-sqlalchemy's ``DatabaseSession`` with psycopg2 made cooperative.
 
     psycopg2 blocks the whole process while it waits for PostgreSQL; with
@@ -34,12 +38,36 @@ class GreenDatabaseSession(DatabaseSession):
         self.engine_options = {"pool_size": self.container.max_workers, "max_overflow": MAX_OVERFLOW}
         super().setup()
 
+    def figures(self):
+        return {DATABASE_CONNECTIONS_IN_USE: {(self.container.service_name,): self.engine.pool.checkedout()}}
+
     def worker_teardown(self, worker_ctx):
         """Close the worker's session; one whose connection was lost must not take the service down."""
         try:
             super().worker_teardown(worker_ctx)
         except DBAPIError as error:
             _log.warning("closed a session whose database connection was lost: %s", error)
+
+
+class DatabaseGauges(ExportsGauges, DependencyProvider):
+    """Gauges read from the service's database when Prometheus scrapes: ``read(session)`` gives the figures
+    (as ``Gauges`` takes them), over a connection of its own."""
+
+    def __init__(self, declarative_base, read):
+        self.declarative_base = declarative_base
+        self.read = read
+
+    def setup(self):
+        key = f"{self.container.service_name}:{self.declarative_base.__name__}"
+        self.engine = create_engine(self.container.config["DB_URIS"][key], pool_size=1, max_overflow=0)
+
+    def figures(self):
+        with Session(self.engine) as session:
+            return self.read(session)
+
+    def stop(self):
+        super().stop()
+        self.engine.dispose()
 
 
 def database_session(declarative_base):

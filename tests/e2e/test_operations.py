@@ -1,10 +1,15 @@
 """Running the shop: services down and back, request ids and callers in the logs, the nameko shell."""
 
+import json
+import re
 import signal
 import time
 
 import pytest
+import requests
+import yaml
 from harness.smtp import ORDER_MAIL
+from shop_common.operations.config import ROOT
 from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.e2e
@@ -77,3 +82,34 @@ def test_the_notification_record_is_readable_over_rpc(shop, stack, smtp_sink, em
     printed = stack.run_shell(f'print("SENT", sorted((x["kind"], x["regarding_id"]) '
                               f'for x in n.rpc.notifications.list_notifications("{email}")))\n')
     assert f"SENT [('confirmed', '{order['id']}'), ('welcome', '{order['customer_id']}')]" in printed
+
+
+def test_every_process_is_live_and_ready_on_its_own_operations_address(stack):
+    for (service, instance), url in stack.ops_urls.items():
+        if stack.processes[service, instance].poll() is None:
+            assert requests.get(f"{url}/health/live", timeout=5).status_code == 200, (service, instance)
+            assert requests.get(f"{url}/health/ready", timeout=5).json() == {"status": "ready"}, (service, instance)
+            assert "shop_entrypoint_calls_total" in requests.get(f"{url}/metrics", timeout=5).text
+
+
+def exported_metric_names(stack):
+    """Every metric name (and sample name: ``_bucket``, ``_count``...) the running processes export."""
+    names = set()
+    for url in stack.ops_urls.values():
+        for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+            if line.startswith("# TYPE "):
+                names.add(line.split()[2])
+            elif line and not line.startswith("#"):
+                names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
+    return names
+
+
+def test_every_query_of_the_dashboard_and_the_alerts_names_a_metric_the_running_shop_exports(shop, stack, email):
+    shop.wait_for_status(shop.place_order(email, (shop.add_product(), 1))["id"])   # every kind of work once
+    dashboard = json.loads((ROOT / "docker" / "grafana" / "dashboards" / "shop.json").read_text())
+    alerts = yaml.safe_load((ROOT / "docker" / "alerts.yml").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]] + [
+        rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    queried = {name for expression in expressions for name in re.findall(r"\bshop_[a-z_]+", expression)}
+    assert len(queried) >= 10
+    assert sorted(queried - exported_metric_names(stack)) == []

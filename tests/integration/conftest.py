@@ -18,6 +18,7 @@ def config(rabbit_config, clean_databases, smtp_sink):
         "DB_URIS": clean_databases.db_uris_config,
         "SMTP": smtp_sink.config(),
         "RPC_TIMEOUT": 1,
+        "OPS_ADDRESS": "127.0.0.1:0",   # each container's operations endpoints on a port of its own
     }
 
 

@@ -163,3 +163,27 @@ def test_nameko_run_starts_without_the_eventlet_banner_and_keeps_other_output():
                              timeout=60)
     assert "No module named 'no_such_module'" in printed.stdout + printed.stderr
     assert "Eventlet is deprecated" not in printed.stdout + printed.stderr
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_nameko_run_of_a_service_module_starts_that_service_alone(service):
+    """``nameko run`` starts every class with entrypoints it finds in the module, imported ones included."""
+    from nameko.cli.run import import_service
+    assert import_service(service.module) == [service.service_class()]
+
+
+def test_prometheus_scrapes_every_service_where_it_answers_its_metrics(compose):
+    scraped = yaml.safe_load((ROOT / "docker" / "prometheus.yml").read_text())["scrape_configs"]
+    targets = {target for job in scraped for group in job["static_configs"] for target in group["targets"]}
+    gateway_port = compose["gateway"]["environment"]["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1]
+    assert targets == {f"{service.name}:{service.ops_port or gateway_port}" for service in SERVICES}
+    assert all(job["metrics_path"] == "/metrics" for job in scraped)
+
+
+def test_grafana_gets_its_dashboard_and_prometheus_as_its_data_source(compose):
+    mounts = compose["grafana"]["volumes"]
+    assert "./docker/grafana/dashboards:/var/lib/grafana/dashboards:ro" in mounts
+    provider = yaml.safe_load((ROOT / "docker/grafana/provisioning/dashboards/shop.yml").read_text())["providers"][0]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    source = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090" and "prometheus" in compose

@@ -1,0 +1,115 @@
+"""Every metric the shop exports, in one place: names (prefixed ``shop_``, as Prometheus' conventions ask),
+help texts and labels. Code that counts imports its metric from here; ``GET /metrics`` on each service
+(``shop_common.operations.operated``) exports them all.
+
+Counters and histograms count as things happen; ``Gauges`` are read when Prometheus scrapes (a backlog, a
+pool), each from a function of the component that knows the figure.
+"""
+
+from logging import getLogger
+
+from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+
+_log = getLogger(__name__)
+
+SECONDS_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+
+ENTRYPOINT_CALLS = Counter(
+    "shop_entrypoint_calls_total",
+    "Calls of each entrypoint, by outcome: ok, refused (the caller's mistake), error.",
+    ["service", "entrypoint", "kind", "outcome"])
+ENTRYPOINT_SECONDS = Histogram(
+    "shop_entrypoint_duration_seconds", "How long each entrypoint call took, in seconds.",
+    ["service", "entrypoint", "kind"], buckets=SECONDS_BUCKETS)
+
+HTTP_REQUESTS = Counter(
+    "shop_http_requests_total", "HTTP requests the gateway answered, by route template, method and status.",
+    ["route", "method", "status"])
+HTTP_SECONDS = Histogram(
+    "shop_http_request_duration_seconds", "How long the gateway took to answer, in seconds, by route template.",
+    ["route", "method"], buckets=SECONDS_BUCKETS)
+
+ORDER_OUTCOMES = Counter(
+    "shop_order_outcomes_total", "Orders reaching each status after pending: confirmed, rejected, cancelled, shipped.",
+    ["status"])
+EMAILS = Counter(
+    "shop_emails_total", "Emails handed to the SMTP server (sent) or not (failed: sent again later), by kind.",
+    ["kind", "outcome"])
+RATE_LIMITED = Counter(
+    "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"])
+
+# Gauges, read when Prometheus scrapes: (name, help, labels)
+CIRCUIT_BREAKER_OPEN = ("shop_circuit_breaker_open", "1 while calls to a service are refused at once (its circuit is "
+                        "open or half-open), 0 while they go through.", ("caller", "service"))
+DATABASE_CONNECTIONS_IN_USE = ("shop_database_connections_in_use", "Connections of the service's pool its workers "
+                               "hold now.", ("service",))
+OUTBOX_UNPUBLISHED = ("shop_outbox_unpublished_events", "Events written with their change, not yet published.",
+                      ("service",))
+OUTBOX_OLDEST_AGE = ("shop_outbox_oldest_unpublished_age_seconds", "How long the oldest unpublished event has "
+                     "waited, in seconds (0 with none).", ("service",))
+PENDING_ORDERS = ("shop_pending_orders", "Orders waiting for inventory's answer.", ())
+PENDING_ORDERS_OLDEST_AGE = ("shop_pending_orders_oldest_age_seconds", "How long the oldest pending order has "
+                             "waited, in seconds (0 with none).", ())
+DEAD_LETTERS = ("shop_dead_letters", "Messages waiting in a service's dead-letter queue.", ("service",))
+
+
+class Gauges:
+    """Gauges read at scrape time from ``read()``: ``{(name, help, labels tuple): {label values tuple: value}}``.
+
+    ``start()`` registers them with the process's registry, ``stop()`` takes them out (a service stopped or
+    killed in a test process exports nothing more). ``ExportsGauges`` does both for a nameko extension. A ``read()`` that fails exports nothing that time and logs why.
+    """
+
+    def __init__(self, read):
+        self.read = read
+
+    def describe(self):
+        return []   # figures vary by service: no fixed names to check at registration
+
+    def collect(self):
+        try:
+            figures = self.read()
+        except Exception as error:
+            _log.warning("metrics not read: %r", error)
+            return
+        for (name, documentation, labels), samples in figures.items():
+            family = GaugeMetricFamily(name, documentation, labels=list(labels))
+            for values, value in samples.items():
+                family.add_metric(list(values), value)
+            yield family
+
+    def start(self):
+        REGISTRY.register(self)
+
+    def stop(self):
+        try:
+            REGISTRY.unregister(self)
+        except KeyError:
+            pass
+
+
+class ExportsGauges:
+    """Mixed into a nameko extension: the gauges its ``figures()`` gives are exported while it runs."""
+
+    _gauges = None
+
+    def figures(self):
+        raise NotImplementedError
+
+    def start(self):
+        super().start()
+        self._gauges = Gauges(self.figures)
+        self._gauges.start()
+
+    def stop(self):
+        self._stop_exporting()
+        super().stop()
+
+    def kill(self):
+        self._stop_exporting()
+        super().kill()
+
+    def _stop_exporting(self):
+        if self._gauges is not None:
+            self._gauges.stop()
