@@ -126,6 +126,12 @@ class Stack:
             self.processes[key].send_signal(sig)
             self.processes[key].wait(timeout=30)
 
+    def stop_instance(self, service, instance, sig=signal.SIGTERM):
+        """Stop one instance of ``service`` (the others carry on)."""
+        process = self.processes[service, instance]
+        process.send_signal(sig)
+        process.wait(timeout=30)
+
     def stop_all(self):
         for service in reversed(MODULES):   # the gateway first: no new work while the others stop
             self.stop(service)

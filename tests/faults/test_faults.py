@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import create_engine
 
 from harness.audit import FIGURES, audit
+from shop_common.operations.services import SERVICES
 from harness.broker import wait_for_consumers
 from harness.databases import SERVER_URI
 from harness.load import OrderLoad
@@ -68,6 +69,26 @@ def test_sigterm_lets_running_work_finish_and_a_restarted_service_picks_up(stack
         restart(stack, "orders", signal.SIGTERM)
     load = under_load(stack, catalogue, graceful_restarts)
     check("SIGTERM orders and notifications", stack, smtp, catalogue, load, dead_letter_count)
+
+
+def test_a_rolling_restart_of_two_instances_of_every_service_fails_no_request(stack, smtp, catalogue,
+                                                                               dead_letter_count):
+    behind_the_gateway = [service.name for service in SERVICES if service.ops_port]
+    for service in behind_the_gateway:
+        if len(stack.running(service)) < 2:
+            stack.start(service, instance=1)
+
+    def rolling_restart():
+        for service in behind_the_gateway:
+            for instance in (0, 1):
+                stack.stop_instance(service, instance)
+                stack.start(service, instance=instance, wait=False)
+                stack.wait_until_ready(service)
+
+    load = under_load(stack, catalogue, rolling_restart)
+    result = check("rolling restart, two instances of each service", stack, smtp, catalogue, load,
+                   dead_letter_count)
+    assert result.refused == {}   # not one failed request
 
 
 def test_cut_database_connections_mid_load(stack, smtp, catalogue, dead_letter_count):
