@@ -23,8 +23,7 @@ from shop_common.messaging.request_context import RequestContext
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
-# Arguments never written to a trace line (``args``: the wrapper that retries sees them so).
-SECRETS = ("args", "kwargs")
+SECRETS = ("password", "refresh_token")   # arguments never written to a trace line
 
 
 class AccountsService(operated.Operated, dead_letters.DeadLetterAdmin):

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from logging import getLogger
 
 import jwt
+from marshmallow import ValidationError
 
 from shop_common.identity.caller import CUSTOMER, ROLES, Caller
 from shop_common.identity.keys import algorithm_for, kid_of
 from shop_common.vocabulary.errors import Unauthenticated
+from shop_common.vocabulary.validation import EmailAddress
 
 _log = getLogger(__name__)
 
@@ -98,8 +100,11 @@ class ExternalIssuer:
 
     def identity(self, claims):
         digest = hashlib.sha256(f"{self.issuer}\n{claims['sub']}".encode()).hexdigest()[:32]
-        email = claims.get("email")
-        return isinstance(email, str) and Identity(Caller(CUSTOMER, f"x{digest}"), email.lower())
+        try:
+            email = EmailAddress().deserialize(claims.get("email"))   # another party's claim: checked like input
+        except ValidationError:
+            return None
+        return Identity(Caller(CUSTOMER, f"x{digest}"), email)
 
 
 class TokenVerifier:

@@ -1,5 +1,6 @@
 """The injected database session every service uses, with the shop's engine settings."""
 
+import inspect
 from functools import wraps
 from logging import getLogger
 
@@ -116,5 +117,7 @@ def on_lost_connection(retries):
                     _log.warning("database connection lost in %s (attempt %s): %s", method.__name__, attempt + 1, error)
                     eventlet.sleep(0.1 * 2 ** attempt)
             raise ServiceUnavailable("the database is unavailable", {"service": self.name})
+        # The method's own signature, so nameko reads its arguments by name (``sensitive_arguments``).
+        wrapper.__signature__ = inspect.signature(method)
         return wrapper
     return decorate

@@ -184,6 +184,12 @@ def test_users_of_an_external_issuer_are_customers_with_an_email(gateway, identi
     assert requests.get(base + PROTECTED, headers=bearer(token)).status_code == 401
 
 
+@pytest.mark.parametrize("email", ["not an address", "ädä@example.com", "a" * 250 + "@example.com", 42])
+def test_an_external_tokens_email_is_checked_like_any_input(gateway, identity_provider, email):
+    base = gateway(EXTERNAL=identity_provider.settings)
+    assert requests.get(base + PROTECTED, headers=bearer(identity_provider.token(email=email))).status_code == 401
+
+
 def test_an_external_issuer_alone_trusts_none_of_the_accounts_service_tokens(gateway, signing_keys, identity_provider):
     base = gateway(EXTERNAL=identity_provider.settings, TRUST_ACCOUNTS_SERVICE=False)
     assert requests.get(base + PROTECTED, headers=bearer(identity_provider.token())).status_code == 503

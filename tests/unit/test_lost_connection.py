@@ -1,5 +1,7 @@
 """``on_lost_connection``: which database failures are retried, and what the caller sees."""
 
+import inspect
+
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -65,3 +67,13 @@ def test_other_database_errors_are_not_retried():
     with pytest.raises(IntegrityError):
         service.read()
     assert service.calls == 1
+
+
+def test_a_guarded_method_keeps_its_signature_so_nameko_can_withhold_its_secret_arguments():
+    class Accounts:
+        @on_lost_connection(retries=0)
+        def sign_in(self, email, password):
+            return email
+
+    assert inspect.getcallargs(Accounts.sign_in, None, "ada@example.com", "secret") == {
+        "self": None, "email": "ada@example.com", "password": "secret"}
