@@ -9,7 +9,8 @@
   entrypoint reads it from memory;
 - the ``X-Request-ID`` header (or a new id) goes into the worker's context
   data, so it follows the request through every service, and comes back on
-  the response;
+  the response; each request has its span, a child of the client's W3C
+  ``traceparent`` when it sends one (``tracing``);
 - a route declares who may use it, what it reads and what it answers::
 
       @http("POST", "/orders", access=SIGNED_IN, body=NewOrder, answers={201: Order},
@@ -42,8 +43,9 @@ from gateway.authentication import ACCESS, ANYONE, Authenticator, admit, caller_
 from gateway.rate_limits import SharedRateLimiter
 from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
 from shop_common.identity.caller import CALLER_KEY
-from shop_common.messaging.request_context import REQUEST_ID_KEY, VALID_REQUEST_ID, new_request_id
+from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, VALID_REQUEST_ID, new_request_id
 from shop_common.operations.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shop_common.operations.tracing import current_traceparent, http_server_span
 from shop_common.vocabulary.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, ShopError, TooManyRequests, Unauthenticated,
     Unprocessable)
@@ -160,14 +162,20 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         self.body_schema, self.query_schema = body, query
         self.answers = answers or {200: None}
         self.limit_per_address, self.limit_per_account = limit_per_address, limit_per_account
-        self.published = published   # in the OpenAPI document (gateway.contract)
+        self.published = published   # in the OpenAPI document (gateway.contract), and traced
         secrets = [f"body.{name}" for name, field in (body._declared_fields if body else {}).items()
                    if field.metadata.get("secret")]
         super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)   # never in a trace line
 
+    def stop(self):
+        self.server.drain()   # the requests in hand are answered before the container awaits its workers
+        super().stop()
+
     def handle_request(self, request):
         started = time.perf_counter()
-        response = self._answer(request)
+        with http_server_span(request, self.method, self.url, traced=self.published) as answered:
+            response = self._answer(request)
+            answered(response.status_code)
         HTTP_REQUESTS.labels(self.url, self.method, response.status_code).inc()
         HTTP_SECONDS.labels(self.url, self.method).observe(time.perf_counter() - started)
         return response
@@ -184,7 +192,8 @@ class JsonHttpEntrypoint(HttpRequestHandler):
             finished = Event()
             self.container.spawn_worker(
                 self, args, kwargs,
-                context_data={REQUEST_ID_KEY: request_id, CALLER_KEY: caller_of(request.identity).as_context()},
+                context_data={REQUEST_ID_KEY: request_id, CALLER_KEY: caller_of(request.identity).as_context(),
+                              TRACEPARENT_KEY: current_traceparent()},
                 handle_result=partial(self.handle_result, finished),
             )
             response = self.response_from_result(finished.wait())

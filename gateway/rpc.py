@@ -21,11 +21,13 @@ at once.
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from nameko.rpc import ReplyListener, RpcProxy
 
 from gateway.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.remote_errors import shop_error_from
+from shop_common.messaging.entrypoints import settle
 from shop_common.operations.metrics import CIRCUIT_BREAKER_OPEN, ExportsGauges
+from shop_common.operations.tracing import TracedMethodProxy, rpc_client_span
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 
@@ -105,12 +107,26 @@ class GuardedServiceProxy:
         self._breaker = breaker
 
     def __getattr__(self, method_name):
-        method_proxy = getattr(self._service_proxy, method_name)
+        service_proxy = self._service_proxy
+        method_proxy = TracedMethodProxy(service_proxy.worker_ctx, service_proxy.service_name, method_name,
+                                         service_proxy.reply_listener, **service_proxy.options)
 
         def call(*args, **kwargs):
-            return call_guarded(method_proxy, self._timeout, self._breaker, *args, **kwargs)
+            with rpc_client_span(service_proxy.service_name, method_name):
+                return call_guarded(method_proxy, self._timeout, self._breaker, *args, **kwargs)
 
         return call
+
+
+class SettlingReplyListener(ReplyListener):
+    """nameko's ``ReplyListener``, except that a reply it cannot acknowledge (the broker connection has just
+    gone) still reaches its caller: nameko's lets that error kill the whole gateway."""
+
+    def handle_message(self, body, message):
+        settle(message)
+        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if waiting is not None:
+            waiting.send(body)
 
 
 class GuardedRpcProxy(ExportsGauges, RpcProxy):
@@ -118,6 +134,8 @@ class GuardedRpcProxy(ExportsGauges, RpcProxy):
 
     Configured by ``RPC_TIMEOUT`` and ``CIRCUIT_BREAKER`` in config.yaml.
     """
+
+    reply_listener = SettlingReplyListener()
 
     def setup(self):
         super().setup()

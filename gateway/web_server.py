@@ -18,6 +18,10 @@ What it adds to eventlet's HTTP/1.1 protocol, connection by connection:
 - **A lingering close after an error:** the server half-closes and reads what
   the client still sends (bounded in time and bytes) before closing, so unread
   data does not make the kernel reset the connection and destroy the answer.
+- **A stop that finishes what it has in hand** (``GuardedWebServer.drain``):
+  no new connection is taken, idle ones are closed, and every request already
+  begun is read, handled and answered (with ``Connection: close``) before the
+  service stops its workers.
 """
 
 import errno
@@ -29,6 +33,7 @@ from functools import partial
 from logging import getLogger
 
 import eventlet
+from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 from eventlet.support import get_errno
 from eventlet.wsgi import (BROKEN_SOCK, STATE_REQUEST, ChunkReadError, FileObjectForHeaders, HeaderLineTooLong,
@@ -41,6 +46,7 @@ _log = getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 LINGER_BYTES = 16 * MAX_BODY_BYTES    # what a lingering close reads at most before it gives up
 LISTEN_BACKLOG = 1024                 # connections the kernel holds while every slot is taken
+QUEUED_WAIT_SECONDS = 0.001           # stopping: a connection the kernel holds is taken within this
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -89,6 +95,8 @@ class GuardedHttpProtocol(HttpOnlyProtocol):
         if environ is None or self._client_gone():
             self.close_connection = True
             return
+        if self.server.draining:
+            self.close_connection = True   # answered, then the connection ends: the server is stopping
         self.environ, self.application = environ, self.server.app
         self.connection.settimeout(self.server.limits.body_timeout)  # a client that does not take its answer
         self.server.outstanding_requests += 1
@@ -255,6 +263,13 @@ class GuardedWsgiServer(Server):
         self.error_response = error_response
         self.idle_connections = {}  # socket -> since when it waits for a request
 
+    draining = False   # the server is stopping: each request is the last of its connection
+
+    def close_idle(self):
+        """Shuts down every connection waiting for a request."""
+        while self.idle_connections:
+            self.close_oldest_idle()
+
     def close_oldest_idle(self):
         """Shuts down the connection idle the longest, if any: its protocol sees the end and closes it."""
         if self.idle_connections:
@@ -286,6 +301,53 @@ class GuardedWebServer(WebServer):
     def setup(self):
         self.limits = http_limits(self.container.config)
         self._slots = Semaphore(self.limits.max_connections)
+        self._drained = None
+
+    def drain(self):
+        """Stops taking connections, then waits until every connection in hand has ended.
+
+        Connections the kernel has queued are taken first; idle ones are closed
+        at once; a request already begun is read, handled and answered, and its
+        connection then closes. Each connection is held to the deadlines, so
+        this ends within ``HEADER_TIMEOUT + 2 x BODY_TIMEOUT`` (the answer has
+        ``BODY_TIMEOUT`` to leave). Every HTTP entrypoint calls it as the
+        container stops them, before the container waits for its workers, so a
+        request in hand still gets its worker. Later calls wait for the first.
+        """
+        if self._drained is not None:
+            self._drained.wait()
+            return
+        self._drained = Event()
+        began = time.monotonic()
+        if self._sock is not None:
+            self._stop_accepting()
+        in_hand = self.limits.max_connections - self._slots.balance
+        _log.info("stopping: taking no new connections; %s in hand", in_hand)
+        deadline = began + self.limits.header_timeout + 2 * self.limits.body_timeout
+        while self._slots.balance < self.limits.max_connections and time.monotonic() < deadline:
+            self._serv.close_idle()
+            eventlet.sleep(0.05)
+        left = self.limits.max_connections - self._slots.balance
+        if left:
+            _log.warning("stopping: %s connections still open after %.1fs", left, time.monotonic() - began)
+        else:
+            _log.info("stopping: every request in hand answered, in %.2fs", time.monotonic() - began)
+        self._drained.send()
+
+    def _stop_accepting(self):
+        """Takes the connections queued in the kernel, then closes the listening socket (new ones are refused)."""
+        self._is_accepting = False
+        self._gt.kill()
+        self._serv.draining = True
+        self._sock.settimeout(QUEUED_WAIT_SECONDS)
+        while True:
+            try:
+                sock, address = self._sock.accept()
+            except OSError:   # none left queued
+                break
+            self._take_slot()
+            self.container.spawn_managed_thread(partial(self._serve, sock, address))
+        self._sock.close()
 
     def start(self):
         if not self._starting:

@@ -8,13 +8,23 @@ import time
 
 import eventlet
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from harness.accounts import bearer
 
+NOT_CONNECTED = "not connected"   # no connection could be made: the request was never sent
+
+
+def failure_name(error):
+    """What kept a request from its answer: ``NOT_CONNECTED``, or the error's type (the request may have been sent)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return NOT_CONNECTED if isinstance(reason, NewConnectionError) else type(error).__name__
+
 
 class OrderLoad:
-    def __init__(self, url, skus, tokens, clients=8, max_seconds=120, max_orders=5000):
+    def __init__(self, url, skus, tokens, clients=8, max_seconds=120, max_orders=5000, keep_alive=True):
         self.url = url
+        self.keep_alive = keep_alive             # False: a connection of its own for each request
         self.skus = skus
         self.tokens = tokens                     # access tokens of customers, one client after another
         self.clients = clients
@@ -41,6 +51,8 @@ class OrderLoad:
     def _client(self, client):
         http = requests.Session()
         http.headers.update(bearer(self.tokens[client % len(self.tokens)]))
+        if not self.keep_alive:
+            http.headers["Connection"] = "close"
         chooser = random.Random(client)
         while self._running and time.monotonic() < self._stop_at and next(self._sequence) < self.max_orders:
             lines = [{"sku": sku, "quantity": chooser.randint(1, 2)} for sku in chooser.sample(self.skus, 2)]
@@ -48,7 +60,7 @@ class OrderLoad:
             try:
                 response = http.post(f"{self.url}/orders", json=body, timeout=10)
             except requests.RequestException as error:
-                self.refused[type(error).__name__] += 1
+                self.refused[failure_name(error)] += 1
                 eventlet.sleep(0.05)
                 continue
             if response.status_code == 201:

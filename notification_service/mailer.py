@@ -14,6 +14,8 @@ from datetime import timedelta
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
+from shop_common.operations.tracing import smtp_span
+
 
 class SmtpMailer:
     def __init__(self, host, port, sender, timeout, idle_connections=10):
@@ -34,12 +36,13 @@ class SmtpMailer:
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        smtp = self._connection()
-        try:
-            smtp.send_message(message)
-        except BaseException:
-            _close(smtp)
-            raise
+        with smtp_span(self.host, self.port):
+            smtp = self._connection()
+            try:
+                smtp.send_message(message)
+            except BaseException:
+                _close(smtp)
+                raise
         self._put_back(smtp)
 
     def close(self):

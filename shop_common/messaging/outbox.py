@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from shop_common.operations.metrics import OUTBOX_OLDEST_AGE, OUTBOX_UNPUBLISHED, ExportsGauges
+from shop_common.operations.tracing import TRACEPARENT_HEADER, creation_traceparent, send_span
 from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
@@ -47,16 +48,22 @@ PROPAGATED_HEADERS = ("nameko.request_id", "nameko.call_id_stack", "nameko.calle
 
 
 class OutboxWriter:
-    """What a worker gets: ``add(session, event_type, payload)`` within its transaction."""
+    """What a worker gets: ``add(session, event_type, payload)`` within its transaction.
 
-    def __init__(self, message_model, headers):
+    Each event is stored with the worker's context headers and, as its
+    ``traceparent``, the context of its own ``create`` span (``tracing``).
+    """
+
+    def __init__(self, message_model, headers, exchange_name):
         self.message_model = message_model
         self.headers = headers
+        self.exchange_name = exchange_name
         self.added = False
 
     def add(self, session, event_type, payload):
-        session.add(self.message_model(
-            event_type=event_type, payload=payload, headers=self.headers, created_at=utc_now()))
+        traceparent = creation_traceparent(self.exchange_name, event_type, payload.get("event_id"))
+        headers = {**self.headers, TRACEPARENT_HEADER: traceparent} if traceparent else self.headers
+        session.add(self.message_model(event_type=event_type, payload=payload, headers=headers, created_at=utc_now()))
         self.added = True
 
 
@@ -107,7 +114,8 @@ class Relay:
                 if rows:
                     with self.publisher.batch() as publish:
                         for row in rows:
-                            publish(row.payload, row.event_type, row.headers)
+                            with send_span(self.publisher.exchange.name, row.event_type, row.headers):
+                                publish(row.payload, row.event_type, row.headers)
                             published.append(row.id)
             finally:
                 if published:
@@ -150,7 +158,8 @@ class Outbox(ExportsGauges, DependencyProvider, HeaderEncoder):
         service_name = self.container.service_name
         uri = config["DB_URIS"][f"{service_name}:{self.declarative_base.__name__}"]
         self.engine = create_engine(uri, pool_size=2, max_overflow=0)
-        publisher = BatchPublisher(config["AMQP_URI"], get_event_exchange(service_name, config))
+        self.exchange = get_event_exchange(service_name, config)
+        publisher = BatchPublisher(config["AMQP_URI"], self.exchange)
         self.relay = Relay(sessionmaker(self.engine), self.message_model, publisher,
                            lock_key=zlib.crc32(f"outbox:{service_name}".encode()))
         self.wakeups = LightQueue(maxsize=1)
@@ -172,7 +181,7 @@ class Outbox(ExportsGauges, DependencyProvider, HeaderEncoder):
     def get_dependency(self, worker_ctx):
         headers = {key: value for key, value in self.get_message_headers(worker_ctx).items()
                    if key in PROPAGATED_HEADERS}
-        writer = OutboxWriter(self.message_model, headers)
+        writer = OutboxWriter(self.message_model, headers, self.exchange.name)
         self.writers[worker_ctx] = writer
         return writer
 

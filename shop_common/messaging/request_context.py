@@ -1,9 +1,10 @@
 """The context a worker works in: its request id and caller, and what of a message's headers may become context.
 
-The gateway puts ``request_id`` and ``caller`` into the worker's context data;
-nameko copies context data into the headers of every RPC call and event the
-worker makes, so both follow the request through every service, and every
-log line can carry them.
+The gateway puts ``request_id``, ``caller`` and ``traceparent`` into the
+worker's context data; nameko copies context data into the headers of every
+RPC call and event the worker makes, so they follow the request through every
+service, and every log line can carry them (``traceparent`` is rewritten on
+the way to name the span each message left from: ``tracing``).
 
 Headers come from whoever could publish to the broker: only known keys with
 well-formed values become context (``trusted_context``); anything else is
@@ -26,6 +27,8 @@ _log = getLogger(__name__)
 
 REQUEST_ID_KEY = "request_id"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+TRACEPARENT_KEY = "traceparent"   # W3C trace context: the span a message was sent from (``tracing``)
+_VALID_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _VALID_CALL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 MAX_CALL_ID_STACK = 10   # nameko keeps this many parent calls (its PARENT_CALLS_CONFIG_KEY default)
 
@@ -54,8 +57,12 @@ def _valid_request_id(value):
     return isinstance(value, str) and bool(VALID_REQUEST_ID.fullmatch(value))
 
 
+def _valid_traceparent(value):
+    return isinstance(value, str) and bool(_VALID_TRACEPARENT.fullmatch(value))
+
+
 _CHECKS = {CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack, REQUEST_ID_KEY: _valid_request_id,
-           CALLER_KEY: valid_caller_context}
+           CALLER_KEY: valid_caller_context, TRACEPARENT_KEY: _valid_traceparent}
 _IN_PLACE_OF_MALFORMED = {CALLER_KEY: NOBODY.as_context()}
 
 

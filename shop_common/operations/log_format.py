@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, with the current request id, and no field without bound.
+"""Structured logs: one JSON object per line, with the current request id and trace id, and no field without bound.
 
 Used from the ``LOGGING`` section of ``config.yaml``::
 
@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 
 from nameko_tracer import constants as trace_constants
 
-from shop_common.messaging.request_context import current_caller, current_request_id
+from shop_common.messaging.request_context import TRACEPARENT_KEY, current_caller, current_request_id
+from shop_common.operations.tracing import current_ids, trace_id_of
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -72,6 +73,9 @@ class JsonFormatter(logging.Formatter):
         caller = current_caller()
         if caller:
             entry["caller"] = caller
+        ids = current_ids()
+        if ids:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry:
                 entry[key] = cut(value)
@@ -85,6 +89,18 @@ class TraceFormatter(logging.Formatter):
 
     def format(self, record):
         trace = getattr(record, trace_constants.TRACE_KEY)
-        return without_credentials(json.dumps(
-            {key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS)
-             for key, value in trace.items()}, default=_as_text))
+        entry = {key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS)
+                 for key, value in trace.items()}
+        trace_id = _trace_id(trace)
+        if trace_id:
+            entry["trace_id"] = trace_id
+        return without_credentials(json.dumps(entry, default=_as_text))
+
+
+def _trace_id(trace):
+    """The current trace's id, or the one its call came in with (the call's line may precede its span)."""
+    ids = current_ids()
+    if ids:
+        return ids[0]
+    context_data = trace.get(trace_constants.CONTEXT_DATA_KEY)
+    return trace_id_of(context_data.get(TRACEPARENT_KEY)) if isinstance(context_data, dict) else None

@@ -10,7 +10,7 @@ A service class mixes in ``Operated`` (the gateway: ``Metered``) and so, with no
   registry. The gateway, which has an HTTP address of its own, answers them
   there (``gateway.service``);
 - counts and times every call of every entrypoint it has (``shop_entrypoint_*``,
-  by service, entrypoint, kind and outcome).
+  by service, entrypoint, kind and outcome), and traces it (``tracing``).
 """
 
 import json
@@ -31,20 +31,12 @@ from werkzeug.wrappers import Response
 
 from shop_common.operations.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS
 from shop_common.operations.services import BY_NAME
+from shop_common.operations.tracing import Traced, kind_of
 from shop_common.vocabulary.errors import ShopError
 
 _log = getLogger(__name__)
 
 CHECK_SECONDS = 2   # a readiness check that takes longer has failed
-
-_KINDS = (("Rpc", "rpc"), ("EventHandler", "event"), ("HttpRequestHandler", "http"), ("Timer", "timer"))
-
-
-def kind_of(entrypoint):
-    """``rpc``, ``event``, ``http``, ``timer`` or ``other``, from the entrypoint's class and its bases."""
-    names = {cls.__name__ for cls in type(entrypoint).__mro__}
-    return next((kind for name, kind in _KINDS if name in names), "other")
-
 
 def outcome_of(exc_info):
     if exc_info is None:
@@ -158,9 +150,11 @@ def metrics_answer():
 
 
 class Metered:
-    """Mixed into every service class: its entrypoints' metrics and its readiness (``self.operations``)."""
+    """Mixed into every service class: its entrypoints' metrics and spans (``tracing``), and its readiness
+    (``self.operations``)."""
 
     operations = Operations()
+    traces = Traced()
 
 
 class Operated(Metered):

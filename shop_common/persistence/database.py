@@ -13,6 +13,7 @@ from psycogreen.eventlet import patch_psycopg
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shop_common.operations.metrics import DATABASE_CONNECTIONS_IN_USE, ExportsGauges
+from shop_common.operations.tracing import trace_statements
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 _log = getLogger(__name__)
@@ -31,13 +32,15 @@ class GreenDatabaseSession(ExportsGauges, DatabaseSession):
 
     psycopg2 blocks the whole process while it waits for PostgreSQL; with
     eventlet's wait callback only the waiting worker waits, so a worker held
-    on a row lock never stops the worker that holds it.
+    on a row lock never stops the worker that holds it. Each statement has
+    its span in the worker's trace (``tracing``).
     """
 
     def setup(self):
         patch_psycopg()
         self.engine_options = {"pool_size": self.container.max_workers, "max_overflow": MAX_OVERFLOW}
         super().setup()
+        trace_statements(self.engine)
 
     def figures(self):
         return {DATABASE_CONNECTIONS_IN_USE: {(self.container.service_name,): self.engine.pool.checkedout()}}

@@ -19,9 +19,15 @@ LIMITS_UNDER_TEST = {
 
 
 @pytest.fixture(scope="module")
-def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
+def stack_env():
+    """What a module's stack gets in its environment on top of the limits under test (a module may say more)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, stack_env):
     with running_stack(vhost_pipeline, f"shop_test_{run_id}_e2e", tmp_path_factory.mktemp("logs"),
-                       smtp_sink.port, extra_env=LIMITS_UNDER_TEST) as stack:
+                       smtp_sink.port, extra_env={**LIMITS_UNDER_TEST, **stack_env}) as stack:
         yield stack
 
 

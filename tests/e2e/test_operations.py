@@ -1,18 +1,38 @@
-"""Running the shop: services down and back, request ids and callers in the logs, the nameko shell."""
+"""Running the shop: services down and back, request ids, callers and traces, the nameko shell, the metrics."""
 
 import json
 import re
+import secrets
 import signal
 import time
 
 import pytest
 import requests
 import yaml
+from harness.otlp import running_receiver
 from harness.smtp import ORDER_MAIL
 from shop_common.operations.config import ROOT
 from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def otlp_receiver():
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def stack_env(otlp_receiver):
+    """Every process exports its spans to the receiver, in batches sent every 100 ms."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+
+
+def new_traceparent():
+    """A client's own trace context: ``(traceparent, trace id, span id)``."""
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    return f"00-{trace_id}-{span_id}-01", trace_id, span_id
 
 
 def test_orders_taken_while_inventory_is_down_complete_when_it_returns(shop, stack, email):
@@ -53,19 +73,75 @@ def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email)
         stack.start("orders")
 
 
-def test_the_request_id_and_the_caller_appear_in_the_logs_of_every_service_that_worked_on_it(
+def test_the_request_id_the_caller_and_the_trace_id_appear_in_the_logs_of_every_service_that_worked_on_it(
         shop, stack, smtp_sink, email):
     tea = shop.add_product()
     request_id = f"trace-{email.split('@')[0]}"
-    placed = shop.place_order(email, (tea, 1), headers={"X-Request-ID": request_id})
+    traceparent, trace_id, _ = new_traceparent()
+    placed = shop.place_order(email, (tea, 1), headers={"X-Request-ID": request_id, "traceparent": traceparent})
     shop.wait_for_status(placed["id"])
     smtp_sink.wait_for(1, email, ORDER_MAIL)
     time.sleep(0.5)  # let the last log lines reach the files
     caller = f'"caller": "customer:{placed["customer_id"]}"'
     for service in ("gateway", "orders", "inventory", "notifications"):
-        lines = [line for line in stack.log(service).splitlines() if request_id in line]
+        lines = [json.loads(line) for line in stack.log(service).splitlines() if request_id in line]
         assert lines, f"{service} logged nothing for {request_id}"
-        assert any(caller in line for line in lines), f"{service} did not name the caller of {request_id}"
+        assert any(caller in json.dumps(line) for line in lines), f"{service} did not name the caller of {request_id}"
+        assert {line.get("trace_id") for line in lines} == {trace_id}, service
+
+
+def test_one_order_is_one_trace_from_the_clients_request_to_the_email_sent(shop, stack, otlp_receiver, email):
+    tea = shop.add_product()
+    traceparent, trace_id, client_span_id = new_traceparent()
+    placed = shop.place_order(email, (tea, 1), headers={"traceparent": traceparent})
+    assert shop.wait_for_status(placed["id"])["status"] == "confirmed"
+
+    spans = otlp_receiver.wait_for_trace(trace_id, lambda spans: any(span.name == "smtp send" for span in spans))
+    time.sleep(0.5)   # the spans still being exported
+    spans = {span.span_id: span for span in otlp_receiver.trace(trace_id)}
+    named = {(span.service, span.kind, span.name) for span in spans.values()}
+
+    # Every span's cause is in the trace; the gateway's request is the one child of the client's span.
+    assert [span.name for span in spans.values() if span.parent_span_id == client_span_id] == ["POST /orders"]
+    assert sorted(span.name for span in spans.values()
+                  if span.parent_span_id not in spans and span.parent_span_id != client_span_id) == []
+    assert {("gateway", "SERVER", "POST /orders"), ("gateway", "CLIENT", "orders/create_order"),
+            ("orders", "SERVER", "orders/create_order"), ("orders", "PRODUCER", "create orders.events"),
+            ("orders", "CLIENT", "send orders.events"), ("inventory", "CONSUMER", "process orders.events"),
+            ("inventory", "PRODUCER", "create inventory.events"), ("orders", "CONSUMER", "process inventory.events"),
+            ("notifications", "CONSUMER", "process orders.events"), ("notifications", "CLIENT", "smtp send"),
+            } <= named
+    assert {span.service for span in spans.values() if span.attributes.get("db.system") == "postgresql"} >= {
+        "orders", "inventory", "notifications"}
+
+    def ancestors(span):
+        while span.parent_span_id in spans:
+            span = spans[span.parent_span_id]
+            yield span
+
+    # The email goes back, cause by cause, to the client's request: through the event that confirmed the order,
+    # the stock reserved for it and the order placed; each event's processing links to its creation.
+    smtp = next(span for span in spans.values() if span.name == "smtp send")
+    chain = [(span.service, span.name) for span in ancestors(smtp)]
+    assert chain == [
+        ("notifications", "process orders.events"), ("orders", "create orders.events"),
+        ("orders", "process inventory.events"), ("inventory", "create inventory.events"),
+        ("inventory", "process orders.events"), ("orders", "create orders.events"),
+        ("orders", "orders/create_order"), ("gateway", "orders/create_order"), ("gateway", "POST /orders")]
+    for span in spans.values():
+        if span.kind == "CONSUMER":
+            assert span.links == ((trace_id, span.parent_span_id),), span
+    assert not any(span.error for span in spans.values())
+
+
+def test_probes_and_scrapes_start_no_trace(stack, otlp_receiver):
+    for path in ("/health/live", "/health/ready", "/metrics"):
+        assert requests.get(stack.url + path, timeout=5).status_code == 200
+    for url in stack.ops_urls.values():
+        requests.get(f"{url}/metrics", timeout=5)
+    time.sleep(1)   # longer than a batch of spans takes to arrive
+    assert [span.name for span in otlp_receiver.spans if "/health" in span.name or "/metrics" in span.name
+            or span.kind == "CLIENT" and not span.parent_span_id] == []
 
 
 def test_the_nameko_shell_shows_the_same_order(shop, stack, email):

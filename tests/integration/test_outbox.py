@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
 from shop_common.messaging.outbox import BatchPublisher, OutboxWriter, Relay
+from shop_common.operations.tracing import TRACEPARENT_HEADER, trace_id_of, within
 
 LOCK_KEY = 4242
 
@@ -26,7 +27,7 @@ def make_relay(config, clean_databases):
 
 def write(databases, *numbers, commit=True):
     with databases.session("orders") as session:
-        writer = OutboxWriter(OutboxMessage, {"nameko.request_id": "req-1"})
+        writer = OutboxWriter(OutboxMessage, {"nameko.request_id": "req-1"}, "orders.events")
         for number in numbers:
             writer.add(session, "order_created", {"event_id": f"e{number}", "n": number})
         session.commit() if commit else session.rollback()
@@ -49,6 +50,19 @@ def test_events_are_published_once_in_the_order_they_were_written(make_relay, cl
     assert [event["n"] for event in tap.wait_for("order_created", count=5)] == [0, 1, 2, 3, 4]
     assert tap.seen[0].headers["nameko.request_id"] == "req-1"
     assert relay.unpublished_count() == 0
+
+
+def test_an_event_written_within_a_trace_is_published_with_that_traces_context(
+        make_relay, clean_databases, event_tap):
+    tap = event_tap("orders")
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    with within(f"00-{trace_id}-b7ad6b7169203331-01"):
+        write(clean_databases, 1)
+    write(clean_databases, 2)
+    assert make_relay().publish_pending() == 2
+    traced, untraced = tap.wait_for("order_created", count=2) and tap.seen
+    assert trace_id_of(traced.headers[TRACEPARENT_HEADER]) == trace_id
+    assert TRACEPARENT_HEADER not in untraced.headers
 
 
 def test_while_the_broker_is_unreachable_events_wait_and_none_is_lost(make_relay, clean_databases, event_tap):

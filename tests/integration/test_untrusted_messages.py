@@ -19,10 +19,12 @@ from shop_common.messaging.reliable_events import event_handler
 from nameko.exceptions import RemoteError
 from shop_common.messaging.request_context import RequestContext, current_request_id
 from shop_common.identity.caller import OPERATOR, Caller
+from shop_common.operations.tracing import Traced, current_ids
 
 HANDLED = []
 CONTEXTS = []
 CALLERS = []
+TRACES = []
 
 
 class Greeting(EventEnvelope):
@@ -34,6 +36,7 @@ class WaryService(dead_letters.DeadLetterAdmin):
 
     name = "wary"
     caller = RequestContext()
+    traces = Traced()
 
     @event_handler("peer", "greeted", payload=Greeting)
     def handle_greeted(self, event):
@@ -45,6 +48,7 @@ class WaryService(dead_letters.DeadLetterAdmin):
     def echo(self, value):
         CONTEXTS.append(current_request_id())
         CALLERS.append(self.caller)
+        TRACES.append(current_ids()[0])
         return value
 
 
@@ -53,6 +57,7 @@ def wary(container_factory, config, rpc_client):
     HANDLED.clear()
     CONTEXTS.clear()
     CALLERS.clear()
+    TRACES.clear()
     retry = {"MAX_ATTEMPTS": 3, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.1}
     container = container_factory(WaryService, {**config, "EVENT_RETRY": retry})
     container.start()
@@ -147,6 +152,21 @@ def test_a_malformed_caller_header_acts_for_nobody_never_for_the_operator(wary, 
     assert raw_rpc(config, "echo", ["hi"], {"nameko.caller": caller})["result"] == "hi"
     assert CALLERS == [Caller("anonymous")]
     assert not CALLERS[0].may_act_for("acc-1")
+
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_a_call_continues_the_trace_its_traceparent_header_names(wary, config):
+    assert raw_rpc(config, "echo", ["hi"], {"nameko.traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"})["result"] == "hi"
+    assert TRACES == [TRACE_ID]
+
+
+@pytest.mark.parametrize("traceparent", [f"00-{TRACE_ID}-b7ad6b7169203331-01\n", f"00-{TRACE_ID}", 42, ["x"], "-" * 5000])
+def test_a_malformed_traceparent_header_starts_a_trace_of_its_own_and_harms_nothing(wary, config, traceparent):
+    assert raw_rpc(config, "echo", ["hi"], {"nameko.traceparent": traceparent})["result"] == "hi"
+    assert len(TRACES) == 1 and TRACES[0] != TRACE_ID
+    assert not wary.container._died.ready()
 
 
 @pytest.mark.parametrize("body, content_type", [

@@ -20,6 +20,7 @@ MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
 KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}   # read by shop_common.identity.keys, not config.yaml
+TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.operations.tracing)
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -61,7 +62,13 @@ def test_every_service_runs_in_compose_as_nameko_run_with_the_shared_config(comp
 def test_every_service_gets_every_address_config_reads(compose, service):
     environment = compose[service]["environment"]
     assert ADDRESS_VARIABLES <= set(environment)
-    assert set(environment) <= config_variables() | KEY_VARIABLES
+    assert set(environment) <= config_variables() | KEY_VARIABLES | TRACE_VARIABLES
+
+
+@pytest.mark.parametrize("service", MODULES)
+def test_every_service_exports_its_spans_to_jaeger(compose, service):
+    endpoint = urlparse(compose[service]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"])
+    assert (endpoint.hostname, endpoint.port) == ("jaeger", 4318) and "jaeger" in compose
 
 
 def test_addresses_point_at_the_compose_services_and_their_databases(compose):
@@ -180,10 +187,12 @@ def test_prometheus_scrapes_every_service_where_it_answers_its_metrics(compose):
     assert all(job["metrics_path"] == "/metrics" for job in scraped)
 
 
-def test_grafana_gets_its_dashboard_and_prometheus_as_its_data_source(compose):
+def test_grafana_gets_its_dashboard_and_prometheus_and_jaeger_as_its_data_sources(compose):
     mounts = compose["grafana"]["volumes"]
     assert "./docker/grafana/dashboards:/var/lib/grafana/dashboards:ro" in mounts
     provider = yaml.safe_load((ROOT / "docker/grafana/provisioning/dashboards/shop.yml").read_text())["providers"][0]
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
-    source = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/prometheus.yml").read_text())
-    assert source["datasources"][0]["url"] == "http://prometheus:9090" and "prometheus" in compose
+    sources = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/datasources.yml").read_text())
+    assert {source["type"]: source["url"] for source in sources["datasources"]} == {
+        "prometheus": "http://prometheus:9090", "jaeger": "http://jaeger:16686"}
+    assert {"prometheus", "jaeger"} <= set(compose)

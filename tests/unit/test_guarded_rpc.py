@@ -7,12 +7,13 @@ later (never, when None).
 
 import eventlet
 import pytest
+from kombu import Message
 from eventlet.event import Event
 from eventlet.patcher import original
 from nameko.exceptions import UnknownService
 
 from gateway.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from gateway.rpc import call_guarded
+from gateway.rpc import SettlingReplyListener, call_guarded
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 TIMEOUT = 0.1
@@ -115,3 +116,21 @@ def test_a_trial_call_that_could_not_be_sent_lets_the_next_call_try():
 def test_a_malformed_reply_is_a_503_not_a_crash(answer):
     with pytest.raises(ServiceUnavailable, match="malformed reply"):
         call_guarded(Method(answer=answer), TIMEOUT, breaker())
+
+
+class ResetChannel:
+    """A broker channel whose connection was reset by the broker (kombu's, as RabbitMQ restarting leaves it)."""
+
+    no_ack_consumers = None
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+def test_a_reply_that_cannot_be_acknowledged_still_reaches_its_caller_and_kills_nothing():
+    listener = SettlingReplyListener()
+    waiting = listener.get_reply_event("call-1")
+    reply = {"result": "stock", "error": None}
+    listener.handle_message(reply, Message(body=b"", channel=ResetChannel(), delivery_tag=1,
+                                           properties={"correlation_id": "call-1"}))
+    assert waiting.wait() == reply

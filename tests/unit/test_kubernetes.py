@@ -29,6 +29,7 @@ BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 
 # Read from the environment by code rather than config.yaml.
 KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}                        # shop_common.identity.keys
+TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}                                 # the OpenTelemetry SDK
 OPS_ADDRESS_VARIABLES = {service.ops_address_variable for service in SERVICES if service.ops_port}
 BROKER_ACCOUNTS_VARIABLES = ({"RABBITMQ_MANAGEMENT_URL", "AMQP_VHOST"}   # shop_common.operations.broker_accounts
                              | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES})
@@ -317,13 +318,13 @@ def test_every_service_gets_every_setting_config_yaml_reads_that_it_needs(render
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
 def test_every_variable_a_service_is_given_is_one_the_shop_reads(rendering, service):
     variables = environment(rendering, container_of(rendering, service.name))
-    assert set(variables) - config_variables() - KEY_VARIABLES - OPS_ADDRESS_VARIABLES == set()
+    assert set(variables) - config_variables() - KEY_VARIABLES - OPS_ADDRESS_VARIABLES - TRACE_VARIABLES == set()
 
 
 def test_the_config_map_holds_only_settings_config_yaml_reads(rendering):
     (config_map,) = objects_of(rendering, "ConfigMap").values()
     assert config_map["metadata"]["name"].startswith("shop-config")
-    assert set(config_map["data"]) <= config_variables()
+    assert set(config_map["data"]) <= config_variables() | TRACE_VARIABLES
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)

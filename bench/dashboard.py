@@ -1,0 +1,288 @@
+"""A picture of the shop's Grafana dashboard, drawn from a real run.
+
+For a machine without Grafana (or a container engine to run it), this draws
+``docker/grafana/dashboards/shop.json`` itself:
+it starts the whole shop as real processes on fresh databases and a fresh
+RabbitMQ virtual host (as ``bench/run.py`` does), a real Prometheus
+(``/usr/bin/prometheus``; ``apt-get install prometheus``) scraping every
+process's ``/metrics`` every 2 s, and a load of orders from 8 clients for
+``--seconds``. One product has little stock, so some orders are rejected; now
+and then a request is answered 404, 401 or 429; and the mail server is stopped
+for a few seconds, so the error and email panels show something. Then it asks
+Prometheus for every panel's queries over the run and draws the panels in the
+dashboard's own grid, in Grafana's dark colours. Everything it started or
+created is removed at the end.
+
+    .venv/bin/python -m bench.dashboard [--seconds 90] [--out docs/dashboard.png]
+"""
+
+import eventlet
+eventlet.monkey_patch()  # noqa: E402  (OrderLoad's clients are green threads)
+
+import argparse
+import collections
+import json
+import math
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+from matplotlib import dates
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from bench.run import VirtualHost
+from harness.accounts import bearer
+from harness.audit import wait_until_settled
+from harness.databases import TestDatabases
+from harness.load import OrderLoad
+from harness.smtp import free_port, running_sink
+from harness.stack import MODULES, Stack
+from shop_common.operations.config import ROOT
+
+DASHBOARD = ROOT / "docker" / "grafana" / "dashboards" / "shop.json"
+PROMETHEUS = Path("/usr/bin/prometheus")
+SCRAPE_SECONDS = 2
+CLIENTS = 8
+CATALOGUE = {**{f"DASH-{n}": 1_000_000 for n in range(8)}, "DASH-SCARCE": 20}
+MAIL_OUTAGE_SECONDS = 10
+QUIET_SECONDS = 10   # scraped before the load starts and after the orders settle
+
+# Grafana's look: its dark theme's colours, and distinct colours of its palette for the lines.
+BACKGROUND, PANEL, BORDER, GRID, TEXT, DIM_TEXT = "#111217", "#181b1f", "#2c3235", "#25282d", "#ccccdc", "#9fa1b0"
+PALETTE = ["#73bf69", "#f2cc0c", "#8ab8ff", "#ff780a", "#f2495c", "#b877d9", "#6ed0e0", "#fe85b4", "#d8d9da"]
+QUERY_LINE_STYLES = ["-", "--", ":"]   # a panel's first query solid, its second dashed: A and B of a label alike
+COLUMN_PX, ROW_PX, HEADER_PX, GAP_PX, WIDTH_PX = 75, 36, 70, 8, 1800   # 24 columns of 75 px: 1800 px
+UNIT_SUFFIXES = {"s": " s", "ops": " ops/s", "reqps": " req/s", "percent": "%"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=90)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dashboard.png")
+    args = parser.parse_args()
+    if not PROMETHEUS.exists():
+        sys.exit(f"{PROMETHEUS} is missing: install it once with `apt-get install -y prometheus`")
+    dashboard = json.loads(DASHBOARD.read_text())
+    run_id = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="dashboard-") as work_dir, \
+            running_shop(Path(work_dir), run_id) as (stack, smtp, databases), \
+            running_prometheus(stack.ops_urls, Path(work_dir)) as prometheus:
+        tokens = stack.accounts.customer_tokens(CLIENTS, prefix="dashboard")
+        time.sleep(QUIET_SECONDS)
+        began = time.time()
+        load = OrderLoad(stack.url, list(CATALOGUE), tokens, clients=CLIENTS, max_seconds=args.seconds,
+                         max_orders=sys.maxsize).start()
+        odd_requests_for((args.seconds - MAIL_OUTAGE_SECONDS) / 2, stack.url, tokens[0])
+        smtp.stop()
+        outage = (time.time(), time.time() + MAIL_OUTAGE_SECONDS)
+        odd_requests_for(MAIL_OUTAGE_SECONDS, stack.url, tokens[0])
+        smtp.start()
+        odd_requests_for(began + args.seconds - time.time(), stack.url, tokens[0])
+        load.stop()
+        ended = time.time()
+        settled = wait_until_settled(databases, load.accepted, list(CATALOGUE), timeout=300)
+        statuses = collections.Counter(settled.values())
+        time.sleep(QUIET_SECONDS)
+        window = (began - QUIET_SECONDS, time.time())
+        series = {panel["id"]: panel_series(prometheus, panel, window) for panel in dashboard["panels"]}
+    run = {"orders": len(load.accepted), "clients": CLIENTS, "seconds": round(ended - began),
+           "statuses": statuses, "outage": outage, "window": window}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    draw(dashboard, series, run, args.out)
+    print(f"{args.out}: {run['orders']} orders in {run['seconds']} s from {CLIENTS} clients, "
+          f"{dict(statuses)}; other answers to POST /orders: {dict(load.refused)}")
+    for panel in dashboard["panels"]:
+        if not any(series[panel["id"]]):
+            print(f"no data: {panel['title']}")
+
+
+@contextmanager
+def running_shop(work_dir, run_id):
+    """The whole shop on fresh databases and a fresh virtual host, its catalogue seeded, as ``bench/run.py``
+    starts it; yields (stack, SMTP sink, databases) and removes them all after."""
+    databases = TestDatabases(f"shop_dashboard_{run_id}")
+    databases.create()
+    try:
+        with VirtualHost(f"dashboard_{run_id}") as amqp_uri, running_sink(work_dir / "maildir") as smtp:
+            stack = Stack(work_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
+                          extra_env={"LOG_LEVEL": "WARNING", "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "3/minute"})
+            try:
+                for service in MODULES:
+                    stack.start(service)
+                staff = bearer(stack.accounts.staff_token())
+                for sku, stock in CATALOGUE.items():
+                    requests.post(f"{stack.url}/products", headers=staff, timeout=10, json={
+                        "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": stock}).raise_for_status()
+                yield stack, smtp, databases
+            finally:
+                stack.stop_all()
+    finally:
+        databases.drop()
+
+
+@contextmanager
+def running_prometheus(ops_urls, work_dir):
+    """A Prometheus scraping each process in ``ops_urls`` every 2 s, for the length of a ``with`` block; its URL."""
+    targets = collections.defaultdict(list)
+    for (service, _), url in ops_urls.items():
+        targets[service].append(url.removeprefix("http://"))
+    config = {"global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "evaluation_interval": f"{SCRAPE_SECONDS}s"},
+              "scrape_configs": [{"job_name": service, "static_configs": [{"targets": addresses}]}
+                                 for service, addresses in targets.items()]}
+    (work_dir / "prometheus.yml").write_text(json.dumps(config))   # JSON is YAML
+    url = f"http://127.0.0.1:{free_port()}"
+    with open(work_dir / "prometheus.log", "wb") as log:
+        process = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={work_dir / 'prometheus.yml'}", f"--storage.tsdb.path={work_dir / 'tsdb'}",
+             f"--web.listen-address={url.removeprefix('http://')}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_scraping(url, len(ops_urls))
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_until_scraping(prometheus, count, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            targets = requests.get(f"{prometheus}/api/v1/targets", timeout=2).json()["data"]["activeTargets"]
+            if sum(target["health"] == "up" for target in targets) == count:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"Prometheus does not scrape the {count} processes of the shop")
+
+
+def odd_requests_for(seconds, url, token):
+    """For ``seconds``, every 2 s, requests answered otherwise than 201: an unknown order (404) and a wrong
+    password (401, then 429 once the failed sign-ins of that account pass their limit)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        requests.get(f"{url}/orders/{uuid.uuid4().hex}", headers=bearer(token), timeout=10)
+        requests.post(f"{url}/auth/token", json={"email": "dashboard-0@example.com", "password": "wrong"}, timeout=10)
+        time.sleep(2)
+
+
+def panel_series(prometheus, panel, window):
+    """For each target of ``panel``, [(legend, times, values)] of its series over ``window`` that have a value,
+    sorted by legend."""
+    found = []
+    for target in panel.get("targets", []):
+        lines = []
+        expr = grafana_variables_replaced(target["expr"], window)
+        answer = requests.get(f"{prometheus}/api/v1/query_range", timeout=30, params={
+            "query": expr, "start": window[0], "end": window[1], "step": SCRAPE_SECONDS}).json()
+        if answer["status"] != "success":
+            print(f"{panel['title']}: {expr}: {answer['error']}")
+        for result in answer.get("data", {}).get("result", []):
+            times = [datetime.fromtimestamp(float(t), timezone.utc) for t, _ in result["values"]]
+            values = [float(value) for _, value in result["values"]]
+            if not all(math.isnan(value) for value in values):
+                lines.append((legend(target.get("legendFormat"), result["metric"]), times, values))
+        found.append(sorted(lines, key=lambda line: line[0]))
+    return found
+
+
+def grafana_variables_replaced(expr, window):
+    """``expr`` with Grafana's interval variables as fixed values (30 s windows: 15 scrapes)."""
+    values = {"__rate_interval": "30s", "__interval": "30s", "__range": f"{math.ceil(window[1] - window[0])}s"}
+    return re.sub(r"\$\{?(__\w+?)\}?(?!\w)", lambda match: values.get(match[1], match[0]), expr)
+
+
+def legend(legend_format, labels):
+    """A series' name as Grafana writes it: ``legendFormat`` with ``{{label}}`` filled in, else its labels."""
+    if legend_format and legend_format != "__auto":
+        return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda match: labels.get(match[1], ""), legend_format).strip()
+    return "{" + ", ".join(f'{name}="{value}"' for name, value in labels.items() if name != "__name__") + "}"
+
+
+def formatted(value, unit):
+    """``value`` as Grafana shows it in ``unit`` (seconds below 1 in ms; thousands as K)."""
+    if unit == "s" and 0 < abs(value) < 1:
+        return f"{value * 1000:.3g} ms"
+    suffix = UNIT_SUFFIXES.get(unit, "")
+    if abs(value) >= 1000:
+        return f"{value / 1000:.3g}K{suffix}"
+    return f"{value:.3g}{suffix}"
+
+
+def draw(dashboard, series, run, out):
+    rows = max(panel["gridPos"]["y"] + panel["gridPos"]["h"] for panel in dashboard["panels"])
+    height_px = HEADER_PX + rows * ROW_PX
+    figure = Figure(figsize=(WIDTH_PX / 100, height_px / 100), dpi=100, facecolor=BACKGROUND)
+
+    def box(left, top, width, height):
+        """Pixels from the top left as a figure rectangle."""
+        return [left / WIDTH_PX, 1 - (top + height) / height_px, width / WIDTH_PX, height / height_px]
+
+    statuses = ", ".join(f"{count} {status}" for status, count in run["statuses"].most_common())
+    figure.text(GAP_PX / WIDTH_PX, 1 - 22 / height_px, color=TEXT, fontsize=14, fontweight="bold",
+                s=f"Shop dashboard (docker/grafana/dashboards/shop.json), drawn from Prometheus during a real run: "
+                  f"{run['orders']} orders, {run['clients']} clients, "
+                  f"{datetime.fromtimestamp(run['window'][0], timezone.utc):%Y-%m-%d %H:%M} UTC")
+    figure.text(GAP_PX / WIDTH_PX, 1 - 48 / height_px, color=DIM_TEXT, fontsize=10,
+                s=f"{run['seconds']} s of POST /orders ({statuses}: one product has little stock); every 2 s a 404 "
+                  f"and a 401 or 429; the mail server stopped for {MAIL_OUTAGE_SECONDS} s (shaded). The dashboard's "
+                  f"queries, step {SCRAPE_SECONDS} s, UTC; a panel's second query dashed.")
+    for panel in dashboard["panels"]:
+        grid = panel["gridPos"]
+        left, top = grid["x"] * COLUMN_PX + GAP_PX / 2, HEADER_PX + grid["y"] * ROW_PX + GAP_PX / 2
+        width, height = grid["w"] * COLUMN_PX - GAP_PX, grid["h"] * ROW_PX - GAP_PX
+        frame = figure.add_axes(box(left, top, width, height), facecolor=PANEL, xticks=[], yticks=[])
+        for spine in frame.spines.values():
+            spine.set_color(BORDER)
+        frame.text(10 / width, 1 - 16 / height, panel["title"], transform=frame.transAxes, color=TEXT,
+                   fontsize=10.5, fontweight="bold")
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        queries = series[panel["id"]]
+        lines = [line for query in queries for line in query]
+        if panel["type"] in ("stat", "gauge") and lines:
+            last = next((value for value in reversed(lines[0][2]) if not math.isnan(value)), math.nan)
+            frame.text(0.5, 0.45, formatted(last, unit), transform=frame.transAxes, ha="center", va="center",
+                       color=PALETTE[0], fontsize=40, fontweight="bold")
+        elif not lines:
+            frame.text(0.5, 0.5, "No data", transform=frame.transAxes, ha="center", color=DIM_TEXT, fontsize=12)
+        else:
+            legend_px = min(0.4 * width, 330)
+            chart = figure.add_axes(box(left + 62, top + 30, width - 62 - legend_px - 14, height - 30 - 26),
+                                    facecolor=PANEL)
+            draw_timeseries(chart, queries, unit, run)
+    figure.savefig(out, facecolor=BACKGROUND)
+
+
+def draw_timeseries(chart, queries, unit, run):
+    for query, lines in enumerate(queries):
+        for index, (name, times, values) in enumerate(lines):
+            chart.plot(times, values, color=PALETTE[index % len(PALETTE)], linewidth=1.3, label=name,
+                       linestyle=QUERY_LINE_STYLES[query % len(QUERY_LINE_STYLES)])
+    chart.axvspan(*[datetime.fromtimestamp(t, timezone.utc) for t in run["outage"]], color="#f2495c", alpha=0.12,
+                  linewidth=0)
+    chart.set_xlim(*[datetime.fromtimestamp(t, timezone.utc) for t in run["window"]])
+    finite = [value for lines in queries for _, _, values in lines for value in values if not math.isnan(value)]
+    peak, lowest = max(finite, default=0), min(finite, default=0)
+    chart.set_ylim(min(0, lowest * 1.1), peak * 1.15 if peak > 0 else 1)
+    chart.xaxis.set_major_locator(dates.AutoDateLocator(tz=timezone.utc, minticks=4, maxticks=7))
+    chart.xaxis.set_major_formatter(dates.DateFormatter("%H:%M:%S", tz=timezone.utc))
+    chart.yaxis.set_major_locator(MaxNLocator(5))
+    chart.yaxis.set_major_formatter(FuncFormatter(lambda value, _: formatted(value, unit)))
+    chart.tick_params(colors=DIM_TEXT, labelsize=8, length=0)
+    chart.grid(color=GRID, linewidth=0.8)
+    for spine in chart.spines.values():
+        spine.set_visible(False)
+    chart.legend(loc="upper left", bbox_to_anchor=(1.02, 1.05), frameon=False, fontsize=7.5, labelcolor=TEXT,
+                 handlelength=2, labelspacing=0.3, borderaxespad=0)
+
+
+if __name__ == "__main__":
+    main()
