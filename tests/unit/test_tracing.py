@@ -103,6 +103,7 @@ def test_a_call_line_logged_before_its_span_carries_the_trace_id_the_call_came_w
 
 
 PROBE = """
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from shop_common.operations.tracing import configure, tracer
 configure("orders")
