@@ -135,7 +135,7 @@ class GuardedRpcProxy(ExportsGauges, RpcProxy):
     Configured by ``RPC_TIMEOUT`` and ``CIRCUIT_BREAKER`` in config.yaml.
     """
 
-    reply_listener = SettlingReplyListener()
+    rpc_reply_listener = SettlingReplyListener()
 
     def setup(self):
         super().setup()

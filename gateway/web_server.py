@@ -34,6 +34,8 @@ from logging import getLogger
 
 import eventlet
 from eventlet.event import Event
+from eventlet.greenio import GreenSocket
+from eventlet.hubs import notify_opened
 from eventlet.semaphore import Semaphore
 from eventlet.support import get_errno
 from eventlet.wsgi import (BROKEN_SOCK, STATE_REQUEST, ChunkReadError, FileObjectForHeaders, HeaderLineTooLong,
@@ -46,7 +48,6 @@ _log = getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 LINGER_BYTES = 16 * MAX_BODY_BYTES    # what a lingering close reads at most before it gives up
 LISTEN_BACKLOG = 1024                 # connections the kernel holds while every slot is taken
-QUEUED_WAIT_SECONDS = 0.001           # stopping: a connection the kernel holds is taken within this
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -335,19 +336,26 @@ class GuardedWebServer(WebServer):
         self._drained.send()
 
     def _stop_accepting(self):
-        """Takes the connections queued in the kernel, then closes the listening socket (new ones are refused)."""
+        """Takes the connections queued in the kernel, then closes the listening socket (new ones are refused).
+
+        The queue is emptied and the socket closed with no switch to another green thread in between, so a
+        connection can slip in only within the microseconds between two system calls.
+        """
         self._is_accepting = False
         self._gt.kill()
         self._serv.draining = True
-        self._sock.settimeout(QUEUED_WAIT_SECONDS)
+        queued = []
         while True:
             try:
-                sock, address = self._sock.accept()
-            except OSError:   # none left queued
+                connection, address = self._sock.fd.accept()   # the listening socket does not block: no wait
+            except BlockingIOError:
                 break
-            self._take_slot()
-            self.container.spawn_managed_thread(partial(self._serve, sock, address))
+            notify_opened(connection.fileno())
+            queued.append((GreenSocket(connection), address))
         self._sock.close()
+        for connection, address in queued:
+            self._take_slot()
+            self.container.spawn_managed_thread(partial(self._serve, connection, address))
 
     def start(self):
         if not self._starting:

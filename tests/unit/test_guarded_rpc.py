@@ -7,13 +7,17 @@ later (never, when None).
 
 import eventlet
 import pytest
-from kombu import Message
 from eventlet.event import Event
 from eventlet.patcher import original
+from kombu import Message
+from nameko.containers import ServiceContainer
 from nameko.exceptions import UnknownService
+from nameko.rpc import ReplyListener
 
 from gateway.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from gateway.rpc import SettlingReplyListener, call_guarded
+from gateway.service import GatewayService
+from shop_common.operations.config import load_config
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 TIMEOUT = 0.1
@@ -134,3 +138,9 @@ def test_a_reply_that_cannot_be_acknowledged_still_reaches_its_caller_and_kills_
     listener.handle_message(reply, Message(body=b"", channel=ResetChannel(), delivery_tag=1,
                                            properties={"correlation_id": "call-1"}))
     assert waiting.wait() == reply
+
+
+def test_the_gateways_rpc_replies_reach_it_through_the_settling_listener_alone():
+    container = ServiceContainer(GatewayService, load_config())
+    assert [type(extension) for extension in container.extensions if isinstance(extension, ReplyListener)] == [
+        SettlingReplyListener]
