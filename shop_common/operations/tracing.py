@@ -32,6 +32,7 @@ from weakref import WeakKeyDictionary
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from nameko.rpc import MethodProxy
+from nameko.standalone.events import get_event_exchange
 from opentelemetry import context, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.sqlalchemy import __version__ as sqlalchemy_instrumentation_version
@@ -255,13 +256,13 @@ def _worker_span(worker_ctx, kind):
                                  attributes=_rpc_attributes(service, method))
     elif kind == "event":
         entrypoint = worker_ctx.entrypoint
-        exchange = f"{entrypoint.source_service}.events"
+        exchange = get_event_exchange(entrypoint.source_service, worker_ctx.config).name
         creation = trace.get_current_span(parent).get_span_context()
         span = tracer.start_span(
             f"process {exchange}", context=parent, kind=SpanKind.CONSUMER,
             links=[Link(creation)] if creation.is_valid else None,
             attributes={**_messaging_attributes("process", exchange, entrypoint.event_type),
-                        "messaging.consumer.group.name": entrypoint.queue.name if entrypoint.queue else service})
+                        "messaging.consumer.group.name": entrypoint.queue.name})
     else:
         span = tracer.start_span(f"{service}.{method}", context=parent, kind=SpanKind.SERVER)
     return span, trace.set_span_in_context(span, parent)

@@ -139,7 +139,9 @@ def test_probes_and_scrapes_start_no_trace(stack, otlp_receiver):
         assert requests.get(stack.url + path, timeout=5).status_code == 200
     for url in stack.ops_urls.values():
         requests.get(f"{url}/metrics", timeout=5)
-    time.sleep(1)   # longer than a batch of spans takes to arrive
+    traceparent, trace_id, _ = new_traceparent()   # a traced request after the probes: its span follows theirs
+    requests.get(stack.url + "/health", headers={"traceparent": traceparent}, timeout=5)
+    assert [span.name for span in otlp_receiver.wait_for_trace(trace_id, bool)] == ["GET /health"]
     probes = {"GET /health/live", "GET /health/ready", "GET /metrics"}
     assert [span.name for span in otlp_receiver.spans
             if span.name in probes or span.kind == "CLIENT" and not span.parent_span_id] == []
