@@ -24,6 +24,7 @@ class Audit:
     unpublished: int = 0
     dead_letters: int = 0
     refused: dict = field(default_factory=dict)
+    slowest_answer: float = 0.0                      # seconds, the longest any request waited for its answer
 
     @property
     def lost(self):
@@ -33,7 +34,8 @@ class Audit:
         return (f"[{name}] accepted={self.accepted} orders={self.orders} lost={self.lost} "
                 f"duplicated_emails={self.emails_duplicated} missing_emails={len(self.emails_missing)} "
                 f"stock_errors={len(self.stock_errors)} unpublished={self.unpublished} "
-                f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)}")
+                f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)} "
+                f"slowest_answer={self.slowest_answer:.2f}s")
 
     def assert_clean(self):
         assert self.missing == [], f"accepted orders missing: {self.missing[:5]}"
@@ -120,7 +122,8 @@ def unpublished_events(databases, timeout=30.0):
 
 def audit(databases, smtp_sink, load, initial_stock, dead_letter_count):
     statuses = wait_until_settled(databases, load.accepted, initial_stock)
-    result = Audit(accepted=len(load.accepted), orders=len(statuses), refused=load.refused)
+    result = Audit(accepted=len(load.accepted), orders=len(statuses), refused=load.refused,
+                   slowest_answer=load.slowest_answer)
     result.missing = [order_id for order_id in load.accepted if order_id not in statuses]
     result.not_final = [order_id for order_id, status in statuses.items() if status not in FINAL]
     result.stock_errors = stock_errors(databases, initial_stock)

@@ -32,6 +32,7 @@ class OrderLoad:
         self.max_orders = max_orders
         self.accepted = []                       # order ids the gateway answered 201 for
         self.refused = collections.Counter()     # other answers, by status (or error name)
+        self.slowest_answer = 0.0                # seconds, the longest a request waited for its answer
         self._running = False
         self._pool = eventlet.GreenPool(clients)
         self._sequence = itertools.count()
@@ -57,12 +58,14 @@ class OrderLoad:
         while self._running and time.monotonic() < self._stop_at and next(self._sequence) < self.max_orders:
             lines = [{"sku": sku, "quantity": chooser.randint(1, 2)} for sku in chooser.sample(self.skus, 2)]
             body = {"items": lines}
+            sent = time.monotonic()
             try:
                 response = http.post(f"{self.url}/orders", json=body, timeout=10)
             except requests.RequestException as error:
                 self.refused[failure_name(error)] += 1
                 eventlet.sleep(0.05)
                 continue
+            self.slowest_answer = max(self.slowest_answer, time.monotonic() - sent)
             if response.status_code == 201:
                 self.accepted.append(response.json()["id"])
             else:

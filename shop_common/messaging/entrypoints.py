@@ -20,7 +20,9 @@ share the service's ``rpc-<service>`` queue through one consumer.
 from functools import partial
 from logging import getLogger
 
+from eventlet import getcurrent
 from kombu import Queue
+from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
@@ -43,17 +45,30 @@ def settle(message, requeue=False):
 
 
 class GuardedQueueConsumer(QueueConsumer):
-    """nameko's ``QueueConsumer``, except that a message it cannot decode is handed to its provider.
+    """nameko's ``QueueConsumer``, except in two ways.
 
-    Kombu's consumer raises on a body it cannot decode (not JSON, a content
-    type the service does not accept); each provider here has an
-    ``undecodable(message, error)`` that sets the message aside instead.
+    A message it cannot decode is handed to its provider: kombu's consumer
+    raises on a body it cannot decode (not JSON, a content type the service
+    does not accept); each provider here has an ``undecodable(message,
+    error)`` that sets the message aside instead.
+
+    A stopping service hands back the messages still waiting for a free
+    worker: the broker delivers up to ``max_workers`` messages to each
+    consumer, so a service busy with events may hold RPC requests it has not
+    started. Once a provider's consumer is cancelled, each of its messages
+    that has no worker yet goes back to its queue at once (the provider's own
+    answer to ``ContainerBeingKilled``), for another instance to take, rather
+    than waiting on this one's last workers.
 
     ``attached`` says whether its consumers hold a connection to the broker
     now (the service's readiness).
     """
 
     attached = False
+
+    def __init__(self):
+        super().__init__()
+        self._awaiting_worker = {}   # provider -> threads whose message waits for a free worker
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.attached = True
@@ -68,6 +83,28 @@ class GuardedQueueConsumer(QueueConsumer):
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
+
+    def handle_message(self, provider, body, message):
+        self.container.spawn_managed_thread(
+            partial(self._hand_to_worker, provider, body, message),
+            identifier=f"{type(provider).__name__}.handle_message[{message.delivery_info['routing_key']}]")
+
+    def _hand_to_worker(self, provider, body, message):
+        # No green-thread switch between the worker's start and the return: a listed thread has none yet.
+        waiting = self._awaiting_worker.setdefault(provider, set())
+        waiting.add(getcurrent())
+        try:
+            provider.handle_message(body, message)
+        finally:
+            waiting.discard(getcurrent())
+
+    def unregister_provider(self, provider):
+        super().unregister_provider(provider)      # its consumer is cancelled: nothing more arrives
+        waiting = self._awaiting_worker.pop(provider, set())
+        if waiting:
+            _log.info("handing back %d message(s) that had no worker yet", len(waiting))
+        for thread in list(waiting):
+            thread.kill(ContainerBeingKilled())
 
     def _undecodable(self, provider, message, error):
         self.container.spawn_managed_thread(partial(provider.undecodable, message, error),
