@@ -27,7 +27,8 @@ import requests
 from sqlalchemy import text
 
 from shop_common.operations.config import ROOT
-from harness.figures import confirmation_figures, cpu_ms_per_order, cpu_now, peak_rss
+from harness.figures import (confirmation_figures, cpu_ms_per_order, cpu_now, keeps_up, peak_rss, percentile,
+                             server_cpu_ms_per_order, server_cpu_now)
 from harness.accounts import bearer
 from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.broker import MANAGEMENT_API, wait_for_consumers
@@ -39,6 +40,9 @@ OUT = ROOT / "bench" / "out"
 LOCUST = str(Path(sys.executable).parent / "locust")
 CATALOGUE_SIZE = 20
 STOCK_PER_PRODUCT = 1_000_000
+OPEN_LOOP_STEP_SECONDS = 15     # each rate tried in the open-loop search
+OPEN_LOOP_STEPS = 7             # at most, the first at half the closed loop's confirmed/s, each next x1.25
+OPEN_LOOP_SETTLE_SECONDS = 3    # after each step, for its orders to be confirmed before the next
 # The shop's tuning for the run (environment variables config.yaml reads); the baseline stays stock.
 SHOP_SETTINGS = {name: os.environ[f"BENCH_{name}"] for name in ("MAX_WORKERS", "TRACE_LOG_LEVEL")
                  if f"BENCH_{name}" in os.environ}
@@ -90,6 +94,51 @@ def _number(cell):
         return None
 
 
+def offer_open_loop(url, rate, seconds, skus, tokens=()):
+    """``bench/open_loop.py`` at ``rate`` orders/s for ``seconds``: its summary, with the window's start and end."""
+    began = time.time()
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.open_loop", url, str(rate), str(seconds)], cwd=ROOT, check=True,
+        capture_output=True, text=True,
+        env={**os.environ, "BENCH_SKUS": ",".join(skus), "BENCH_TOKENS": ",".join(tokens) or "none"})
+    return {**json.loads(finished.stdout), "began": began, "ended": began + seconds}
+
+
+def open_loop(url, skus, tokens, confirmed, closed_loop_rate):
+    """The highest rate (Poisson arrivals) the system sustains, then accept-to-confirmed at 80 % of it.
+
+    ``confirmed()`` gives the (accepted at, confirmed at) pairs of every order confirmed so far. Rates are tried
+    from half ``closed_loop_rate`` up, each 1.25 times the last, until one is not sustained (``keeps_up``).
+    """
+    steps = []
+    rate = round(closed_loop_rate / 2, 1)
+    for _ in range(OPEN_LOOP_STEPS):
+        step = offer_open_loop(url, rate, OPEN_LOOP_STEP_SECONDS, skus, tokens)
+        time.sleep(OPEN_LOOP_SETTLE_SECONDS)
+        step["sustained"] = keeps_up(step["offered"], step["accepted_at"], [c for _, c in confirmed()],
+                                     step["began"], step["ended"])
+        steps.append({name: value for name, value in step.items() if name != "accepted_at"})
+        if not step["sustained"]:
+            break
+        rate = round(rate * 1.25, 1)
+    sustained = max((step["rate"] for step in steps if step["sustained"]), default=0.0)
+    result = {"steps": steps, "sustained_rate": sustained}
+    if sustained:
+        at_80 = offer_open_loop(url, round(0.8 * sustained, 1), 2 * OPEN_LOOP_STEP_SECONDS, skus, tokens)
+        deadline = time.monotonic() + 60
+        while True:   # every order of the window confirmed (or a minute passed), so the slowest are counted
+            latencies = [(c - a) * 1000 for a, c in confirmed() if at_80["began"] <= a <= at_80["ended"] + 30]
+            if len(latencies) >= at_80["accepted"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        result["at_80_percent"] = {
+            "rate": at_80["rate"], "offered": at_80["offered"], "accepted": at_80["accepted"],
+            "confirmed": len(latencies), "post_p99_ms": at_80["p99_ms"],
+            "accept_to_confirmed_p50_ms": percentile(latencies, 0.50) and round(percentile(latencies, 0.50), 1),
+            "accept_to_confirmed_p99_ms": percentile(latencies, 0.99) and round(percentile(latencies, 0.99), 1)}
+    return result
+
+
 def stock_env(amqp_uri, port, **extra):
     """The environment of a stock Nameko process on the run's virtual host."""
     return {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
@@ -119,9 +168,10 @@ def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
     with running(services, stock_env(amqp_uri, port), log_dir, "baseline") as processes:
         wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
         wait_for_port(port, timeout=30)
-        cpu_before = cpu_now(processes)
+        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
         result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
-        result["cpu_ms_per_request"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
+        result["cpu_ms_per_request"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
+                                        **server_cpu_ms_per_order(servers_before, result["requests"])}
         result["peak_rss_mb"] = peak_rss(processes)
         return result
 
@@ -141,14 +191,18 @@ def bench_floor(amqp_uri, seconds, clients, skus, log_dir):
         for queue in ("rpc-floor_orders",) + FLOOR_EVENT_QUEUES:
             wait_for_consumers(amqp_uri, queue, 1)
         wait_for_port(port, timeout=30)
-        cpu_before = cpu_now(processes)
+        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
         began = time.time()
         result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "floor", skus)
         ended = time.time()
         confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
-        result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, result["requests"])
+        result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
+                                      **server_cpu_ms_per_order(servers_before, result["requests"])}
         result["peak_rss_mb"] = peak_rss(processes)
         result.update(confirmation_figures(confirmed, began, ended))
+        result["open_loop"] = open_loop(f"http://127.0.0.1:{port}", skus, (),
+                                        lambda: _wait_for_lines(confirmations_file, 0, timeout=0),
+                                        result["confirmed_per_second"])
         return result
 
 
@@ -186,15 +240,19 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
                 "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
         tokens = stack.accounts.customer_tokens(clients, prefix="bench")
         processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()}
-        cpu_before = cpu_now(processes)
+        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
         began = time.time()
         result = run_load(stack.url, seconds, clients, "shop", skus, tokens)
         ended = time.time()
         statuses = wait_until_settled(databases, [], skus, timeout=300)
-        emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)
-        result["cpu_ms_per_order"] = cpu_ms_per_order(processes, cpu_before, len(statuses))
-        result["peak_rss_mb"] = peak_rss(processes)
+        result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, len(statuses)),
+                                      **server_cpu_ms_per_order(servers_before, len(statuses))}
         result.update(confirmation_figures(confirmations(databases), began, ended))
+        result["open_loop"] = open_loop(stack.url, skus, tokens, lambda: confirmations(databases),
+                                        result["confirmed_per_second"])
+        statuses = wait_until_settled(databases, [], skus, timeout=300)
+        emails_missing, emails_duplicated = email_problems(smtp, statuses, timeout=300)
+        result["peak_rss_mb"] = peak_rss(processes)
         result.update({
             "orders": len(statuses),
             "not_final": sum(1 for status in statuses.values() if status not in ("confirmed", "rejected")),
@@ -250,7 +308,16 @@ def summary(results):
             f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
             f"peak RSS MB: {rss} | CPU ms per order: {_per_process(shop['cpu_ms_per_order'])} "
             f"(floor: {_per_process(floor['cpu_ms_per_order'])}; baseline per request: "
-            f"{_per_process(base['cpu_ms_per_request'])})")
+            f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
+            f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
+            f"shop {_at_80(shop)}, floor {_at_80(floor)}")
+
+
+def _at_80(system):
+    at_80 = system["open_loop"].get("at_80_percent")
+    return "not run" if at_80 is None else (
+        f"{at_80['rate']}/s accept->confirmed p99 {at_80['accept_to_confirmed_p99_ms']} ms (target <= 250), "
+        f"POST p99 {at_80['post_p99_ms']} ms")
 
 
 def _per_process(figures):

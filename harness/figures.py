@@ -6,6 +6,10 @@ import os
 import statistics
 
 
+# The servers beside the services, by the command names of their processes on this machine.
+SERVERS = {"rabbitmq": ("beam.smp", "erl_child_setup", "epmd"), "postgresql": ("postgres",)}
+
+
 def percentile(values, fraction):
     if not values:
         return None
@@ -24,6 +28,34 @@ def cpu_ms_per_order(processes, cpu_before, orders):
     """Each process's CPU milliseconds per order since ``cpu_before`` was read."""
     return {name: round((cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1), 2)
             for name, process in processes.items()}
+
+
+def server_cpu_now():
+    """CPU seconds used so far by each process of each server: ``{server: {pid: seconds}}``."""
+    by_command = {command: server for server, commands in SERVERS.items() for command in commands}
+    now = {server: {} for server in SERVERS}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/comm") as comm:
+                server = by_command.get(comm.read().strip())
+            if server:
+                now[server][int(entry.name)] = cpu_seconds(entry.name)
+        except OSError:
+            pass   # the process ended meanwhile
+    return now
+
+
+def server_cpu_ms_per_order(before, orders):
+    """Each server's CPU milliseconds per order since ``before`` (``server_cpu_now()``) was read.
+
+    A process started since counts in full; one that ended since is not counted (PostgreSQL's backends live as
+    long as the services' pooled connections, so for the length of a run).
+    """
+    return {server: round(sum(seconds - before[server].get(pid, 0.0) for pid, seconds in pids.items())
+                          * 1000 / max(orders, 1), 2)
+            for server, pids in server_cpu_now().items()}
 
 
 def peak_rss_mb(pid):
@@ -55,6 +87,18 @@ def confirmation_figures(confirmed, began, ended):
             "mean": _rounded(statistics.fmean(latencies) if latencies else None)},
         "confirmed_history": _per_second(confirmed, began),
     }
+
+
+def keeps_up(offered, accepted_at, confirmed_at, began, ended, tolerance=0.05, grace=1.0):
+    """Whether a system sustained a rate offered from ``began`` to ``ended``: it accepted (nearly) every order
+    offered by ``grace`` seconds after the window (no queue of requests builds up in front of it), and over the
+    window's second half it confirmed as many orders per second as it accepted (no backlog builds up behind it).
+    ``accepted_at`` and ``confirmed_at`` are epoch seconds, of any orders."""
+    middle = (began + ended) / 2
+    answered = sum(1 for t in accepted_at if t <= ended + grace)
+    arrived = sum(1 for t in accepted_at if middle <= t <= ended)
+    confirmed = sum(1 for t in confirmed_at if middle <= t <= ended)
+    return answered >= (1 - tolerance) * offered and confirmed >= (1 - tolerance) * arrived
 
 
 def _rounded(value):
