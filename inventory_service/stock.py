@@ -8,6 +8,7 @@ decided once, also when two instances see it at the same moment.
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from inventory_service import domain
@@ -76,9 +77,10 @@ def _claim_reservation(session, order_id, status):
         .values(order_id=order_id, status=status, created_at=now, updated_at=now)
         .on_conflict_do_nothing()
         .returning(Reservation)
+        .options(lazyload(Reservation.lines))   # not the SELECT of its eager loader: a new reservation holds nothing
     ).first()
     if reservation is not None:
-        set_committed_value(reservation, "lines", [])  # a new reservation holds nothing yet
+        set_committed_value(reservation, "lines", [])
     return reservation
 
 
