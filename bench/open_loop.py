@@ -1,11 +1,12 @@
 """An open-loop load: orders offered at a fixed rate with Poisson arrivals, whatever the answers take.
 
-``python -m bench.open_loop URL RATE SECONDS`` posts ``POST /orders`` at
-``RATE`` per second on average (exponential gaps between requests, each on a
-green thread of its own, so a slow answer delays no later request), for
-``SECONDS``; then prints one JSON object: how many were offered, accepted
-(answered 2xx: 201 from the shop, 200 from the stock floor), refused or failed,
-the acceptances' percentiles, and when (epoch seconds) each came back. ``BENCH_SKUS`` and
+``python -m bench.open_loop URL RATE SECONDS TIMEOUT`` posts ``POST /orders``
+at ``RATE`` per second on average (exponential gaps between requests, each on
+a green thread of its own, so a slow answer delays no later request), for
+``SECONDS``, each waiting at most ``TIMEOUT`` seconds for its answer; then
+prints one JSON object: how many were offered, accepted (answered 2xx: 201
+from the shop, 200 from the stock floor), refused or failed, the acceptances'
+percentiles, and when (epoch seconds) each came back. ``BENCH_SKUS`` and
 ``BENCH_TOKENS`` as for the locust file.
 """
 
@@ -30,7 +31,7 @@ TOKENS = os.environ.get("BENCH_TOKENS", "none").split(",")
 MAX_IN_FLIGHT = 500       # beyond this the system is far past what it sustains; the rest count as not sent
 
 
-def offer(url, rate, seconds, seed=0):
+def offer(url, rate, seconds, timeout, seed=0):
     chooser = random.Random(seed)
     session = requests.Session()
     session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=MAX_IN_FLIGHT))
@@ -42,7 +43,7 @@ def offer(url, rate, seconds, seed=0):
     def post(items, token):
         sent = time.monotonic()
         try:
-            response = session.post(f"{url}/orders", json={"items": items}, timeout=30,
+            response = session.post(f"{url}/orders", json={"items": items}, timeout=timeout,
                                     headers={"Authorization": f"Bearer {token}"})
         except requests.RequestException as error:
             answers[type(error).__name__] += 1
@@ -74,5 +75,5 @@ def offer(url, rate, seconds, seed=0):
 
 
 if __name__ == "__main__":
-    url, rate, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-    print(json.dumps(offer(url, rate, seconds)))
+    url, rate, seconds, timeout = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+    print(json.dumps(offer(url, rate, seconds, timeout)))
