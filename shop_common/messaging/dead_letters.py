@@ -61,10 +61,15 @@ def _describe(message):
 
 
 def _messages(connection, service_name, limit, arguments):
-    """Up to ``limit`` messages from the dead letters, unacknowledged (they return unless acknowledged)."""
+    """Up to ``limit`` messages from the dead letters, unacknowledged (they return unless acknowledged).
+
+    Only those waiting when it begins: a replayed event that fails at once again comes back behind them, and
+    is not taken (and replayed) a second time by the same call.
+    """
     queue = dead_letter_queue(service_name, arguments)(connection.default_channel)
     queue.declare()
-    for _ in range(limit):
+    waiting = queue.queue_declare(passive=True).message_count
+    for _ in range(min(limit, waiting)):
         message = queue.get(no_ack=False, accept=["json"])
         if message is None:
             return
