@@ -4,9 +4,12 @@
   ``{"error": CODE, "message": ..., "details": {...}}``, those of the HTTP
   layer itself (408, 413, 414, 431...) too;
 - an error maps to its status in one place (``status_for``);
-- the server (``gateway.web_server``) reads the whole body, at most
-  ``MAX_BODY_BYTES``, within its deadlines before a worker is taken; the
-  entrypoint reads it from memory;
+- it stands behind the edge (nginx, ``deploy/nginx``), which holds the
+  deadlines, sizes and connection limits and passes only complete,
+  well-formed requests, one connection each (``JsonWebServer``); the
+  client's address is the one the edge saw (``client_address``);
+- a path's other methods are named in ``Allow`` on its 405, and ``OPTIONS``
+  answers 204 with them;
 - the ``X-Request-ID`` header (or a new id) goes into the worker's context
   data, so it follows the request through every service, and comes back on
   the response; each request has its span, a child of the client's W3C
@@ -26,22 +29,23 @@
   contract (``gateway.contract``).
 """
 
+import ipaddress
 import json
 import time
 from decimal import Decimal
 from functools import partial
 from logging import getLogger
 
+import eventlet
 from eventlet.event import Event
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WsgiApp
-from werkzeug.exceptions import HTTPException
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from gateway.authentication import ACCESS, ANYONE, Authenticator, admit, caller_of
 from gateway.rate_limits import SharedRateLimiter
-from gateway.web_server import MAX_BODY_BYTES, GuardedWebServer
 from shop_common.identity.caller import CALLER_KEY
 from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, VALID_REQUEST_ID, new_request_id
 from shop_common.operations.metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -54,6 +58,8 @@ from shop_common.vocabulary.validation import load
 _log = getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+FORWARDED_FOR_HEADER = "X-Forwarded-For"
+DRAIN_SECONDS = 30   # a stopping gateway waits at most this long for the requests in hand
 
 _STATUS = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409),
            (Unprocessable, 422), (TooManyRequests, 429), (ServiceUnavailable, 503))
@@ -76,7 +82,8 @@ def json_response(status, payload, headers=None):
 def error_response(exc):
     if isinstance(exc, HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return json_response(exc.code, {"error": code, "message": exc.description, "details": {}})
+        allowed = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) else None
+        return json_response(exc.code, {"error": code, "message": exc.description, "details": {}}, headers=allowed)
     status = status_for(exc)
     if status == 500:
         _log.error("unexpected error: %r", exc, exc_info=not isinstance(exc, RemoteError))
@@ -103,9 +110,29 @@ def read_json(request):
         raise MalformedJson("request body is not valid JSON") from None
 
 
-def client_address(request):
-    """The address the request came from (the peer's: a proxy in front of the gateway is one client)."""
-    return request.remote_addr or "unknown"
+def trusted_proxies(config):
+    """The networks of ``TRUSTED_PROXIES`` (comma-separated addresses or networks): the edge's own addresses."""
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False)
+                 for entry in str(config.get("TRUSTED_PROXIES") or "").split(",") if entry.strip())
+
+
+def client_address(peer, forwarded_for, proxies):
+    """The client's address: the one the edge saw (the last of ``X-Forwarded-For``) when the peer is one of
+    ``proxies``, else the peer's own; whatever anyone else puts in ``X-Forwarded-For`` is ignored."""
+    if forwarded_for and _address_within(peer, proxies):
+        seen_by_the_edge = forwarded_for.split(",")[-1].strip()
+        if _address_within(seen_by_the_edge, None):
+            return seen_by_the_edge
+    return peer or "unknown"
+
+
+def _address_within(address, networks):
+    """Is ``address`` an IP address (in one of ``networks``, unless they are None)?"""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return networks is None or any(ip in network for network in networks)
 
 
 def request_id_of(request):
@@ -118,31 +145,74 @@ def request_id_from(headers):
 
 
 class JsonWsgiApp(WsgiApp):
-    """Answers unknown paths and methods, and errors that escape an entrypoint, with JSON errors too."""
+    """Answers unknown paths and methods, and errors that escape an entrypoint, with JSON errors too;
+    ``OPTIONS`` with the methods of the path."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
-            provider, values = adapter.match()
-            request.path_values = values
-            response = provider.handle_request(request)
+            if request.method == "OPTIONS":
+                response = self._options(adapter)
+            else:
+                provider, values = adapter.match()
+                request.path_values = values
+                response = provider.handle_request(request)
         except Exception as exc:
             response = error_response(exc)
             response.headers[REQUEST_ID_HEADER] = request_id_of(request)
         return response(environ, start_response)
 
+    @staticmethod
+    def _options(adapter):
+        allowed = adapter.allowed_methods()
+        if not allowed:
+            adapter.match()   # raises the path's 404
+        return Response(status=204, headers={"Allow": ", ".join(sorted({*allowed, "OPTIONS"}))})
 
-class JsonWebServer(GuardedWebServer):
-    """The guarded web server, answering its own errors (408, 413, 414, 431...) like every other."""
+
+class JsonWebServer(WebServer):
+    """nameko's ``WebServer`` behind the edge: one request a connection, and a stop that drops none.
+
+    The edge opens a connection for each request (no kept-alive connection
+    sits idle here for a request to race into as the gateway stops). As the
+    container stops the HTTP entrypoints, ``drain`` closes the listening
+    socket at once, so the edge sends new requests to another gateway, and
+    waits until every connection in hand has been answered.
+    """
+
+    def setup(self):
+        self.in_hand = 0
+        self.trusted_proxies = trusted_proxies(self.container.config)
 
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
-    def error_response(self, error, request_headers):
-        response = error_response(error)
-        response.headers[REQUEST_ID_HEADER] = request_id_from(request_headers)
-        return response
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+        server.keepalive = False
+        return server
+
+    def process_request(self, sock, address):
+        self.in_hand += 1
+        try:
+            super().process_request(sock, address)
+        finally:
+            self.in_hand -= 1
+
+    def drain(self):
+        """Stops accepting connections, then waits until those in hand are answered (``DRAIN_SECONDS`` at most)."""
+        if self._is_accepting:
+            self._is_accepting = False
+            self._gt.kill()
+            self._sock.close()
+            _log.info("stopping: taking no new connections; %s in hand", self.in_hand)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        eventlet.sleep(0)   # a connection accepted just now begins, and counts
+        while self.in_hand and time.monotonic() < deadline:
+            eventlet.sleep(0.01)
+        if self.in_hand:
+            _log.warning("stopping: %s connections still open after %ss", self.in_hand, DRAIN_SECONDS)
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
@@ -167,6 +237,10 @@ class JsonHttpEntrypoint(HttpRequestHandler):
                    if field.metadata.get("secret")]
         super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)   # never in a trace line
 
+    def setup(self):
+        super().setup()
+        self.max_body_bytes = int(self.container.config["HTTP"]["MAX_BODY_BYTES"])
+
     def stop(self):
         self.server.drain()   # the requests in hand are answered before the container awaits its workers
         super().stop()
@@ -182,7 +256,9 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def _answer(self, request):
         request.shallow = False
-        request.max_content_length = MAX_BODY_BYTES  # the server has read the body; this only guards it
+        request.max_content_length = self.max_body_bytes  # the edge has refused larger ones; this only guards it
+        request.client_address = client_address(request.remote_addr, request.headers.get(FORWARDED_FOR_HEADER),
+                                                self.server.trusted_proxies)
         request_id = request_id_of(request)
         try:
             request.identity = self._admitted(request)
@@ -204,7 +280,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def _admitted(self, request):
         """The caller's identity, once the request is within its limits and the route lets the caller in."""
-        limiter, address = self.rate_limits.limiter, client_address(request)
+        limiter, address = self.rate_limits.limiter, request.client_address
         limiter.check(PER_CLIENT_LIMIT, address)
         identity = self.authenticator.identity_of(request.headers)
         admit(self.access, identity)

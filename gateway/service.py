@@ -23,7 +23,7 @@ from nameko_tracer import Tracer
 from gateway import contract
 from gateway.authentication import ANYONE, SIGNED_IN, STAFF
 from gateway.composition import skus_of, with_product_names
-from gateway.http import client_address, http
+from gateway.http import http
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from gateway.pagination import decode_cursor, page
 from gateway.rate_limits import RateLimits
@@ -80,7 +80,7 @@ class GatewayService(Metered):
         """Tokens for an email and password. Failed attempts are limited per account and per client address:
         past either limit even the right password gets 429 until the window passes."""
         failures = (("FAILED_SIGN_INS_PER_ACCOUNT", body["email"]),
-                    ("FAILED_SIGN_INS_PER_ADDRESS", client_address(request)))
+                    ("FAILED_SIGN_INS_PER_ADDRESS", request.client_address))
         with self.rate_limits.counting_failures(failures, Unauthenticated):
             return TokenPair().dump(self.accounts_rpc.sign_in(body["email"], body["password"]))
 

@@ -4,9 +4,10 @@ import socket
 from http.client import HTTPResponse
 
 
-def connect(address, data=b"", timeout=10):
-    """A connection to ``address`` that has sent ``data``."""
-    client = socket.create_connection(address, timeout=timeout)
+def connect(address, data=b"", timeout=10, source="127.0.0.1"):
+    """A connection to ``address`` from ``source`` (another address of 127.0.0.0/8 is another client) that
+    has sent ``data``."""
+    client = socket.create_connection(address, timeout=timeout, source_address=(source, 0))
     client.sendall(data)
     return client
 

@@ -1,4 +1,5 @@
-"""The whole shop as real processes: ``nameko run`` for each service, as an operator starts them."""
+"""The whole shop as real processes: ``nameko run`` for each service and the edge in front of the gateway,
+as an operator starts them."""
 
 import os
 import secrets
@@ -6,10 +7,8 @@ import signal
 from contextlib import contextmanager
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -19,6 +18,7 @@ from shop_common.operations.services import BY_NAME, SERVICES
 from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
+from harness.edge import start_edge, wait_for_http
 from harness.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
@@ -32,6 +32,9 @@ GENEROUS_LIMITS = {
     "RATE_LIMIT_ORDERS_PER_ACCOUNT": "1000000/minute",
     "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "1000000/minute",
     "RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS": "1000000/minute",
+    "EDGE_CONNECTIONS_PER_ADDRESS": "2000",
+    "EDGE_REQUESTS_PER_SECOND_PER_ADDRESS": "100000",
+    "EDGE_REQUEST_BURST": "100000",
 }
 
 
@@ -39,22 +42,25 @@ class Stack:
     def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1, extra_env=None):
         self.log_dir = Path(log_dir)
         self.amqp_uri = amqp_uri
-        self.port = free_port()
+        self.port = free_port()                  # the edge: where clients connect
         self.url = f"http://127.0.0.1:{self.port}"
+        self.gateway_port = free_port()          # every gateway instance listens here (SO_REUSEPORT)
+        self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.env = {
             **os.environ,
             **databases.environment,
             "AMQP_URI": amqp_uri,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_port),
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
+            "EDGE_ADDRESS": f"127.0.0.1:{self.port}",
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.gateway_port}",
             "RPC_TIMEOUT": str(rpc_timeout),
             **GENEROUS_LIMITS,
             **self._keys_environment(),
             **(extra_env or {}),
         }
         self.accounts = Accounts(self)
-        self.processes = {}  # (service, instance) -> Popen
+        self.processes = {}  # (service, instance) -> Popen; the edge is ("edge", 0)
         self.ops_urls = {}   # (service, instance) -> where it answers /health/* and /metrics
         self.service_env = {}  # service -> what its processes get on top of ``env``
 
@@ -91,10 +97,18 @@ class Stack:
         if wait:
             self.wait_until_ready(service)
 
+    def start_edge(self):
+        """nginx in front of the gateway, started by the command every deployment uses."""
+        self.processes["edge", 0] = start_edge(self.env, self.log_dir)
+
+    def reload_edge(self):
+        """nginx's own reload (SIGHUP): new workers take over, the old ones finish what they have."""
+        self.processes["edge", 0].send_signal(signal.SIGHUP)
+
     def _ops_address(self, service, instance):
         """A port of its own for each process's operations endpoints (the gateway: its HTTP address)."""
         if BY_NAME[service].ops_port is None:
-            self.ops_urls[service, instance] = self.url
+            self.ops_urls[service, instance] = self.gateway_url
             return {}
         port = self.ops_urls.get((service, instance), f":{free_port()}").rsplit(":", 1)[1]
         self.ops_urls[service, instance] = f"http://127.0.0.1:{port}"
@@ -105,20 +119,9 @@ class Stack:
 
     def wait_until_ready(self, service, timeout=30.0):
         if service == "gateway":
-            self._wait_for_http(timeout)
+            wait_for_http(self.gateway_url, timeout=timeout)
         else:
             wait_for_consumers(self.amqp_uri, f"rpc-{service}", len(self.running(service)), timeout)
-
-    def _wait_for_http(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError("the gateway does not answer")
 
     def stop(self, service, sig=signal.SIGTERM):
         """Stop every instance of ``service`` (SIGKILL for a crash)."""
@@ -133,7 +136,7 @@ class Stack:
         process.wait(timeout=30)
 
     def stop_all(self):
-        for service in reversed(MODULES):   # the gateway first: no new work while the others stop
+        for service in ("edge", *reversed(MODULES)):   # the edge and the gateway first: no new work meanwhile
             self.stop(service)
 
     def log(self, service):
@@ -172,6 +175,7 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
             for service in MODULES:
                 stack.start(service)
             stack.start("inventory", instance=1)  # two instances share the reservations
+            stack.start_edge()
             yield stack
         finally:
             stack.stop_all()

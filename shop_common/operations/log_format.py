@@ -10,6 +10,10 @@ A field longer than ``MAX_FIELD_CHARS`` once written (a large payload, a
 long error) is cut there and says how long it was: a message that fails
 again and again cannot multiply its own size into the logs.
 
+A refused request (an error the entrypoint expects: bad input, no access, not
+found...) is one line without a traceback (``RefusalsInOneLine``, and the trace
+line of its result); tracebacks are for the shop's own errors.
+
 No line carries a credential: access tokens (JWTs) and refresh tokens are
 replaced wherever they appear (an answer that holds them, say); passwords
 never reach a log line (the accounts service withholds its arguments from
@@ -84,11 +88,25 @@ class JsonFormatter(logging.Formatter):
         return without_credentials(json.dumps(entry, default=_as_text))
 
 
+class RefusalsInOneLine(logging.Filter):
+    """Leaves out the traceback of nameko's warning for an error its entrypoint expects (a refusal, not a fault)."""
+
+    def filter(self, record):
+        if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class TraceFormatter(logging.Formatter):
-    """nameko-tracer's data for a call or its result as a JSON line, each field cut to ``MAX_FIELD_CHARS``."""
+    """nameko-tracer's data for a call or its result as a JSON line, each field cut to ``MAX_FIELD_CHARS``.
+
+    The result of a call that ended in an expected error (a refusal) has no traceback.
+    """
 
     def format(self, record):
         trace = getattr(record, trace_constants.TRACE_KEY)
+        if trace.get(trace_constants.EXCEPTION_EXPECTED_KEY):
+            trace = {key: value for key, value in trace.items() if key != trace_constants.EXCEPTION_TRACEBACK_KEY}
         entry = {key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS)
                  for key, value in trace.items()}
         trace_id = _trace_id(trace)

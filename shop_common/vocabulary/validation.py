@@ -83,7 +83,7 @@ def quantity_field(maximum, **kwargs):
     return fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=maximum), **kwargs)
 
 
-MAX_QUANTITY = 1000
+MAX_QUANTITY = 1000   # units of one product in an order, its lines of that product added up
 MAX_LINES = 100
 
 
@@ -94,8 +94,21 @@ class LineInput(Schema):
     quantity = quantity_field(MAX_QUANTITY)
 
 
+def units_per_product_within_bound(lines):
+    """Lines of the same product are merged into one: together they may hold at most ``MAX_QUANTITY`` units."""
+    units = {}
+    for line in lines:
+        units[line["sku"]] = units.get(line["sku"], 0) + line["quantity"]
+    over = sorted(sku for sku, quantity in units.items() if quantity > MAX_QUANTITY)
+    if over:
+        raise ValidationError(f"at most {MAX_QUANTITY} units of one product in an order: {', '.join(over)}")
+
+
 def lines_field():
-    return fields.List(fields.Nested(LineInput), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+    return fields.List(fields.Nested(LineInput), required=True,
+                       validate=[validate.Length(min=1, max=MAX_LINES), units_per_product_within_bound],
+                       metadata={"description": f"Lines of the same sku are merged: at most {MAX_QUANTITY} units "
+                                                f"of one product in all."})
 
 
 MIN_PASSWORD_LENGTH = 10

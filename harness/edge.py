@@ -1,0 +1,47 @@
+"""The edge (nginx) as a process of its own, started by the command every deployment uses: ``deploy/nginx/run``."""
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import requests
+
+from shop_common.operations.config import ROOT
+
+EDGE = str(ROOT / "deploy" / "nginx" / "run")
+
+
+def start_edge(env, work_dir):
+    """nginx in front of the gateway(s) at ``env["WEB_SERVER_ADDRESS"]``, listening on ``env["EDGE_ADDRESS"]``;
+    its log in ``work_dir/edge-0.log``. Returns the process once the edge accepts connections."""
+    log = open(work_dir / "edge-0.log", "ab")
+    process = subprocess.Popen([EDGE], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHON": sys.executable, **env, "EDGE_DIR": str(work_dir / "edge")})
+    log.close()
+    wait_for_http(f"http://{env['EDGE_ADDRESS']}", path="/.edge-probe", answered=lambda response: True)
+    return process
+
+
+@contextmanager
+def running_edge(env, work_dir):
+    process = start_edge(env, work_dir)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for_http(url, path="/health", answered=lambda response: response.status_code == 200, timeout=30.0):
+    """Waits until ``url + path`` answers as ``answered`` wants."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if answered(requests.get(url + path, timeout=1)):
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} does not answer")
