@@ -2,12 +2,15 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
-GATEWAY_PORT ?= 8000
-export WEB_SERVER_ADDRESS ?= 0.0.0.0:$(GATEWAY_PORT)
+EDGE_PORT ?= 8000
+export EDGE_ADDRESS ?= 127.0.0.1:$(EDGE_PORT)
+# Debian's packages: the edge (nginx with its headers-more module), and slowhttptest for the hostile tests.
+EDGE_PACKAGES := nginx libnginx-mod-http-headers-more-filter
+TEST_PACKAGES := slowhttptest
 # `nameko run` imports eventlet, which warns that it is deprecated: that one warning is left out.
 export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands
 
-.PHONY: install migrate run test bench clean
+.PHONY: install migrate edge-packages run test bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,26 +23,30 @@ install: $(VENV)/.installed
 migrate: install
 	$(PYTHON) -m shop_common.persistence.migrate
 
-run: migrate
+edge-packages:
+	@deploy/install-debian-packages $(EDGE_PACKAGES)
+
+run: migrate edge-packages
 	@echo
-	@echo "Gateway: http://localhost:$(GATEWAY_PORT)  API docs: http://localhost:$(GATEWAY_PORT)/docs  (mails land in .mail/new/, Ctrl-C stops everything)"
+	@echo "The shop (its edge): http://localhost:$(EDGE_PORT)  API docs: http://localhost:$(EDGE_PORT)/docs  (mails land in .mail/new/, Ctrl-C stops everything)"
 	@echo "Make a staff account (in another terminal, once the services run):"
 	@echo "  echo 'n.rpc.accounts.create_staff(\"staff@example.com\", \"a long staff passphrase\")' | $(VENV)/bin/nameko shell --config config.yaml --interface plain"
 	@echo "Then try:"
-	@echo "  STAFF=\$$(curl -s -XPOST localhost:$(GATEWAY_PORT)/auth/token -d '{\"email\": \"staff@example.com\", \"password\": \"a long staff passphrase\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
-	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/products -H \"Authorization: Bearer \$$STAFF\" -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5}'"
-	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/accounts -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}'"
-	@echo "  ADA=\$$(curl -s -XPOST localhost:$(GATEWAY_PORT)/auth/token -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
-	@echo "  curl -s -XPOST localhost:$(GATEWAY_PORT)/orders -H \"Authorization: Bearer \$$ADA\" -d '{\"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}]}'"
-	@echo "  curl -s localhost:$(GATEWAY_PORT)/orders/<id from the line above> -H \"Authorization: Bearer \$$ADA\""
+	@echo "  STAFF=\$$(curl -s -XPOST localhost:$(EDGE_PORT)/auth/token -d '{\"email\": \"staff@example.com\", \"password\": \"a long staff passphrase\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/products -H \"Authorization: Bearer \$$STAFF\" -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5}'"
+	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/accounts -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}'"
+	@echo "  ADA=\$$(curl -s -XPOST localhost:$(EDGE_PORT)/auth/token -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/orders -H \"Authorization: Bearer \$$ADA\" -d '{\"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}]}'"
+	@echo "  curl -s localhost:$(EDGE_PORT)/orders/<id from the line above> -H \"Authorization: Bearer \$$ADA\""
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
-test: install
+test: install edge-packages
+	@deploy/install-debian-packages $(TEST_PACKAGES)
 	$(PYTHON) -m pytest
 
 # Orders per second end to end against a bare Nameko baseline; writes bench/out/ (see bench/RESULTS.md).
-bench: install
+bench: install edge-packages
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
 

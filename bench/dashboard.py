@@ -117,6 +117,7 @@ def running_shop(work_dir, run_id):
             try:
                 for service in MODULES:
                     stack.start(service)
+                stack.start_edge()
                 staff = bearer(stack.accounts.staff_token())
                 for sku, stock in CATALOGUE.items():
                     requests.post(f"{stack.url}/products", headers=staff, timeout=10, json={

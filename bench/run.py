@@ -34,7 +34,8 @@ from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.broker import MANAGEMENT_API, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.smtp import SmtpSink, free_port, wait_for_port
-from harness.stack import MODULES, NAMEKO, Stack
+from harness.edge import running_edge
+from harness.stack import GENEROUS_LIMITS, MODULES, NAMEKO, Stack
 
 OUT = ROOT / "bench" / "out"
 LOCUST = str(Path(sys.executable).parent / "locust")
@@ -165,16 +166,28 @@ def running(services, env, log_dir, system):
             process.wait(timeout=30)
 
 
+@contextmanager
+def edge_in_front(gateway_port, log_dir, system):
+    """The shop's edge (nginx, ``deploy/nginx/run``) in front of ``system``'s gateway; its URL."""
+    port = free_port()
+    work_dir = log_dir / f"{system}-edge"
+    work_dir.mkdir(exist_ok=True)
+    with running_edge({**GENEROUS_LIMITS, "EDGE_ADDRESS": f"127.0.0.1:{port}",
+                       "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}"}, work_dir):
+        yield f"http://127.0.0.1:{port}"
+
+
 def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
     port = free_port()
     services = {"echo": "bench.baseline_echo", "gateway": "bench.baseline_gateway"}
     with running(services, stock_env(amqp_uri, port), log_dir, "baseline") as processes:
         wait_for_consumers(amqp_uri, "rpc-bench_echo", 1)
         wait_for_port(port, timeout=30)
-        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
-        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "baseline", skus)
-        result["cpu_ms_per_request"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
-                                        **server_cpu_ms_per_order(servers_before, result["requests"])}
+        with edge_in_front(port, log_dir, "baseline") as url:
+            cpu_before, servers_before = cpu_now(processes), server_cpu_now()
+            result = run_load(url, seconds, clients, "baseline", skus)
+            result["cpu_ms_per_request"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
+                                            **server_cpu_ms_per_order(servers_before, result["requests"])}
         result["peak_rss_mb"] = peak_rss(processes)
         return result
 
@@ -194,19 +207,19 @@ def bench_floor(amqp_uri, seconds, clients, skus, log_dir):
         for queue in ("rpc-floor_orders",) + FLOOR_EVENT_QUEUES:
             wait_for_consumers(amqp_uri, queue, 1)
         wait_for_port(port, timeout=30)
-        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
-        began = time.time()
-        result = run_load(f"http://127.0.0.1:{port}", seconds, clients, "floor", skus)
-        ended = time.time()
-        confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
-        result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
-                                      **server_cpu_ms_per_order(servers_before, result["requests"])}
-        result["peak_rss_mb"] = peak_rss(processes)
-        result.update(confirmation_figures(confirmed, began, ended))
-        result["open_loop"] = open_loop(f"http://127.0.0.1:{port}", skus, (),
-                                        lambda: _wait_for_lines(confirmations_file, 0, timeout=0),
-                                        result["confirmed_per_second"])
-        return result
+        with edge_in_front(port, log_dir, "floor") as url:
+            cpu_before, servers_before = cpu_now(processes), server_cpu_now()
+            began = time.time()
+            result = run_load(url, seconds, clients, "floor", skus)
+            ended = time.time()
+            confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
+            result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
+                                          **server_cpu_ms_per_order(servers_before, result["requests"])}
+            result["peak_rss_mb"] = peak_rss(processes)
+            result.update(confirmation_figures(confirmed, began, ended))
+            result["open_loop"] = open_loop(url, skus, (), lambda: _wait_for_lines(confirmations_file, 0, timeout=0),
+                                            result["confirmed_per_second"])
+            return result
 
 
 def _wait_for_lines(path, count, timeout):
@@ -238,6 +251,7 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
     try:
         for service in MODULES:
             stack.start(service)
+        stack.start_edge()
         for sku in skus:
             requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()), json={
                 "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()

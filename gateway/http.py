@@ -38,10 +38,12 @@ from logging import getLogger
 
 import eventlet
 from eventlet.event import Event
+from eventlet.greenio import GreenSocket
+from eventlet.hubs import notify_opened
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, default_exceptions
 from werkzeug.wrappers import Request, Response
 
 from gateway.authentication import ACCESS, ANYONE, Authenticator, admit, caller_of
@@ -171,6 +173,20 @@ class JsonWsgiApp(WsgiApp):
         return Response(status=204, headers={"Allow": ", ".join(sorted({*allowed, "OPTIONS"}))})
 
 
+class JsonHttpProtocol(HttpOnlyProtocol):
+    """nameko's protocol, whose own refusals (more than 100 headers, say) are the API's JSON errors too."""
+
+    def send_error(self, code, message=None, explain=None):
+        response = error_response(default_exceptions.get(code, BadRequest)(explain or message))
+        self.close_connection = True
+        self.send_response_only(code)
+        for name, value in [*response.headers.to_wsgi_list(), ("Connection", "close")]:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.get_data())
+
+
 class JsonWebServer(WebServer):
     """nameko's ``WebServer`` behind the edge: one request a connection, and a stop that drops none.
 
@@ -188,7 +204,7 @@ class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
-    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
         server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
         server.keepalive = False
         return server
@@ -203,9 +219,7 @@ class JsonWebServer(WebServer):
     def drain(self):
         """Stops accepting connections, then waits until those in hand are answered (``DRAIN_SECONDS`` at most)."""
         if self._is_accepting:
-            self._is_accepting = False
-            self._gt.kill()
-            self._sock.close()
+            self._stop_accepting()
             _log.info("stopping: taking no new connections; %s in hand", self.in_hand)
         deadline = time.monotonic() + DRAIN_SECONDS
         eventlet.sleep(0)   # a connection accepted just now begins, and counts
@@ -213,6 +227,21 @@ class JsonWebServer(WebServer):
             eventlet.sleep(0.01)
         if self.in_hand:
             _log.warning("stopping: %s connections still open after %ss", self.in_hand, DRAIN_SECONDS)
+
+
+    def _stop_accepting(self):
+        """Closes the listening socket (nameko's), first taking the connections the kernel has queued on it, which
+        closing would reset, with no switch to another green thread in between."""
+        self._is_accepting = False
+        self._gt.kill()
+        while True:
+            try:
+                connection, address = self._sock.fd.accept()   # the listening socket does not block
+            except BlockingIOError:
+                break
+            notify_opened(connection.fileno())
+            self.container.spawn_managed_thread(partial(self.process_request, GreenSocket(connection), address))
+        self._sock.close()
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):

@@ -1,6 +1,7 @@
 """The edge (nginx) as a process of its own, started by the command every deployment uses: ``deploy/nginx/run``."""
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 import time
@@ -45,3 +46,19 @@ def wait_for_http(url, path="/health", answered=lambda response: response.status
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} does not answer")
+
+
+def listeners(port):
+    """Sockets listening on ``port`` of 127.0.0.1 (every gateway instance has its own, SO_REUSEPORT)."""
+    listening, local = "0A", f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == listening)
+
+
+def wait_for_listeners(port, count, timeout=30.0):
+    """Waits until ``count`` sockets listen on ``port``: each instance behind it takes connections."""
+    deadline = time.monotonic() + timeout
+    while listeners(port) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{listeners(port)} of {count} instances listen on port {port}")
+        time.sleep(0.1)

@@ -7,7 +7,7 @@ import statistics
 
 
 # The servers beside the services, by the command names of their processes on this machine.
-SERVERS = {"rabbitmq": ("beam.smp", "erl_child_setup", "epmd"), "postgresql": ("postgres",)}
+SERVERS = {"rabbitmq": ("beam.smp", "erl_child_setup", "epmd"), "postgresql": ("postgres",), "edge": ("nginx",)}
 
 
 def percentile(values, fraction):

@@ -18,7 +18,7 @@ from shop_common.operations.services import BY_NAME, SERVICES
 from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
-from harness.edge import start_edge, wait_for_http
+from harness.edge import start_edge, wait_for_http, wait_for_listeners
 from harness.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
@@ -119,6 +119,7 @@ class Stack:
 
     def wait_until_ready(self, service, timeout=30.0):
         if service == "gateway":
+            wait_for_listeners(self.gateway_port, len(self.running(service)), timeout)
             wait_for_http(self.gateway_url, timeout=timeout)
         else:
             wait_for_consumers(self.amqp_uri, f"rpc-{service}", len(self.running(service)), timeout)

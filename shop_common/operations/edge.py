@@ -51,6 +51,7 @@ EDGE_ERRORS = (
     EdgeError(502, "bad_gateway", "the shop did not answer"),
     EdgeError(503, "service_unavailable", "the shop is not available"),
     EdgeError(504, "gateway_timeout", "the shop did not answer in time"),
+    EdgeError(505, "http_version_not_supported", "the shop speaks HTTP/1.1 and HTTP/1.0"),
 )
 
 

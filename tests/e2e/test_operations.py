@@ -136,7 +136,7 @@ def test_one_order_is_one_trace_from_the_clients_request_to_the_email_sent(shop,
 
 def test_probes_and_scrapes_start_no_trace(stack, otlp_receiver):
     for path in ("/health/live", "/health/ready", "/metrics"):
-        assert requests.get(stack.url + path, timeout=5).status_code == 200
+        assert requests.get(stack.gateway_url + path, timeout=5).status_code == 200
     for url in stack.ops_urls.values():
         requests.get(f"{url}/metrics", timeout=5)
     traceparent, trace_id, _ = new_traceparent()   # a traced request after the probes: its span follows theirs

@@ -4,6 +4,8 @@ The e2e stack sets the failed sign-in limits to short windows
 (``LIMITS_UNDER_TEST`` in conftest.py), so a test can wait one out.
 """
 
+import http.client
+import json
 import statistics
 import time
 import uuid
@@ -114,6 +116,24 @@ def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client):
     time.sleep(WINDOW_SECONDS + 0.5)   # the tests before spent some of this address's failures
     statuses = [client.sign_in(new_email(), "wrong password").status_code for _ in range(per_address + 1)]
     assert statuses == [401] * per_address + [429]
+    time.sleep(WINDOW_SECONDS + 0.5)
+
+
+def failed_sign_in_from(stack, source, forwarded_for):
+    """A wrong password from the client address ``source`` that names ``forwarded_for`` as its own; the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30, source_address=(source, 0))
+    connection.request("POST", "/auth/token", json.dumps({"email": new_email(), "password": "wrong password"}),
+                       {"Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_a_client_that_names_another_address_in_x_forwarded_for_is_counted_as_the_address_the_edge_saw(stack):
+    per_address = int(LIMITS_UNDER_TEST["RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS"].split("/")[0])
+    statuses = [failed_sign_in_from(stack, "127.0.0.4", f"198.51.100.{n}") for n in range(per_address + 1)]
+    assert statuses == [401] * per_address + [429]
+    assert failed_sign_in_from(stack, "127.0.0.5", "127.0.0.4") == 401   # another address, not limited
     time.sleep(WINDOW_SECONDS + 0.5)
 
 

@@ -22,15 +22,18 @@ pytestmark = pytest.mark.hostile
 
 FINAL = ("confirmed", "rejected", "cancelled", "shipped")
 
-# Short backoffs, so that a failing event reaches the dead letters within a test; short HTTP
-# deadlines, so that each slow-client attack runs out in a few seconds.
+# Short backoffs, so that a failing event reaches the dead letters within a test; short deadlines at
+# the edge, so that each slow-client attack runs out in a few seconds; the edge's connections per
+# address as deployed (the requests per second stay generous: the honest client is busy).
 HOSTILE_ENV = {
     "EVENT_RETRY_MAX_ATTEMPTS": "3",
     "EVENT_RETRY_BACKOFF_SECONDS": "0.05",
     "EVENT_RETRY_MAX_BACKOFF_SECONDS": "0.2",
-    "HTTP_HEADER_TIMEOUT": "1",
-    "HTTP_BODY_TIMEOUT": "1",
+    "EDGE_HEADER_TIMEOUT": "1",
+    "EDGE_BODY_TIMEOUT": "1",
+    "EDGE_CONNECTIONS_PER_ADDRESS": "50",
 }
+ATTACKER = "127.0.0.2"   # the address hand-made attacks come from; the honest client is 127.0.0.1
 
 
 @pytest.fixture(scope="package")

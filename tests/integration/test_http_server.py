@@ -88,3 +88,11 @@ def test_a_stopping_server_answers_the_request_in_hand_and_takes_no_new_connecti
     EchoService.release.send()
     assert response_of(in_hand)[::2] == (200, b'{"done": true}')
     stopping.wait()
+
+
+def test_a_request_the_http_parser_refuses_is_answered_as_a_json_error(server):
+    many_headers = b"".join(b"X-Header-%d: a\r\n" % n for n in range(101))
+    status, headers, body = exchange(server, b"GET /health HTTP/1.1\r\nHost: shop\r\n" + many_headers + b"\r\n")
+    assert (status, headers["Content-Type"]) == (431, "application/json")
+    assert b'"error": "request_header_fields_too_large"' in body
+    assert "Server" not in headers

@@ -3,7 +3,7 @@ import logging
 import sys
 
 from shop_common.messaging import request_context
-from shop_common.operations.log_format import JsonFormatter, TraceFormatter
+from shop_common.operations.log_format import JsonFormatter, RefusalsInOneLine, TraceFormatter
 
 
 def record(message="placed %s", args=("o1",), **extra):
@@ -54,3 +54,30 @@ def test_a_trace_line_of_a_huge_call_is_cut_field_by_field():
     assert len(line) < 12_000
     assert (entry["stage"], entry["entrypoint_name"]) == ("request", "handle_order_created")
     assert "characters in all" in entry["call_args"] and "characters in all" in entry["exception_traceback"]
+
+
+def test_a_refusal_nameko_logs_is_one_line_without_a_traceback_and_a_fault_keeps_its_traceback():
+    def logged(message):
+        try:
+            raise ValueError("no such order")
+        except ValueError:
+            entry = logging.LogRecord("nameko.containers", logging.WARNING, __file__, 1, message,
+                                      ("<worker>", "no such order"), sys.exc_info())
+        RefusalsInOneLine().filter(entry)
+        return json.loads(JsonFormatter().format(entry))
+
+    refusal = logged("(expected) error handling worker %s: %s")
+    assert refusal["message"] == "(expected) error handling worker <worker>: no such order"
+    assert "exception" not in refusal
+    assert "ValueError: no such order" in logged("error handling worker %s: %s")["exception"]
+
+
+def test_the_trace_line_of_a_refused_call_has_no_traceback():
+    def trace_line(expected):
+        entry = record()
+        entry.nameko_trace = {"exception_value": "no such order", "exception_expected": expected,
+                              "exception_traceback": "Traceback (most recent call last): ..."}
+        return json.loads(TraceFormatter().format(entry))
+
+    assert "exception_traceback" not in trace_line(expected=True)
+    assert trace_line(expected=False)["exception_traceback"].startswith("Traceback")

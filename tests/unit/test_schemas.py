@@ -156,3 +156,17 @@ def test_an_id_with_a_newline_is_refused_even_at_the_end(value):
     assert "sku" in LineInput().validate({"sku": value, "quantity": 1})
     with pytest.raises(InvalidInput):
         valid_id("order_id", value)
+
+
+@pytest.mark.parametrize("lines", [
+    [{"sku": "A", "quantity": 1000}] * 2,
+    [{"sku": "A", "quantity": 1000}, {"sku": "B", "quantity": 5}, {"sku": "A", "quantity": 1}],
+], ids=["two full lines", "one unit too many, lines apart"])
+def test_lines_of_one_product_are_bounded_together_naming_items(lines):
+    assert errors_of(NewOrder(), {**CUSTOMER, "items": lines}) == {
+        "items": ["at most 1000 units of one product in an order: A"]}
+
+
+def test_lines_of_one_product_up_to_the_bound_and_of_many_products_load():
+    lines = [{"sku": "A", "quantity": 600}, {"sku": "A", "quantity": 400}, {"sku": "B", "quantity": 1000}]
+    assert load(NewOrder(), {**CUSTOMER, "items": lines})["items"] == lines
