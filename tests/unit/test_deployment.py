@@ -1,7 +1,9 @@
-"""docker-compose.yml, the Procfile, the database script, alembic.ini and config.yaml agree with the
-service registry (Docker itself cannot run here)."""
+"""docker-compose.yml, the Dockerfile, the Procfile, the database script, alembic.ini and config.yaml agree with
+the service registry, and compose keeps the shop behind its edge with every credential out of the repository
+(Docker itself cannot run here)."""
 
 import configparser
+import ipaddress
 import os
 import re
 import subprocess
@@ -20,7 +22,9 @@ MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
 KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}   # read by shop_common.identity.keys, not config.yaml
+KEY_FILE_VARIABLES = {f"{name}_FILE" for name in KEY_VARIABLES}   # the same, as the path of a file that holds it
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.operations.tracing)
+IMAGE_UID = 10001   # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -29,10 +33,15 @@ class ComposeLoader(yaml.SafeLoader):
 
 @pytest.fixture(scope="module")
 def compose():
+    return compose_file()["services"]
+
+
+def compose_file():
+    """The whole of docker-compose.yml, ``${VAR}`` left as written."""
     ComposeLoader.yaml_implicit_resolvers = {
         first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-    return yaml.load((ROOT / "docker-compose.yml").read_text(), Loader=ComposeLoader)["services"]
+    return yaml.load((ROOT / "docker-compose.yml").read_text(), Loader=ComposeLoader)
 
 
 def config_variables():
@@ -62,7 +71,7 @@ def test_every_service_runs_in_compose_as_nameko_run_with_the_shared_config(comp
 def test_every_service_gets_every_address_config_reads(compose, service):
     environment = compose[service]["environment"]
     assert ADDRESS_VARIABLES <= set(environment)
-    assert set(environment) <= config_variables() | KEY_VARIABLES | TRACE_VARIABLES
+    assert set(environment) <= config_variables() | KEY_FILE_VARIABLES | TRACE_VARIABLES
 
 
 @pytest.mark.parametrize("service", MODULES)
@@ -78,7 +87,7 @@ def test_addresses_point_at_the_compose_services_and_their_databases(compose):
     assert databases == created == {service.default_database for service in WITH_DATABASES}
     hosts = {urlparse(environment[name]).hostname for name in ("AMQP_URI", "ORDERS_DB_URI")} | {environment["SMTP_HOST"]}
     assert hosts == {"rabbitmq", "postgres", "mailcatcher"} and hosts <= set(compose)
-    assert environment["SMTP_PORT"] in {port.split(":")[0] for port in compose["mailcatcher"]["ports"]}
+    assert environment["SMTP_PORT"] in compose["mailcatcher"]["expose"]   # inside the network, not on the host
 
 
 ONE_SHOT_JOBS = ("migrate", "broker-accounts")
@@ -99,11 +108,30 @@ def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_i
         f"${{{service.upper()}_AMQP_PASSWORD:?")
 
 
-def test_access_token_keys_come_from_the_environment_to_the_services_that_use_them(compose):
-    assert compose["accounts"]["environment"]["AUTH_SIGNING_KEY"].startswith("${AUTH_SIGNING_KEY:?")
-    assert compose["gateway"]["environment"]["AUTH_TRUSTED_KEYS"].startswith("${AUTH_TRUSTED_KEYS:?")
-    assert [name for name, service in compose.items()
-            if name != "accounts" and "AUTH_SIGNING_KEY" in service.get("environment", {})] == []
+def secret_files(compose, service):
+    """``{path in the container: (compose secret, its long form)}`` of the secrets ``service`` is given."""
+    files = {}
+    for entry in compose[service].get("secrets", []):
+        entry = {"source": entry} if isinstance(entry, str) else entry
+        target = entry.get("target", entry["source"])
+        files[target if target.startswith("/") else f"/run/secrets/{target}"] = (entry["source"], entry)
+    return files
+
+
+@pytest.mark.parametrize("service, variable", [("accounts", "AUTH_SIGNING_KEY"), ("gateway", "AUTH_TRUSTED_KEYS")])
+def test_access_token_keys_reach_the_services_that_use_them_as_files_readable_by_the_shop_user_alone(
+        compose, service, variable):
+    """Never an environment variable of the container (which `docker inspect` and every child process see)."""
+    secrets = compose_file()["secrets"]
+    path = compose[service]["environment"][f"{variable}_FILE"]
+    source, entry = secret_files(compose, service)[path]
+    assert secrets[source] == {"environment": variable}   # from the environment or .env, never the repository
+    assert (entry["uid"], entry["gid"], entry["mode"]) == (str(IMAGE_UID), str(IMAGE_UID), "0o400")
+    assert [(name, key) for name, other in compose.items() for key in other.get("environment", {})
+            if key in KEY_VARIABLES] == []
+    holders = {name for name in compose for source, _ in secret_files(compose, name).values()
+               if secrets[source] == {"environment": variable}}
+    assert holders == {service}
 
 
 def test_gateway_instances_share_their_rate_limits_in_redis(compose):
@@ -145,14 +173,193 @@ def test_services_start_after_the_brokers_and_the_migrations(compose):
     assert compose["notifications"]["depends_on"]["mailcatcher"]["condition"] == "service_healthy"
 
 
-def test_the_gateway_port_is_published(compose):
-    port = compose["gateway"]["environment"]["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1]
-    assert f"{port}:{port}" in compose["gateway"]["ports"]
+def published(service):
+    """``[(host address, host port, container port)]`` of a compose service's ``ports``."""
+    mappings = []
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            mappings.append((entry.get("host_ip", "0.0.0.0"), str(entry.get("published")), str(entry["target"])))
+            continue
+        parts = str(entry).split(":")
+        assert len(parts) in (2, 3), f"{entry}: name the host port (and the address)"
+        mappings.append(("0.0.0.0", *parts) if len(parts) == 2 else tuple(parts))
+    return mappings
 
 
-def test_rabbitmq_comes_with_its_management_ui(compose):
+EDGE_PORT = "8000"
+# Web UIs shown on this machine (bound to 127.0.0.1); nothing else publishes a port.
+UI_PORTS = {"rabbitmq": "15672", "mailcatcher": "8025", "prometheus": "9090", "grafana": "3000", "jaeger": "16686"}
+
+
+def test_only_the_edge_publishes_the_shops_port_and_the_gateway_publishes_none(compose):
+    assert published(compose["edge"]) == [("127.0.0.1", EDGE_PORT, EDGE_PORT)]
+    assert compose["edge"]["environment"]["EDGE_ADDRESS"] == f"0.0.0.0:{EDGE_PORT}"
+    assert "ports" not in compose["gateway"]
+    assert {name: [container for _, _, container in published(service)]
+            for name, service in compose.items() if "ports" in service} == \
+        {"edge": [EDGE_PORT], **{name: [port] for name, port in UI_PORTS.items()}}
+
+
+def test_every_published_port_is_bound_to_the_loopback_address_only(compose):
+    assert [(name, mapping) for name, service in compose.items() for mapping in published(service)
+            if mapping[0] != "127.0.0.1"] == []
+
+
+def test_the_database_redis_amqp_and_smtp_are_not_published_on_the_host(compose):
+    assert "ports" not in compose["postgres"] and "ports" not in compose["redis"]
+    assert "5672" not in {port for mapping in published(compose["rabbitmq"]) for port in mapping[1:]}
+    assert "1025" not in {port for mapping in published(compose["mailcatcher"]) for port in mapping[1:]}
+
+
+def test_rabbitmq_comes_with_its_management_ui_on_this_machine_only(compose):
     assert "management" in compose["rabbitmq"]["image"]
-    assert "15672:15672" in compose["rabbitmq"]["ports"]
+    assert published(compose["rabbitmq"]) == [("127.0.0.1", "15672", "15672")]
+
+
+REFERENCE = re.compile(r"\$\{(\w+)(?::\?[^}]*)?\}")   # ${NAME} or ${NAME:?message}
+SECRET_LOOKING_NAME = re.compile(r"PASSWORD|_PASS$|SECRET|TOKEN|(^|_)KEYS?$")
+
+
+def environments(compose):
+    return {name: service.get("environment", {}) for name, service in compose.items()}
+
+
+def test_no_service_connects_to_rabbitmq_as_guest_and_the_broker_creates_an_administrator_from_the_environment(
+        compose):
+    broker = compose["rabbitmq"]["environment"]
+    assert broker["RABBITMQ_DEFAULT_USER"].startswith("${RABBITMQ_ADMIN_USER:?")   # so it never creates guest
+    assert broker["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_ADMIN_PASSWORD:?")
+    uris = {(name, variable): value for name, environment in environments(compose).items()
+            for variable, value in environment.items() if re.match(r"(amqp|https?)://", str(value))}
+    assert [key for key, value in uris.items() if urlparse(value).username == "guest"] == []
+    assert {name for name, environment in environments(compose).items() if "AMQP_URI" in environment} \
+        == set(MODULES)   # the services, each as its own account (checked above); the jobs need no AMQP_URI
+    assert "AMQP_URI" not in compose_file()["x-shop-environment"]   # no shared account: each service its own
+
+
+def test_the_broker_accounts_job_works_as_the_brokers_administrator(compose):
+    management = urlparse(compose["broker-accounts"]["environment"]["RABBITMQ_MANAGEMENT_URL"])
+    assert (management.hostname, management.port) == ("rabbitmq", 15672)
+    assert (management.username, management.password) == ("${RABBITMQ_ADMIN_USER}", "${RABBITMQ_ADMIN_PASSWORD}")
+
+
+def test_postgres_takes_its_password_from_the_environment_and_every_database_uri_uses_it(compose):
+    assert compose["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    for name in MODULES:
+        for variable in DATABASE_VARIABLES:
+            uri = urlparse(compose[name]["environment"][variable])
+            assert (uri.username, uri.password) == ("postgres", "${POSTGRES_PASSWORD}"), (name, variable)
+
+
+def test_no_password_or_key_is_written_in_the_compose_file(compose):
+    """Each is a ``${...}`` reference to the environment or .env, whole or as the password of a URI."""
+    written = []
+    for name, environment in environments(compose).items():
+        for variable, value in environment.items():
+            value = str(value)
+            if SECRET_LOOKING_NAME.search(variable) and not REFERENCE.fullmatch(value):
+                written.append((name, variable))
+            if re.match(r"\w[\w+.-]*://", value) and urlparse(value).password is not None \
+                    and not REFERENCE.fullmatch(urlparse(value).password):
+                written.append((name, variable))
+    assert written == []
+    assert "PRIVATE KEY" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def compose_variables():
+    """Every variable docker-compose.yml reads from the environment: ``${NAME}`` and the secrets' sources."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    return set(REFERENCE.findall(text)) | {secret["environment"] for secret in compose_file()["secrets"].values()}
+
+
+def test_compose_refuses_to_start_without_any_variable_it_reads(compose):
+    """Each ``${NAME}`` is required (``${NAME:?...}``) somewhere, so an unset or empty one stops `docker compose
+    up` instead of becoming an empty password; a key secret's source is refused by compose when unset."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    assert set(REFERENCE.findall(text)) - required == set()
+
+
+def env_example():
+    entries = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, value = line.split("=", 1)
+            entries[name.strip()] = value
+    return entries
+
+
+def test_the_env_example_names_every_variable_compose_reads_and_holds_no_secret():
+    example = env_example()
+    assert set(example) == compose_variables()
+    assert {name: value for name, value in example.items() if SECRET_LOOKING_NAME.search(name) and value} == {}
+    assert "PRIVATE KEY" not in (ROOT / ".env.example").read_text()
+
+
+def test_the_docker_build_context_leaves_out_env_files_and_keys():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".env", ".keys", "*.pem"} <= ignored
+
+
+def test_the_edge_runs_deploy_nginx_run_in_front_of_the_gateways_port(compose):
+    edge = compose["edge"]
+    assert edge["command"] == ["deploy/nginx/run"]
+    assert os.access(ROOT / "deploy" / "nginx" / "run", os.X_OK)
+    assert (edge["image"], edge["build"]) == (compose["gateway"]["image"], compose["gateway"]["build"])
+    gateway_port = compose["gateway"]["environment"]["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1]
+    assert compose["gateway"]["environment"]["WEB_SERVER_ADDRESS"] == "0.0.0.0:8001"
+    assert edge["environment"]["WEB_SERVER_ADDRESS"] == f"gateway:{gateway_port}"
+    assert edge["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert f"http://127.0.0.1:{EDGE_PORT}/health" in " ".join(edge["healthcheck"]["test"])
+    assert set(edge["environment"]) <= config_variables()   # no credential: it reaches neither broker nor database
+
+
+def test_the_edge_runs_with_a_read_only_root_no_capabilities_and_a_scratch_tmp(compose):
+    edge = compose["edge"]
+    assert edge["read_only"] is True and edge["tmpfs"] == ["/tmp"]
+    assert edge["cap_drop"] == ["ALL"] and "no-new-privileges:true" in edge["security_opt"]
+
+
+def test_the_edge_may_open_a_descriptor_for_each_client_and_each_gateway_connection_its_limit_allows(
+        compose, monkeypatch):
+    monkeypatch.delenv("EDGE_CONNECTIONS", raising=False)
+    connections = int(load_config()["EDGE"]["CONNECTIONS"])   # per worker, the gateway's connections included
+    assert int(compose["edge"]["ulimits"]["nofile"]) >= 2 * connections
+
+
+def test_the_gateway_believes_x_forwarded_for_from_the_edges_fixed_address_only(compose):
+    (network,) = compose_file()["networks"]["default"]["ipam"]["config"]
+    subnet, dynamic = ipaddress.ip_network(network["subnet"]), ipaddress.ip_network(network["ip_range"])
+    edge_address = ipaddress.ip_address(compose["edge"]["networks"]["default"]["ipv4_address"])
+    assert compose["gateway"]["environment"]["TRUSTED_PROXIES"] == str(edge_address)
+    # On the network, and never given to another container (they get addresses from ip_range).
+    assert edge_address in subnet and edge_address not in dynamic and dynamic.subnet_of(subnet)
+    assert [name for name, service in compose.items() if name != "edge" and "networks" in service] == []
+
+
+def dockerfile_instructions():
+    """The Dockerfile's instructions, continuation lines joined: ``[(INSTRUCTION, arguments)]``."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    return [(line.split()[0], " ".join(line.split()[1:])) for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def test_the_image_installs_nginx_and_its_headers_more_module_before_it_drops_root():
+    instructions = dockerfile_instructions()
+    (user_at,) = [index for index, (name, _) in enumerate(instructions) if name == "USER"]
+    installs = [index for index, (name, arguments) in enumerate(instructions)
+                if name == "RUN" and "apt-get install -y --no-install-recommends nginx "
+                "libnginx-mod-http-headers-more-filter" in arguments and "rm -rf /var/lib/apt/lists/*" in arguments]
+    assert installs and installs[0] < user_at
+
+
+def test_the_image_runs_as_the_shop_user_with_a_fixed_uid_not_root():
+    instructions = dockerfile_instructions()
+    assert [arguments for name, arguments in instructions if name == "USER"] == [f"{IMAGE_UID}:{IMAGE_UID}"]
+    runs = " ".join(arguments for name, arguments in instructions if name == "RUN")
+    assert f"groupadd --system --gid {IMAGE_UID} shop" in runs
+    assert f"useradd --system --uid {IMAGE_UID} --gid shop" in runs
 
 
 def test_the_procfile_runs_the_same_services():
@@ -196,3 +403,7 @@ def test_grafana_gets_its_dashboard_and_prometheus_and_jaeger_as_its_data_source
     assert {source["type"]: source["url"] for source in sources["datasources"]} == {
         "prometheus": "http://prometheus:9090", "jaeger": "http://jaeger:16686"}
     assert {"prometheus", "jaeger"} <= set(compose)
+
+
+def test_the_env_file_is_never_committed():
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
