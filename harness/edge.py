@@ -1,11 +1,11 @@
 """The edge (nginx) as a process of its own, started by the command every deployment uses: ``deploy/nginx/run``."""
 
 import os
-from pathlib import Path
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 

@@ -66,8 +66,8 @@ def smtp_sink(tmp_path_factory):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The fault tests' figures: orders accepted, lost, emails duplicated, per fault."""
+    """The fault tests' figures (orders accepted, lost, emails duplicated, per fault) and the slow-client attacks'."""
     if FIGURES:
-        terminalreporter.section("fault figures")
+        terminalreporter.section("fault and attack figures")
         for line in FIGURES:
             terminalreporter.line(line)

@@ -1,6 +1,6 @@
 """Faults injected while orders flow; afterwards nothing is lost, nothing doubled, stock exact.
 
-Each test reports its figures (listed under "fault figures" at the end of
+Each test reports its figures (listed under "fault and attack figures" at the end of
 the run): orders accepted, lost, emails duplicated, and what the gateway
 refused during the fault.
 """
