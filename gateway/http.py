@@ -200,6 +200,7 @@ class JsonWebServer(WebServer):
     def setup(self):
         self.in_hand = 0
         self.trusted_proxies = trusted_proxies(self.container.config)
+        self.peer_timeout = float(self.container.config["HTTP"]["PEER_TIMEOUT"])
 
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
@@ -207,6 +208,7 @@ class JsonWebServer(WebServer):
     def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
         server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
         server.keepalive = False
+        server.socket_timeout = self.peer_timeout
         return server
 
     def process_request(self, sock, address):
@@ -234,14 +236,21 @@ class JsonWebServer(WebServer):
         closing would reset, with no switch to another green thread in between."""
         self._is_accepting = False
         self._gt.kill()
-        while True:
-            try:
-                connection, address = self._sock.fd.accept()   # the listening socket does not block
-            except BlockingIOError:
-                break
-            notify_opened(connection.fileno())
-            self.container.spawn_managed_thread(partial(self.process_request, GreenSocket(connection), address))
-        self._sock.close()
+        try:
+            while True:
+                try:
+                    connection, address = self._sock.fd.accept()   # the listening socket does not block
+                except BlockingIOError:
+                    break
+                except OSError as error:   # no descriptor left for it, say: the rest are refused with the socket
+                    _log.warning("stopping: a queued connection could not be taken: %s", error)
+                    break
+                notify_opened(connection.fileno())
+                connection = GreenSocket(connection)
+                connection.settimeout(self._serv.socket_timeout)
+                self.container.spawn_managed_thread(partial(self.process_request, connection, address))
+        finally:
+            self._sock.close()
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):

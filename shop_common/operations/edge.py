@@ -88,6 +88,7 @@ def settings(config, directory):
     return {
         **{name: str(value) for name, value in edge.items()},
         "EDGE_ADDRESS": config["EDGE_ADDRESS"],
+        "WORKER_CONNECTIONS": str(2 * int(edge["CONNECTIONS"])),   # each proxied request holds one to the gateway
         "OPEN_FILES": str(2 * int(edge["CONNECTIONS"]) + 64),
         "GATEWAY_SERVERS": gateway_servers(config["WEB_SERVER_ADDRESS"]),
         "MAX_BODY_BYTES": str(config["HTTP"]["MAX_BODY_BYTES"]),

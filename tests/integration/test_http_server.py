@@ -5,6 +5,8 @@ the tests talk to it over raw sockets, as the edge (or a peer that is not the
 edge) does.
 """
 
+import time
+
 import eventlet
 import pytest
 
@@ -14,14 +16,17 @@ from harness.smtp import free_port
 from shop_common.operations.config import load_config
 from tests.integration.echo import EchoService
 
+PEER_TIMEOUT = 0.5
+
 
 @pytest.fixture
 def container(container_factory):
     EchoService.calls = []
     EchoService.release = eventlet.Event()
     port = free_port()
-    config = {**load_config(), "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 2,
-              "TRUSTED_PROXIES": "127.0.0.1"}
+    defaults = load_config()
+    config = {**defaults, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 2,
+              "TRUSTED_PROXIES": "127.0.0.1", "HTTP": {**defaults["HTTP"], "PEER_TIMEOUT": PEER_TIMEOUT}}
     container = container_factory(EchoService, config)
     container.start()
     container.address = ("127.0.0.1", port)
@@ -96,3 +101,9 @@ def test_a_request_the_http_parser_refuses_is_answered_as_a_json_error(server):
     assert (status, headers["Content-Type"]) == (431, "application/json")
     assert b'"error": "request_header_fields_too_large"' in body
     assert "Server" not in headers
+
+
+def test_a_peer_that_sends_nothing_is_dropped_at_the_timeout(server):
+    began = time.monotonic()
+    assert raw_http.cut_off(raw_http.connect(server, b"GET /health HTTP/1.1\r\n", timeout=5))
+    assert PEER_TIMEOUT <= time.monotonic() - began < PEER_TIMEOUT + 1

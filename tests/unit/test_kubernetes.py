@@ -359,6 +359,13 @@ def test_the_edge_stops_nginx_gracefully_after_its_endpoints_are_gone(rendering)
     assert int(sleep) + 30 <= grace   # the gateway answers within 30 seconds (EDGE_GATEWAY_TIMEOUT)
 
 
+def test_a_stopping_gateway_has_time_to_answer_every_request_in_hand_after_its_pre_stop_pause(rendering):
+    from gateway.http import DRAIN_SECONDS
+    pod = objects_of(rendering, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    pause = int(container_of(rendering, "gateway")["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert pause + DRAIN_SECONDS <= pod["terminationGracePeriodSeconds"]
+
+
 def test_the_edge_service_is_the_front_door_and_the_example_overlay_exposes_it_keeping_client_addresses():
     for directory in RENDERINGS:
         service = objects_of(directory, "Service")[EDGE]
@@ -649,6 +656,7 @@ def sources(directory):
             "stranger here": pod({"app.kubernetes.io/name": "stranger"}),
             "stranger elsewhere": pod({"app.kubernetes.io/name": "stranger"}, {"kubernetes.io/metadata.name": "x"}),
             "prometheus": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "monitoring"}),
+            "a pod labelled prometheus elsewhere": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "x"}),
             "internet": INTERNET}
 
 
