@@ -14,8 +14,7 @@ from harness import raw_http
 from harness.edge import running_edge
 from harness.raw_http import MALFORMED_FRAMING, response_of
 from harness.smtp import free_port
-from shop_common.operations.config import load_config
-from tests.integration.echo import EchoService
+from tests.integration.echo import EchoService, started_echo
 
 MAX_BODY_BYTES = 1024 * 1024
 DEADLINE = 1
@@ -23,12 +22,8 @@ DEADLINE = 1
 
 @pytest.fixture
 def gateway(container_factory):
-    EchoService.calls = []
-    EchoService.release = eventlet.Event()
-    port = free_port()
-    config = {**load_config(), "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "TRUSTED_PROXIES": "127.0.0.1"}
-    container_factory(EchoService, config).start()
-    return f"127.0.0.1:{port}"
+    host, port = started_echo(container_factory).address
+    return f"{host}:{port}"
 
 
 @pytest.fixture

@@ -12,25 +12,16 @@ import pytest
 
 from harness import raw_http
 from harness.raw_http import response_of
-from harness.smtp import free_port
 from shop_common.operations.config import load_config
-from tests.integration.echo import EchoService
+from tests.integration.echo import EchoService, started_echo
 
 PEER_TIMEOUT = 0.5
 
 
 @pytest.fixture
 def container(container_factory):
-    EchoService.calls = []
-    EchoService.release = eventlet.Event()
-    port = free_port()
-    defaults = load_config()
-    config = {**defaults, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 2,
-              "TRUSTED_PROXIES": "127.0.0.1", "HTTP": {**defaults["HTTP"], "PEER_TIMEOUT": PEER_TIMEOUT}}
-    container = container_factory(EchoService, config)
-    container.start()
-    container.address = ("127.0.0.1", port)
-    return container
+    return started_echo(container_factory, max_workers=2,
+                        HTTP={**load_config()["HTTP"], "PEER_TIMEOUT": PEER_TIMEOUT})
 
 
 @pytest.fixture
