@@ -68,6 +68,7 @@ SERVICES = (
     Service("inventory", "inventory_service", ops_port=8102),
     Service("notifications", "notification_service", ops_port=8103),
     Service("accounts", "accounts_service", ops_port=8104),
+    Service("payments", "payment_service", ops_port=8105),
     Service("gateway", "gateway", has_database=False),
 )
 
