@@ -115,6 +115,7 @@ def running_shop(work_dir, run_id):
             stack = Stack(work_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
                           extra_env={"LOG_LEVEL": "WARNING", "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "3/minute"})
             try:
+                stack.start_payment_provider()
                 for service in MODULES:
                     stack.start(service)
                 stack.start_edge()

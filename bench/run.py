@@ -249,6 +249,7 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
     stack = Stack(log_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
                   extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS})
     try:
+        stack.start_payment_provider()
         for service in MODULES:
             stack.start(service)
         stack.start_edge()

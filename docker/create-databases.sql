@@ -3,3 +3,4 @@ CREATE DATABASE shop_orders;
 CREATE DATABASE shop_inventory;
 CREATE DATABASE shop_notifications;
 CREATE DATABASE shop_accounts;
+CREATE DATABASE shop_payments;

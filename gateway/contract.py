@@ -67,6 +67,13 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "pattern": _VALID_KEY.pattern},
 }
 
+STRIPE_SIGNATURE = {
+    "name": "Stripe-Signature", "in": "header", "required": True,
+    "description": "t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' under the webhook's signing secret>, as the "
+                   "payment provider signs its webhooks; older than 5 minutes, or any other, is refused (400)",
+    "schema": {"type": "string", "maxLength": 1000},
+}
+
 # What a route's declaration does not say, by method: the errors its services answer (family -> when) and the
 # request headers it reads besides X-Request-ID. Everything else in the document follows from the declarations.
 NOT_IN_THE_DECLARATIONS = {
@@ -81,6 +88,8 @@ NOT_IN_THE_DECLARATIONS = {
                      "headers": (IDEMPOTENCY_KEY,)},
     "cancel_order": {"errors": {Conflict: "the order can no longer be cancelled"}},
     "ship_order": {"errors": {Conflict: "the order cannot be shipped in its status"}},
+    "refund_order": {"errors": {Conflict: "the order is not shipped, or not that much is left to refund"}},
+    "stripe_webhook": {"headers": (STRIPE_SIGNATURE,)},
 }
 
 _ERRORS = {   # family -> what it means, whatever the route
@@ -168,6 +177,7 @@ def error_families(service, name, method, entrypoint):
     errors = {}
     invalid = [what for what, read in (("the body is not a JSON object of the schema (or not JSON)",
                                         entrypoint.body_schema),
+                                       ("the body does not carry its sender's valid signature", entrypoint.raw_body),
                                        ("a query parameter is invalid", entrypoint.query_schema),
                                        ("a path parameter is invalid", path_parameters)) if read]
     if invalid:
@@ -258,6 +268,10 @@ def operation(service, name, method, entrypoint, converter):
     if entrypoint.body_schema:
         spec["requestBody"] = {"required": True, "description": "a JSON object; unknown fields are refused",
                                "content": {"application/json": {"schema": entrypoint.body_schema}}}
+    elif entrypoint.raw_body:
+        spec["requestBody"] = {"required": True, "description": "as its sender made it: its signature covers "
+                                                                "these very bytes",
+                               "content": {entrypoint.raw_body: {"schema": {"type": "object"}}}}
     for family, when in error_families(service, name, method, entrypoint).items():
         spec["responses"][str(status_of(family))] = _error_answer(family, when)
     return path, entrypoint.method.lower(), spec

@@ -24,7 +24,8 @@
   per-client limit, checks the access token (``request.identity``), lets in
   only whom ``access`` allows, counts the route's own limit and loads
   ``body`` and ``query`` with their schemas (unknown fields refused), which
-  the method receives already valid. The caller travels in the context as
+  the method receives already valid (or, for ``raw_body``, the body's bytes
+  as they came: a webhook whose signature covers them). The caller travels in the context as
   ``caller``. The same declaration is the route's part of the published
   contract (``gateway.contract``).
 """
@@ -260,7 +261,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
     authenticator = Authenticator()
     rate_limits = SharedRateLimiter()
 
-    def __init__(self, method, url, access, body=None, query=None, answers=None,
+    def __init__(self, method, url, access, body=None, query=None, answers=None, raw_body=None,
                  limit_per_address=None, limit_per_account=None, published=True, **kwargs):
         if access not in ACCESS:
             raise ValueError(f"{method} {url}: access must be one of {ACCESS}")
@@ -268,6 +269,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
             raise ValueError(f"{method} {url}: a limit per account needs signed-in callers")
         self.access = access
         self.body_schema, self.query_schema = body, query
+        self.raw_body = raw_body   # a media type: the method gets the body's bytes as they came (a signed webhook)
         self.answers = answers or {200: None}
         self.limit_per_address, self.limit_per_account = limit_per_address, limit_per_account
         self.published = published   # in the OpenAPI document (gateway.contract), and traced
@@ -332,6 +334,8 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         inputs = {}
         if self.body_schema:
             inputs["body"] = load(self.body_schema(), read_json(request))
+        elif self.raw_body:
+            inputs["body"] = request.get_data()
         if self.query_schema:
             inputs["query"] = load(self.query_schema(), dict(request.args.items()))
         return inputs

@@ -11,9 +11,11 @@ an account's role). The same schemas make the published OpenAPI document.
 from marshmallow import Schema, fields, validate
 
 from shop_common.vocabulary.validation import (
-    MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field, sku_field, text_field)
+    MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field, payment_method_field, sku_field,
+    text_field)
 
-ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped")
+ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped", "refunded")
+PAYMENT_STATUSES = ("authorised", "captured", "voided", "refunded", "declined", "failed")
 ROLES = ("customer", "staff")
 DEFAULT_PAGE_SIZE = 20
 
@@ -46,9 +48,17 @@ class Restock(Schema):
 
 
 class NewOrder(Schema):
-    """The customer is the caller: an order names only its lines."""
+    """The customer is the caller: an order names its lines and how it is paid."""
 
     items = lines_field()
+    payment_method = payment_method_field(
+        "the payment provider's id of the customer's payment method (Stripe.js gives it; test ids such as "
+        "pm_card_visa work in test mode); never a card number, which is refused")
+
+
+class RefundRequest(Schema):
+    amount = money_field(maximum=None, load_default=None,
+                         metadata={"description": "decimal; absent: all that is left to refund"})
 
 
 def _page_size():
@@ -114,6 +124,18 @@ class OrderLine(Schema):
     name = fields.String(allow_none=True, metadata={"description": "from the catalogue; absent when it does not answer"})
 
 
+class Payment(Schema):
+    status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
+    amount = fields.String(allow_none=True, metadata={"description": "decimal: the order's total"})
+    currency = fields.String(metadata={"description": "ISO 4217"})
+    reference = fields.String(allow_none=True, metadata={"description": "the payment provider's id (pi_...)"})
+    refunded = fields.String(allow_none=True, metadata={"description": "decimal: given back so far"})
+
+
+class WebhookReceipt(Schema):
+    received = fields.Boolean()
+
+
 class Order(Schema):
     id = fields.String()
     customer_id = fields.String(allow_none=True, metadata={"description": "the account that placed it"})
@@ -122,6 +144,7 @@ class Order(Schema):
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLine))
     total = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
+    payment = fields.Nested(Payment, allow_none=True, metadata={"description": "null while no payment was tried"})
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})
 

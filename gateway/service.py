@@ -8,11 +8,14 @@ caller, and composes their answers. Examples (bodies are JSON)::
       -> 201 {"id": "...", "email": "ada@example.com", "role": "customer", "created_at": "..."}
     POST /auth/token  {"email": "ada@example.com", "password": "correct horse battery"}
       -> 200 {"access_token": "eyJ...", "token_type": "Bearer", "expires_in": 900, "refresh_token": "shop_rt_..."}
-    POST /orders  {"items": [{"sku": "TEA-1", "quantity": 2}]}   (Authorization: Bearer <access_token>)
-      -> 201 {"id": "...", "status": "pending", "items": [...], "total": null, ...}
+    POST /orders  {"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"}
+                  (Authorization: Bearer <access_token>)
+      -> 201 {"id": "...", "status": "pending", "items": [...], "total": null, "payment": null, ...}
     GET /orders/<id>
       -> 200 {"id": "...", "status": "confirmed", "items": [{"sku": "TEA-1", "quantity": 2,
-              "unit_price": "12.50", "name": "Green tea"}], "total": "25.00", ...}
+              "unit_price": "12.50", "name": "Green tea"}], "total": "25.00",
+              "payment": {"status": "authorised", "amount": "25.00", "currency": "EUR", "reference": "pi_...",
+                          "refunded": "0.00"}, ...}
 """
 
 import uuid
@@ -27,17 +30,19 @@ from gateway.http import http
 from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from gateway.pagination import decode_cursor, page
 from gateway.rate_limits import RateLimits
-from gateway.rpc import GuardedRpcProxy
+from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from gateway.schemas import (
     Account, Credentials, Health, NewAccount, NewOrder, NewProduct, Order, OrderPage, OrderPosition, OrderQuery,
-    Product, ProductPage, ProductPosition, ProductQuery, RefreshRequest, Restock, TokenPair, account_response,
-    order_response, product_response)
+    Product, ProductPage, ProductPosition, ProductQuery, RefreshRequest, RefundRequest, Restock, TokenPair,
+    WebhookReceipt, account_response, order_response, product_response)
 from shop_common.messaging.request_context import RequestContext
 from shop_common.operations.operated import Metered, as_response, live_answer, metrics_answer, ready_answer
 from shop_common.vocabulary.errors import ServiceUnavailable, ShopError, Unauthenticated
 from shop_common.vocabulary.validation import valid_id
 
 _log = getLogger(__name__)
+
+STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 
 
 class GatewayService(Metered):
@@ -46,6 +51,7 @@ class GatewayService(Metered):
     orders_rpc = GuardedRpcProxy("orders")
     inventory_rpc = GuardedRpcProxy("inventory")
     accounts_rpc = GuardedRpcProxy("accounts")
+    payments_rpc = GuardedRpcProxy("payments")
     rate_limits = RateLimits()
     tracer = Tracer()
     caller = RequestContext()
@@ -161,6 +167,20 @@ class GatewayService(Metered):
     @http("POST", "/orders/<order_id>/ship", access=STAFF, answers={200: Order})
     def ship_order(self, request, order_id):
         return self._one_order(self.orders_rpc.ship_order(valid_id("order_id", order_id)))
+
+    @http("POST", "/orders/<order_id>/refund", access=STAFF, body=RefundRequest, answers={200: Order})
+    def refund_order(self, request, order_id, body):
+        """Give back a shipped order's payment: all of it (the order becomes ``refunded``), or ``amount`` of it,
+        at most what is left."""
+        amount = body["amount"] and f"{body['amount']:.2f}"
+        return self._one_order(self.orders_rpc.refund_order(valid_id("order_id", order_id), amount))
+
+    @http("POST", "/webhooks/stripe", access=ANYONE, raw_body="application/json", answers={200: WebhookReceipt})
+    def stripe_webhook(self, request, body):
+        """The payment provider's events (Stripe webhooks), signed in ``Stripe-Signature``: each applied once, so
+        that the shop's record follows the provider's."""
+        return self.payments_rpc.receive_provider_event(body.decode("utf-8", "replace"),
+                                                        request.headers.get(STRIPE_SIGNATURE_HEADER))
 
     def _one_order(self, order):
         return order_response.dump(self._with_product_names([order])[0])

@@ -19,6 +19,7 @@ from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.edge import start_edge, wait_for_http, wait_for_listeners
+from harness.payment_provider import PaymentProvider
 from harness.smtp import free_port
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
@@ -46,6 +47,8 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.gateway_port = free_port()          # every gateway instance listens here (SO_REUSEPORT)
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.payment_provider = PaymentProvider(self.log_dir / "payment-provider.log")
+        self.webhook_secret = f"whsec_{secrets.token_hex(16)}"   # this stack's own, as the provider's dashboard gives
         self.env = {
             **os.environ,
             **databases.environment,
@@ -57,6 +60,8 @@ class Stack:
             "RPC_TIMEOUT": str(rpc_timeout),
             **GENEROUS_LIMITS,
             **self._keys_environment(),
+            **self.payment_provider.environment,
+            "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
             **(extra_env or {}),
         }
         self.accounts = Accounts(self)
@@ -96,6 +101,10 @@ class Stack:
         log.close()
         if wait:
             self.wait_until_ready(service)
+
+    def start_payment_provider(self):
+        """The payment provider the payments service calls (localstripe, empty), on a port of this stack's own."""
+        self.payment_provider.start()
 
     def start_edge(self):
         """nginx in front of the gateway, started by the command every deployment uses."""
@@ -139,6 +148,7 @@ class Stack:
     def stop_all(self):
         for service in ("edge", *reversed(MODULES)):   # the edge and the gateway first: no new work meanwhile
             self.stop(service)
+        self.payment_provider.stop()
 
     def log(self, service):
         return "".join(path.read_text() for path in sorted(self.log_dir.glob(f"{service}-*.log")))
@@ -173,6 +183,7 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
         stack.databases = databases
         try:
             stack.use_broker_accounts(prefix=f"{vhost}-")
+            stack.start_payment_provider()
             for service in MODULES:
                 stack.start(service)
             stack.start("inventory", instance=1)  # two instances share the reservations

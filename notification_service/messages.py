@@ -7,13 +7,20 @@ prefix), or the welcome of a new account.
 
 from dataclasses import dataclass
 
-from order_service.events import ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_REJECTED, ORDER_SHIPPED
+from order_service.events import ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_REFUNDED, ORDER_REJECTED, ORDER_SHIPPED
 
 HEADLINES = {
-    ORDER_CONFIRMED: "Thank you: your order is confirmed.",
+    ORDER_CONFIRMED: "Thank you: your order is confirmed, and its payment authorised.",
     ORDER_REJECTED: "Sorry: we could not take your order.",
-    ORDER_CANCELLED: "Your order has been cancelled.",
-    ORDER_SHIPPED: "Good news: your order is on its way.",
+    ORDER_CANCELLED: "Your order has been cancelled: nothing is charged for it.",
+    ORDER_SHIPPED: "Good news: your order is on its way, and its payment taken.",
+    ORDER_REFUNDED: "Your order has been refunded.",
+}
+
+# What a rejection reason means to the customer (any other is told as it is).
+REASONS = {
+    "payment_declined": "your payment method was declined; nothing is charged",
+    "payment_unavailable": "we could not reach the payment provider; nothing is charged, please try again later",
 }
 
 WELCOME = "welcome"
@@ -41,8 +48,12 @@ def order_email(event_type, order):
         lines.append(f"  {item['quantity']} x {item['sku']}{price}")
     if order.get("total"):
         lines += ["", f"Total: {order['total']}"]
+    payment = order.get("payment") or {}
+    if event_type == ORDER_REFUNDED and payment.get("refunded"):
+        lines += [f"Refunded: {payment['refunded']} {payment.get('currency') or ''}".rstrip()]
     if order.get("rejection_reason"):
-        lines += ["", f"Reason: {order['rejection_reason']}"]
+        reason = order["rejection_reason"]
+        lines += ["", f"Reason: {REASONS.get(reason, reason)}"]
     outcome = outcome_of(event_type)
     return Email(order["id"], outcome, order["customer_email"], f"Order {order['id']} {outcome}",
                  "\n".join(lines) + "\n")

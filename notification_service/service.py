@@ -48,6 +48,10 @@ class NotificationService(operated.Operated, dead_letters.DeadLetterAdmin):
     def handle_order_shipped(self, event):
         self._notify(order_events.ORDER_SHIPPED, event)
 
+    @event_handler(order_events.SOURCE, order_events.ORDER_REFUNDED, payload=order_events.OrderEvent)
+    def handle_order_refunded(self, event):
+        self._notify(order_events.ORDER_REFUNDED, event)
+
     @event_handler(account_events.SOURCE, account_events.ACCOUNT_REGISTERED, payload=account_events.AccountEvent)
     def handle_account_registered(self, event):
         notices.notify(self.db, self.mailer, event["event_id"], welcome_email(event["account"]))

@@ -8,20 +8,36 @@ CONFIRMED = "confirmed"
 REJECTED = "rejected"
 CANCELLED = "cancelled"
 SHIPPED = "shipped"
+REFUNDED = "refunded"
 
-STATUSES = (PENDING, CONFIRMED, REJECTED, CANCELLED, SHIPPED)
-FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED})
+STATUSES = (PENDING, CONFIRMED, REJECTED, CANCELLED, SHIPPED, REFUNDED)
+FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, REFUNDED})
 
 CONFIRM = "confirm"
 REJECT = "reject"
 CANCEL = "cancel"
 SHIP = "ship"
+REFUND = "refund"
 
 _ALLOWED_FROM = {
     CONFIRM: ({PENDING}, CONFIRMED),
     REJECT: ({PENDING}, REJECTED),
     CANCEL: ({PENDING, CONFIRMED}, CANCELLED),
     SHIP: ({CONFIRMED}, SHIPPED),
+    REFUND: ({SHIPPED}, REFUNDED),
+}
+
+# Why an order was rejected for its payment (as ``rejection_reason``).
+PAYMENT_DECLINED = "payment_declined"
+PAYMENT_UNAVAILABLE = "payment_unavailable"
+
+# What a payment's new status does to its order, by the order's status: (action, rejection reason).
+_PAYMENT_ACTIONS = {
+    ("authorised", PENDING): (CONFIRM, None),
+    ("declined", PENDING): (REJECT, PAYMENT_DECLINED),
+    ("failed", PENDING): (REJECT, PAYMENT_UNAVAILABLE),
+    ("voided", CONFIRMED): (CANCEL, None),     # the provider let the authorisation go: nothing is held for it
+    ("refunded", SHIPPED): (REFUND, None),     # given back in full
 }
 
 
@@ -63,9 +79,24 @@ def merge_lines(items):
     return [{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()]
 
 
-def awaits_stock(status):
-    """Does an order in ``status`` still wait for inventory's answer? A late answer to one that does not is ignored."""
-    return status == PENDING
+def awaits_stock(order_status, total):
+    """Does the order still wait for inventory's answer? A late answer to one that does not is ignored."""
+    return order_status == PENDING and total is None
+
+
+def waiting_for(total):
+    """What a pending order waits for: its stock (not priced yet), then its payment."""
+    return "stock" if total is None else "payment"
+
+
+def payment_action(payment_status, order_status):
+    """``(action, rejection reason)`` a payment reaching ``payment_status`` takes on an order in
+    ``order_status``; None when it leaves the order as it is (a late or repeated answer, a partial refund)."""
+    return _PAYMENT_ACTIONS.get((payment_status, order_status))
+
+
+def may_refund(status):
+    return status == SHIPPED
 
 
 def priced_lines(lines, reserved_items):

@@ -31,6 +31,12 @@ class Order(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the request that placed it
     total: Mapped[object | None] = mapped_column(Total)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[str | None] = mapped_column(String(255))   # the provider's id (pm_...), never a card
+    # The order's payment as the payments service last told it (its events); status null while none was tried.
+    payment_status: Mapped[str | None] = mapped_column(String(16))
+    payment_reference: Mapped[str | None] = mapped_column(String(255))
+    payment_refunded: Mapped[object | None] = mapped_column(Total)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -38,6 +44,14 @@ class Order(Base):
         back_populates="order", order_by="OrderLine.position", lazy="selectin",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def payment(self):
+        """``{status, amount, currency, reference, refunded}``; None while no payment was tried."""
+        if self.payment_status is None:
+            return None
+        return {"status": self.payment_status, "amount": self.total, "currency": self.currency,
+                "reference": self.payment_reference, "refunded": self.payment_refunded}
 
 
 class OrderLine(Base):

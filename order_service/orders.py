@@ -25,8 +25,10 @@ _log = getLogger(__name__)
 PENDING_LIST_LIMIT = 100
 
 
-def place_order(session, caller, customer_id, customer_email, items, order_id=None, fingerprint=None):
-    """A new pending order of the account ``customer_id``. ``order_id`` lets a caller make the call safe to repeat.
+def place_order(session, caller, customer_id, customer_email, items, payment_method, currency, order_id=None,
+                fingerprint=None):
+    """A new pending order of the account ``customer_id``, to be paid with ``payment_method`` in ``currency``.
+    ``order_id`` lets a caller make the call safe to repeat.
 
     ``caller`` must act for that account (``Forbidden`` otherwise).
 
@@ -40,8 +42,9 @@ def place_order(session, caller, customer_id, customer_email, items, order_id=No
     order_id = order_id or domain.new_order_id()
     placed = session.execute(
         insert(Order)
-        .values(id=order_id, customer_id=customer_id, customer_email=customer_email, status=domain.PENDING, created_at=now, updated_at=now,
-                request_fingerprint=fingerprint)
+        .values(id=order_id, customer_id=customer_id, customer_email=customer_email, status=domain.PENDING,
+                created_at=now, updated_at=now, request_fingerprint=fingerprint, payment_method=payment_method,
+                currency=currency)
         .on_conflict_do_nothing()
         .returning(Order.id)
     ).first()
@@ -119,15 +122,25 @@ def ship_order(session, caller, order_id):
     return _move(find_order(session, order_id, caller, for_update=True), domain.SHIP)
 
 
-def confirm_order(session, order_id, reserved_items):
-    """Confirm with the reserved prices; nothing happens when the order no longer awaits stock.
+def refundable_order(session, caller, order_id):
+    """The order, if staff may refund it now: shipped (``TransitionNotAllowed`` otherwise)."""
+    caller.require(caller.is_staff, "refund an order")
+    order = find_order(session, order_id, caller)
+    if not domain.may_refund(order.status):
+        raise TransitionNotAllowed(order.id, order.status, domain.REFUND)
+    return order
 
-    An order the reservation cannot confirm, for a reason the rules foresee
+
+def price_order(session, order_id, reserved_items):
+    """Price the order at the reserved prices, so that its payment can be asked for; nothing happens when the
+    order no longer awaits stock.
+
+    An order the reservation cannot price, for a reason the rules foresee
     (``domain.Unconfirmable``) or any other that is not a lost connection, is
     rejected with a reason instead: it never stays pending.
     """
     order = find_order(session, order_id, OPERATOR, for_update=True)
-    if not domain.awaits_stock(order.status):
+    if not domain.awaits_stock(order.status, order.total):
         return Change(order, False)
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
     try:
@@ -136,24 +149,46 @@ def confirm_order(session, order_id, reserved_items):
             for line, priced_line in zip(order.lines, priced):
                 line.unit_price = priced_line["unit_price"]
             order.total = domain.order_total(priced)
-            confirmed = _move(order, domain.CONFIRM)
+            order.updated_at = utc_now()
             session.flush()
-        return confirmed
+        return Change(order, True)
     except domain.Unconfirmable as refused:
         reason = refused.reason
     except Exception as error:
         if lost_connection(error):
             raise
-        _log.exception("order %s could not be confirmed; it is rejected", order_id)
+        _log.exception("order %s could not be priced; it is rejected", order_id)
         reason = "the order could not be confirmed"
-    order.rejection_reason = reason
-    return _move(order, domain.REJECT)
+    order.total = None
+    return _reject(order, reason)
 
 
 def reject_order(session, order_id, reason):
     """Reject with a reason; nothing happens when the order no longer awaits stock."""
     order = find_order(session, order_id, OPERATOR, for_update=True)
-    if not domain.awaits_stock(order.status):
+    if not domain.awaits_stock(order.status, order.total):
         return Change(order, False)
+    return _reject(order, reason)
+
+
+def _reject(order, reason):
     order.rejection_reason = reason
     return _move(order, domain.REJECT)
+
+
+def follow_payment(session, payment):
+    """The order's copy of its payment (``payment``, as the payments service tells it), and what the payment's
+    new status does to the order (``domain.payment_action``): confirmed once authorised, rejected when declined or
+    unavailable, cancelled when the provider let the authorisation go, refunded once given back in full."""
+    order = find_order(session, payment["order_id"], OPERATOR, for_update=True)
+    order.payment_status = payment["status"]
+    order.payment_reference = payment["reference"]
+    order.payment_refunded = payment["refunded"]
+    order.updated_at = utc_now()
+    action = domain.payment_action(payment["status"], order.status)
+    if action is None:
+        return Change(order, False)
+    action, reason = action
+    if reason is not None:
+        return _reject(order, reason)
+    return _move(order, action)

@@ -2,15 +2,16 @@
 
 from marshmallow import Schema, fields, validate
 
-from order_service.domain import STATUSES
+from order_service.domain import STATUSES, waiting_for
 from shop_common.vocabulary.clock import utc_now
-from shop_common.vocabulary.validation import EmailAddress, id_field, lines_field, page_size_field
+from shop_common.vocabulary.validation import EmailAddress, id_field, lines_field, page_size_field, payment_method_field
 
 
 class NewOrder(Schema):
     customer_id = id_field()
     customer_email = EmailAddress(required=True)
     items = lines_field()
+    payment_method = payment_method_field()
 
 
 class OrderPosition(Schema):
@@ -38,6 +39,14 @@ class OrderLineOutput(Schema):
     unit_price = fields.Decimal(as_string=True, allow_none=True)
 
 
+class PaymentOutput(Schema):
+    status = fields.String()
+    amount = fields.Decimal(as_string=True, allow_none=True)
+    currency = fields.String()
+    reference = fields.String(allow_none=True)
+    refunded = fields.Decimal(as_string=True, allow_none=True)
+
+
 class OrderOutput(Schema):
     id = fields.String()
     customer_id = fields.String(allow_none=True)
@@ -46,6 +55,7 @@ class OrderOutput(Schema):
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLineOutput), attribute="lines")
     total = fields.Decimal(as_string=True, allow_none=True)
+    payment = fields.Nested(PaymentOutput, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -58,6 +68,10 @@ class PendingOrderOutput(Schema):
     customer_email = fields.String()
     created_at = fields.DateTime()
     age_seconds = fields.Method("_age")
+    waiting_for = fields.Method("_waiting_for", metadata={"description": "stock, then payment"})
+
+    def _waiting_for(self, order):
+        return waiting_for(order.total)
 
     def _age(self, order):
         return round((utc_now() - order.created_at).total_seconds(), 3)

@@ -1,16 +1,21 @@
-"""The ``orders`` Nameko service: orders over RPC, their progress from inventory events.
+"""The ``orders`` Nameko service: orders over RPC, their progress from inventory's and payments' events.
 
-Every call acts for its caller (``self.caller``, from the call's context): a
-customer sees, places and cancels their own orders alone, and another's
-order is not found; only staff ship orders and see everyone's. An operator's
-call (from ``nameko shell``) names no caller and acts as staff.
+An order is placed pending; once inventory holds its stock it is priced and
+its payment asked for; once payments has it authorised it is confirmed (or
+rejected, declined or unavailable, and its stock released). Every call acts
+for its caller (``self.caller``, from the call's context): a customer sees,
+places and cancels their own orders alone, and another's order is not found;
+only staff ship and refund orders and see everyone's. An operator's call
+(from ``nameko shell``) names no caller and acts as staff.
 """
 
+from nameko.dependency_providers import Config
 from nameko_tracer import Tracer
 
 from inventory_service import events as inventory_events
 from order_service import events, orders
 from order_service.domain import PENDING
+from payment_service import events as payment_events
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
 from shop_common.messaging import dead_letters
@@ -21,6 +26,7 @@ from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.request_context import RequestContext
+from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.vocabulary.validation import load, valid_id
 
 
@@ -30,6 +36,8 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
     pending_orders_gauges = DatabaseGauges(Base, orders.pending_backlog)
+    payments_rpc = GuardedRpcProxy("payments")
+    config = Config()
     tracer = Tracer()
     caller = RequestContext()
 
@@ -45,7 +53,8 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
         if fingerprint is not None:
             fingerprint = valid_id("fingerprint", fingerprint)
         return self._publish_and_commit(orders.place_order(
-            self.db, self.caller, **load(NewOrder(), order), order_id=order_id, fingerprint=fingerprint))
+            self.db, self.caller, **load(NewOrder(), order), currency=self.config["SHOP_CURRENCY"],
+            order_id=order_id, fingerprint=fingerprint))
 
     @query
     def get_order(self, order_id):
@@ -59,7 +68,7 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
 
     @query
     def list_pending_orders(self, older_than_seconds=0):
-        """Orders still waiting for inventory, oldest first, each with its age in seconds."""
+        """Orders still pending, oldest first, each with its age in seconds and what it waits for (stock, payment)."""
         criteria = load(PendingQuery(), {"older_than_seconds": older_than_seconds})
         return pending_order_output.dump(orders.pending_orders(self.db, self.caller, **criteria), many=True)
 
@@ -71,22 +80,64 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     def ship_order(self, order_id):
         return self._publish_and_commit(orders.ship_order(self.db, self.caller, valid_id("order_id", order_id)))
 
+    @command
+    def refund_order(self, order_id, amount=None):
+        """Give back ``amount`` (all that is left when None) of a shipped order's payment (staff); refunded in full,
+        the order is ``refunded``."""
+        order_id = orders.refundable_order(self.db, self.caller, valid_id("order_id", order_id)).id
+        self.db.rollback()   # no transaction stays open while the provider is asked
+        payment = self.payments_rpc.refund_payment(order_id, amount)
+        return self._publish_and_commit(orders.follow_payment(self.db, payment))
+
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED,
                    payload=inventory_events.StockReserved, inbox=ProcessedEvent)
     def handle_stock_reserved(self, event):
-        """Confirmed, or rejected when the reservation cannot confirm it."""
-        self._publish_and_commit(orders.confirm_order(self.db, event["order_id"], event["items"]))
+        """Priced, and its payment asked for; rejected when the reservation cannot price it."""
+        self._publish_and_commit(orders.price_order(self.db, event["order_id"], event["items"]))
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED,
                    payload=inventory_events.StockReservationFailed, inbox=ProcessedEvent)
     def handle_stock_reservation_failed(self, event):
         self._publish_and_commit(orders.reject_order(self.db, event["order_id"], event["reason"]))
 
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_AUTHORISED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_authorised(self, event):
+        self._follow_payment(event)
+
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_DECLINED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_declined(self, event):
+        self._follow_payment(event)
+
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_FAILED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_failed(self, event):
+        self._follow_payment(event)
+
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_CAPTURED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_captured(self, event):
+        self._follow_payment(event)
+
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_VOIDED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_voided(self, event):
+        self._follow_payment(event)
+
+    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_REFUNDED, payload=payment_events.PaymentEvent,
+                   inbox=ProcessedEvent)
+    def handle_payment_refunded(self, event):
+        self._follow_payment(event)
+
+    def _follow_payment(self, event):
+        self._publish_and_commit(orders.follow_payment(self.db, event["payment"]))
+
     def _publish_and_commit(self, change):
-        """Write the event of the order's new status (when it changed now) to the outbox and commit both together."""
+        """Write the event of the order's change (when it changed now) to the outbox and commit both together."""
         order = change.subject
         if change.happened:
-            self.outbox.add(self.db, events.EVENT_OF_STATUS[order.status], events.order_event(order))
+            self.outbox.add(self.db, *events.order_event(order))
         self.db.commit()
         if change.happened and order.status != PENDING:
             ORDER_OUTCOMES.labels(order.status).inc()

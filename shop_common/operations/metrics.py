@@ -36,6 +36,15 @@ ORDER_OUTCOMES = Counter(
 EMAILS = Counter(
     "shop_emails_total", "Emails handed to the SMTP server (sent) or not (failed: sent again later), by kind.",
     ["kind", "outcome"])
+PAYMENTS = Counter(
+    "shop_payments_total", "What became of payments, by step (authorise, capture, void, refund) and outcome "
+    "(e.g. authorised, declined, failed, captured, voided, refunded).", ["step", "outcome"])
+PROVIDER_CALLS = Counter(
+    "shop_payment_provider_calls_total", "Calls to the payment provider, by operation and outcome: ok, declined, "
+    "refused (it will not do this), unavailable (no answer, a timeout, a 5xx).", ["operation", "outcome"])
+PROVIDER_SECONDS = Histogram(
+    "shop_payment_provider_call_duration_seconds", "How long the payment provider took to answer, in seconds.",
+    ["operation"], buckets=SECONDS_BUCKETS)
 RATE_LIMITED = Counter(
     "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"])
 

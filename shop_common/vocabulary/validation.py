@@ -20,12 +20,61 @@ def load(schema, data):
 
 
 _CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d)*")   # digits, each pair at most one space or dash apart
+CARD_NUMBER_DIGITS = range(13, 20)
+
+
+def passes_luhn(digits):
+    """The check card numbers carry: every second digit from the right doubled, the sum a multiple of 10."""
+    total = 0
+    for position, digit in enumerate(int(character) for character in reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def contains_card_number(value):
+    """Whether ``value`` holds 13 to 19 digits in a row (spaces or dashes between them allowed) that pass the
+    Luhn check: what a card number looks like."""
+    for run in _DIGIT_RUN.finditer(value):
+        digits = re.sub(r"\D", "", run.group())
+        if len(digits) in CARD_NUMBER_DIGITS and passes_luhn(digits):
+            return True
+    return False
+
+
+CARD_NUMBER_REFUSED = "must not contain a card number: the shop takes a payment method id (pm_...), never a card"
+
+
+def no_card_number(value):
+    if contains_card_number(value):
+        raise ValidationError(CARD_NUMBER_REFUSED)
 
 
 def plain_text(value):
-    """Refuses what no database column should hold: NUL and other control characters, lone surrogates."""
+    """Refuses what no database column should hold (NUL and other control characters, lone surrogates) and what
+    the shop must never hold (a card number)."""
     if _CONTROL_OR_SURROGATE.search(value):
         raise ValidationError("must not contain control characters or unpaired surrogates")
+    no_card_number(value)
+
+
+PAYMENT_METHOD_PATTERN = r"^pm_[A-Za-z0-9_]{1,200}$"
+
+
+def payment_method_field(description=None):
+    """A payment method as the provider names it (``pm_...``, from Stripe.js or its test ids): never a card."""
+    metadata = {"pattern": PAYMENT_METHOD_PATTERN, "example": "pm_card_visa",
+                **({"description": description} if description else {})}
+    return fields.String(required=True, validate=_payment_method_id, metadata=metadata)
+
+
+def _payment_method_id(value):
+    """One message: a card number is told as such, anything else that is not an id (whole, no newline) as that."""
+    no_card_number(value)
+    if not re.fullmatch(PAYMENT_METHOD_PATTERN, value):
+        raise ValidationError("must be a payment method id: pm_ and 1-200 letters, digits or '_'")
 
 
 def text_field(max_length, min_length=1, **kwargs):

@@ -17,10 +17,11 @@ def allowed(pattern, resource):
 
 def test_what_each_service_consumes_and_calls_is_read_from_its_class():
     assert {name: consumed_sources(service.service_class()) for name, service in BY_NAME.items()} == {
-        "orders": ["inventory"], "inventory": ["orders"], "notifications": ["accounts", "orders"], "accounts": [],
-        "gateway": []}
+        "orders": ["inventory", "payments"], "inventory": ["orders"], "notifications": ["accounts", "orders"],
+        "accounts": [], "payments": ["orders"], "gateway": []}
     assert {name: called_services(service.service_class()) for name, service in BY_NAME.items()} == {
-        "orders": [], "inventory": [], "notifications": [], "accounts": [], "gateway": ["accounts", "inventory", "orders"]}
+        "orders": ["payments"], "inventory": [], "notifications": [], "accounts": [], "payments": [],
+        "gateway": ["accounts", "inventory", "orders", "payments"]}
 
 
 @pytest.mark.parametrize("service", ["orders", "inventory", "notifications", "accounts"])
@@ -45,17 +46,25 @@ def test_a_consumer_may_bind_to_the_events_it_handles_but_not_write_to_them():
 
 def test_only_a_service_that_calls_others_gets_reply_queues():
     assert allowed(permissions_of(BY_NAME["gateway"]).configure, "rpc.reply-gateway-0123abcd")
-    assert not allowed(permissions_of(BY_NAME["orders"]).configure, "rpc.reply-gateway-0123abcd")
+    assert not allowed(permissions_of(BY_NAME["inventory"]).configure, "rpc.reply-gateway-0123abcd")
+    assert not allowed(permissions_of(BY_NAME["orders"]).configure, "rpc.reply-gateway-0123abcd")   # its own alone
 
 
 REPLY_KEY = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 
 
 def test_a_service_takes_requests_for_itself_and_sends_only_replies():
+    granted = permissions_of(BY_NAME["inventory"])
+    assert allowed(granted.rpc_read, "inventory.*") and allowed(granted.rpc_write, REPLY_KEY)
+    assert not allowed(granted.rpc_write, "orders.create_order")   # cannot call what it does not depend on
+    assert not any(allowed(granted.rpc_read, key) for key in ("#", "orders.*", REPLY_KEY))   # nor listen in
+
+
+def test_orders_calls_payments_alone():
     granted = permissions_of(BY_NAME["orders"])
-    assert allowed(granted.rpc_read, "orders.*") and allowed(granted.rpc_write, REPLY_KEY)
-    assert not allowed(granted.rpc_write, "inventory.release_stock")   # cannot call what it does not depend on
-    assert not any(allowed(granted.rpc_read, key) for key in ("#", "inventory.*", REPLY_KEY))   # nor listen in
+    assert allowed(granted.rpc_write, "payments.refund_payment") and allowed(granted.rpc_read, REPLY_KEY)
+    assert not allowed(granted.rpc_write, "inventory.release_stock")
+    assert not any(allowed(granted.rpc_read, key) for key in ("#", "inventory.*", "payments.*"))
 
 
 def test_the_gateway_calls_the_services_it_depends_on_and_takes_its_replies():

@@ -1,4 +1,4 @@
-from gateway.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from shop_common.messaging.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 
 
 class Clock:

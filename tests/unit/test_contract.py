@@ -113,7 +113,9 @@ def test_request_bodies_refuse_unknown_fields(document):
     schemas = document["components"]["schemas"]
     for path, operations in document["paths"].items():
         for method, spec in operations.items():
-            if "requestBody" in spec:
+            if "requestBody" in spec and path.startswith("/webhooks/"):   # the bytes a signature covers, as they came
+                assert spec["requestBody"]["required"] is True and "400" in spec["responses"]
+            elif "requestBody" in spec:
                 assert spec["requestBody"]["required"] is True
                 assert "400" in spec["responses"], (method, path)   # malformed JSON, at least
                 name = spec["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]

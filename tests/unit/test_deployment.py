@@ -21,8 +21,11 @@ from shop_common.operations.services import SERVICES, WITH_DATABASES
 MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
-KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}   # read by shop_common.identity.keys, not config.yaml
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in KEY_VARIABLES}   # the same, as the path of a file that holds it
+# The secrets code reads from the environment rather than config.yaml (the access token keys: shop_common.identity.keys;
+# Stripe's: the payments service), each with the one service that uses it: given it as a file, never as a value.
+FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
+                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments"}
+KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}   # the same, as the path of a file that holds it
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.operations.tracing)
 IMAGE_UID = 10001   # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
 
@@ -118,20 +121,63 @@ def secret_files(compose, service):
     return files
 
 
-@pytest.mark.parametrize("service, variable", [("accounts", "AUTH_SIGNING_KEY"), ("gateway", "AUTH_TRUSTED_KEYS")])
-def test_access_token_keys_reach_the_services_that_use_them_as_files_readable_by_the_shop_user_alone(
+@pytest.mark.parametrize("variable, service", FILE_SECRETS.items())
+def test_keys_and_secrets_reach_the_services_that_use_them_as_files_readable_by_the_shop_user_alone(
         compose, service, variable):
-    """Never an environment variable of the container (which `docker inspect` and every child process see)."""
+    """The access token keys and the Stripe secrets. Never an environment variable of the container (which
+    `docker inspect` and every child process see)."""
     secrets = compose_file()["secrets"]
     path = compose[service]["environment"][f"{variable}_FILE"]
     source, entry = secret_files(compose, service)[path]
     assert secrets[source] == {"environment": variable}   # from the environment or .env, never the repository
     assert (entry["uid"], entry["gid"], entry["mode"]) == (str(IMAGE_UID), str(IMAGE_UID), "0o400")
     assert [(name, key) for name, other in compose.items() for key in other.get("environment", {})
-            if key in KEY_VARIABLES] == []
+            if key in FILE_SECRETS] == []
     holders = {name for name in compose for source, _ in secret_files(compose, name).values()
                if secrets[source] == {"environment": variable}}
     assert holders == {service}
+
+
+PAYMENT_PROVIDER = "payment-provider"   # localstripe, a fake Stripe: compose's alone, never deployed
+
+
+def stripe_variables(environment):
+    return {name for name in environment if name.startswith("STRIPE_")}
+
+
+def test_only_the_payments_service_is_given_anything_of_stripes_the_gateway_nothing(compose):
+    """Stripe's address and secrets are the payments service's: the gateway, which reads neither secret, and
+    every other container get no STRIPE_* variable and no Stripe secret."""
+    assert {name: stripe_variables(environment) for name, environment in environments(compose).items()
+            if stripe_variables(environment)} == {
+        "payments": {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
+    assert stripe_variables(compose_file()["x-shop-environment"]) == set()
+    assert "secrets" not in compose[PAYMENT_PROVIDER]
+
+
+def test_payments_talk_to_compose_s_localstripe_inside_the_network_never_to_stripe(compose):
+    api = urlparse(compose["payments"]["environment"]["STRIPE_API_BASE"])
+    assert (api.scheme, api.hostname, api.port) == ("http", PAYMENT_PROVIDER, 8420)
+    provider = compose[PAYMENT_PROVIDER]
+    assert provider["command"] == ["python", "-m", "harness.payment_provider", "8420", "--host", "0.0.0.0"]
+    assert "ports" not in provider and provider["expose"] == ["8420"]   # the payments service's alone
+    assert "127.0.0.1:8420" in " ".join(provider["healthcheck"]["test"])
+    assert compose["payments"]["depends_on"][PAYMENT_PROVIDER]["condition"] == "service_healthy"
+
+
+def test_the_payment_provider_image_installs_localstripe_as_setup_cfg_requires_and_runs_as_the_shop_user(compose):
+    """The shop's image leaves localstripe out (a development tool): the provider has an image of its own."""
+    build = compose[PAYMENT_PROVIDER]["build"]
+    assert build["context"] == "."   # the launcher is harness/payment_provider.py
+    dockerfile = (ROOT / build["dockerfile"]).read_text()
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    (required,) = [line.strip() for line in setup["options.extras_require"]["dev"].splitlines()
+                   if line.strip().startswith("localstripe")]
+    assert f'"{required}"' in dockerfile
+    assert compose[PAYMENT_PROVIDER]["image"] != compose["payments"]["image"]
+    assert re.search(rf"^USER {IMAGE_UID}:{IMAGE_UID}$", dockerfile, re.MULTILINE)
+    assert re.search(r"^COPY harness/ harness/$", dockerfile, re.MULTILINE)
 
 
 def test_gateway_instances_share_their_rate_limits_in_redis(compose):
@@ -257,6 +303,8 @@ def test_no_password_or_key_is_written_in_the_compose_file(compose):
     for name, environment in environments(compose).items():
         for variable, value in environment.items():
             value = str(value)
+            if variable in KEY_FILE_VARIABLES and value in secret_files(compose, name):
+                continue   # the path of a secret's file (STRIPE_WEBHOOK_SECRET_FILE), not the secret
             if SECRET_LOOKING_NAME.search(variable) and not REFERENCE.fullmatch(value):
                 written.append((name, variable))
             if re.match(r"\w[\w+.-]*://", value) and urlparse(value).password is not None \

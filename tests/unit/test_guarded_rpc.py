@@ -14,8 +14,8 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import UnknownService
 from nameko.rpc import ReplyListener
 
-from gateway.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from gateway.rpc import SettlingReplyListener, call_guarded
+from shop_common.messaging.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from shop_common.messaging.rpc_proxy import SettlingReplyListener, call_guarded
 from gateway.service import GatewayService
 from shop_common.operations.config import load_config
 from shop_common.vocabulary.errors import ServiceUnavailable

@@ -36,14 +36,18 @@ MIGRATE = ["python", "-m", "shop_common.persistence.migrate"]
 BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 
 # Read from the environment by code rather than config.yaml.
-KEY_VARIABLES = {"AUTH_SIGNING_KEY", "AUTH_TRUSTED_KEYS"}                        # shop_common.identity.keys
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in KEY_VARIABLES}                   # the same, as files
+# The secrets code reads from the environment (the access token keys: shop_common.identity.keys; Stripe's: the
+# payments service), each with the one service that uses it: given it as a file, never as a value.
+FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
+                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments"}
+KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}                    # the same, as files
+STRIPE_API = "https://api.stripe.com"   # production's provider: localstripe is never deployed
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}                                 # the OpenTelemetry SDK
 OPS_ADDRESS_VARIABLES = {service.ops_address_variable for service in SERVICES if service.ops_port}
 BROKER_ACCOUNTS_VARIABLES = ({"RABBITMQ_MANAGEMENT_URL", "AMQP_VHOST"}   # shop_common.operations.broker_accounts
                              | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES})
 # Variables that hold credentials: set only from the Secret, never as a value in a manifest.
-SECRET_VARIABLES = ({"AMQP_URI", "RABBITMQ_MANAGEMENT_URL"} | KEY_VARIABLES
+SECRET_VARIABLES = ({"AMQP_URI", "RABBITMQ_MANAGEMENT_URL"} | set(FILE_SECRETS)
                     | {service.database_variable for service in WITH_DATABASES}
                     | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES})
 SECRET_LOOKING_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|(^|_)KEYS?$")
@@ -444,14 +448,15 @@ def secret_keys_mounted(workload):
     return keys
 
 
-@pytest.mark.parametrize("holder, variable", [("accounts", "AUTH_SIGNING_KEY"), ("gateway", "AUTH_TRUSTED_KEYS")])
-def test_the_token_keys_reach_the_services_that_use_them_as_read_only_files_from_the_secret_never_as_values(
+@pytest.mark.parametrize("variable, holder", FILE_SECRETS.items())
+def test_keys_and_secrets_reach_the_services_that_use_them_as_read_only_files_from_the_secret_never_as_values(
         rendering, holder, variable):
-    """An environment variable is seen by every child process and by anyone who may read the pod's spec."""
+    """The access token keys and the Stripe secrets. An environment variable is seen by every child process and
+    by anyone who may read the pod's spec."""
     deployments = objects_of(rendering, "Deployment")
     in_the_environment = [(name, key) for (kind, name), workload in workloads(rendering).items()
                           for container in containers(workload)
-                          for key in environment(rendering, container) if key in KEY_VARIABLES]
+                          for key in environment(rendering, container) if key in FILE_SECRETS]
     assert in_the_environment == []
     holders = {name for name in deployments
                if f"{variable}_FILE" in environment(rendering, container_of(rendering, name))}
@@ -459,9 +464,24 @@ def test_the_token_keys_reach_the_services_that_use_them_as_read_only_files_from
     path = environment(rendering, container_of(rendering, holder))[f"{variable}_FILE"]["value"]
     assert mounted_secret_file(deployments[holder], container_of(rendering, holder), path) == \
         {"secret": SECRET, "key": variable, "mode": 0o400, "read_only": True}
-    # No other pod mounts that key of the Secret (the signing key above all).
+    # No other pod mounts that key of the Secret (the signing key and the Stripe secret key above all).
     assert {name for (kind, name), workload in workloads(rendering).items()
             if (SECRET, variable) in secret_keys_mounted(workload)} == {holder}
+
+
+def test_only_the_payments_service_is_given_anything_of_stripes_and_it_calls_stripe_itself(rendering):
+    """No STRIPE_* variable in shop-config (every service reads it) nor in any pod but the payments service's: the
+    gateway above all gets nothing of Stripe's. Its API is Stripe's own, over TLS: localstripe is compose's."""
+    given = {(kind, name): {variable for variable in environment(rendering, container) if variable.startswith("STRIPE_")}
+             for (kind, name), workload in workloads(rendering).items() for container in containers(workload)}
+    assert {where: variables for where, variables in given.items() if variables} == {
+        ("Deployment", "payments"): {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
+    for config_map in objects_of(rendering, "ConfigMap").values():
+        assert [key for key in config_map.get("data", {}) if key.startswith("STRIPE_")] == []
+    assert environment(rendering, container_of(rendering, "payments"))["STRIPE_API_BASE"] == {"value": STRIPE_API}
+    commands = [" ".join(container.get("command", []) + container.get("args", []))
+                for workload in workloads(rendering).values() for container in containers(workload)]
+    assert [command for command in commands if "localstripe" in command or "payment_provider" in command] == []
 
 
 def test_the_example_overlay_says_how_to_create_every_key_of_the_secret_the_manifests_use():
@@ -548,6 +568,9 @@ def test_the_manifests_define_no_secret_and_write_no_secret_value(rendering):
     for (kind, name), workload in workloads(rendering).items():
         for container in containers(workload):
             for variable, source in environment(rendering, container).items():
+                if variable in KEY_FILE_VARIABLES and "value" in source \
+                        and mounted_secret_file(workload, container, source["value"]) is not None:
+                    continue   # the path of a file from the Secret (STRIPE_WEBHOOK_SECRET_FILE), not the secret
                 if "value" in source and looks_secret(variable, source["value"]):
                     written.append(f"{kind}/{name}: {variable}")
                 if variable in SECRET_VARIABLES and source.get("secret") != SECRET:
@@ -784,6 +807,15 @@ def test_the_services_egress_is_not_restricted_so_dns_the_brokers_and_the_databa
         for port, protocol in ((53, "UDP"), (53, "TCP"), (5672, "TCP"), (5432, "TCP"), (6379, "TCP"),
                                (25, "TCP"), (4318, "TCP")):
             assert admitted(rendering, "Egress", this, INTERNET, port, protocol), (service.name, port, protocol)
+
+
+def test_the_payments_service_may_reach_stripe_over_tls_and_only_prometheus_reaches_it(rendering):
+    """Stripe's API is on the internet at addresses Stripe does not fix: egress to any address on 443."""
+    payments = deployment_pod(rendering, "payments")
+    assert admitted(rendering, "Egress", payments, INTERNET, 443)
+    port = BY_NAME["payments"].ops_port
+    assert reaching(rendering, payments, port) == {"prometheus"}
+    assert [other for other in (443, 8420, EDGE_PORT, 8001) if reaching(rendering, payments, other)] == []
 
 
 @pytest.mark.parametrize("broker, port", BROKERS.items())

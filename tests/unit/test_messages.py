@@ -10,7 +10,7 @@ ORDER = {
 
 def test_every_outcome_event_has_a_message_and_its_subject_names_the_order_and_outcome():
     outcomes = {events.ORDER_CONFIRMED: "confirmed", events.ORDER_REJECTED: "rejected",
-                events.ORDER_CANCELLED: "cancelled", events.ORDER_SHIPPED: "shipped"}
+                events.ORDER_CANCELLED: "cancelled", events.ORDER_SHIPPED: "shipped", events.ORDER_REFUNDED: "refunded"}
     assert set(messages.HEADLINES) == set(outcomes)
     for event_type, outcome in outcomes.items():
         email = messages.order_email(event_type, ORDER)

@@ -82,5 +82,6 @@ def test_a_total_over_what_the_shop_holds_cannot_be_confirmed():
         domain.priced_lines([{"sku": "A", "quantity": 10**9}], [{"sku": "A", "quantity": 10**9, "unit_price": "1000000.00"}])
 
 
-def test_only_a_pending_order_awaits_stock():
-    assert [status for status in domain.STATUSES if domain.awaits_stock(status)] == [domain.PENDING]
+def test_only_a_pending_order_not_yet_priced_awaits_stock():
+    assert [status for status in domain.STATUSES if domain.awaits_stock(status, None)] == [domain.PENDING]
+    assert not domain.awaits_stock(domain.PENDING, Decimal("25.00"))   # priced: it waits for its payment

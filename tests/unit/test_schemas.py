@@ -5,7 +5,7 @@ import pytest
 from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
 from shop_common.vocabulary.errors import InvalidInput
-from shop_common.vocabulary.validation import LineInput, load, valid_id
+from shop_common.vocabulary.validation import CARD_NUMBER_REFUSED, LineInput, load, valid_id
 
 
 def errors_of(schema, data):
@@ -14,15 +14,15 @@ def errors_of(schema, data):
     return invalid.value.details
 
 
-CUSTOMER = {"customer_id": "acc-1", "customer_email": "a@b.co"}
+CUSTOMER = {"customer_id": "acc-1", "customer_email": "a@b.co", "payment_method": "pm_card_visa"}
 LINE = {"sku": "A", "quantity": 1}
 
 
 def test_a_valid_order_loads():
     order = load(NewOrder(), {"customer_id": "acc-1", "customer_email": "ada@example.com",
-                              "items": [{"sku": "TEA-1", "quantity": 2}]})
+                              "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"})
     assert order == {"customer_id": "acc-1", "customer_email": "ada@example.com",
-                     "items": [{"sku": "TEA-1", "quantity": 2}]}
+                     "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"}
 
 
 @pytest.mark.parametrize("data, field", [
@@ -39,7 +39,27 @@ def test_a_valid_order_loads():
     ({**CUSTOMER, "items": [LINE], "coupon": "X"}, "coupon"),
 ])
 def test_an_invalid_order_names_the_field(data, field):
-    assert list(errors_of(NewOrder(), data)) == [field]
+    assert list(errors_of(NewOrder(), {"payment_method": "pm_card_visa", **data})) == [field]
+
+
+@pytest.mark.parametrize("payment_method", [
+    None, "", "pm_", "card_visa", "pm_card visa", "pm_" + "x" * 201, 4242424242424242, "tok_visa", "pm_card_visa\n"])
+def test_a_payment_method_of_a_wrong_shape_is_refused_naming_it(payment_method):
+    assert list(errors_of(NewOrder(), {**CUSTOMER, "items": [LINE], "payment_method": payment_method})) == [
+        "payment_method"]
+
+
+@pytest.mark.parametrize("card_number", ["4242424242424242", "4242 4242 4242 4242", "4000-0566-5566-5556",
+                                         "378282246310005", "6011111111111117"])
+def test_a_card_number_for_a_payment_method_is_refused_saying_what_to_send(card_number):
+    messages = errors_of(NewOrder(), {**CUSTOMER, "items": [LINE], "payment_method": card_number})
+    assert messages == {"payment_method": [CARD_NUMBER_REFUSED]}
+    assert card_number not in str(messages)
+
+
+def test_a_payment_method_is_required():
+    assert errors_of(NewOrder(), {"customer_id": "acc-1", "customer_email": "a@b.co", "items": [LINE]}) == {
+        "payment_method": ["Missing data for required field."]}
 
 
 @pytest.mark.parametrize("line, field", [
@@ -146,9 +166,10 @@ def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
 
 def test_a_gateway_order_names_only_its_lines_the_customer_comes_from_the_token():
     from gateway.schemas import NewOrder as GatewayNewOrder
-    assert load(GatewayNewOrder(), {"items": [LINE]}) == {"items": [LINE]}
+    order = {"items": [LINE], "payment_method": "pm_card_visa"}
+    assert load(GatewayNewOrder(), order) == order
     for field in ("customer_id", "customer_email"):
-        assert field in errors_of(GatewayNewOrder(), {field: CUSTOMER[field], "items": [LINE]})
+        assert field in errors_of(GatewayNewOrder(), {field: CUSTOMER[field], **order})
 
 
 @pytest.mark.parametrize("value", ["TEA-1\n", "TEA-1\r\n", "\nTEA-1"])

@@ -8,10 +8,10 @@ never started; the request expires in RabbitMQ when the service's time is up,
 so it is not acted on after the caller gave up.
 
 Only the service's own failures count against it: it is not running, it had
-the request for the whole timeout without answering (an answer the gateway
-has received by then is used, even if the gateway was too busy to hand it
-over), or it answered that it cannot serve. A request the gateway could not
-get out in time says nothing about the service: a gateway swamped by
+the request for the whole timeout without answering (an answer the caller
+has received by then is used, even if the caller was too busy to hand it
+over), or it answered that it cannot serve. A request the caller could not
+get out in time says nothing about the service: a caller swamped by
 connections (a burst of clients that hang up at once) is slow to send, and
 counting that against the service opened its breaker for everyone. After
 ``CIRCUIT_BREAKER.FAILURES`` failures in a row the proxy stops calling that
@@ -23,8 +23,8 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import ReplyListener, RpcProxy
 
-from gateway.circuit_breaker import CLOSED, CircuitBreaker
-from gateway.remote_errors import shop_error_from
+from shop_common.messaging.circuit_breaker import CLOSED, CircuitBreaker
+from shop_common.messaging.remote_errors import shop_error_from
 from shop_common.messaging.entrypoints import settle
 from shop_common.operations.metrics import CIRCUIT_BREAKER_OPEN, ExportsGauges
 from shop_common.operations.tracing import TracedMethodProxy, rpc_client_span
@@ -32,7 +32,7 @@ from shop_common.vocabulary.errors import ServiceUnavailable
 
 
 class NotSent(ServiceUnavailable):
-    """The request could not get out in time: the gateway or the broker was slow, not (known to be) the service."""
+    """The request could not get out in time: the caller or the broker was slow, not (known to be) the service."""
 
 
 def _send(method_proxy, timeout, args, kwargs):
@@ -52,7 +52,7 @@ def _send(method_proxy, timeout, args, kwargs):
 
 
 def _answer(reply, service, timeout):
-    """The reply's body, if it reached the gateway within ``timeout``."""
+    """The reply's body, if it reached the caller within ``timeout``."""
     deadline = eventlet.Timeout(timeout)
     try:
         return reply.reply_event.wait()
@@ -61,7 +61,7 @@ def _answer(reply, service, timeout):
             raise
     finally:
         deadline.cancel()
-    eventlet.sleep(0)  # one turn of the event loop hands over a reply the gateway has already received
+    eventlet.sleep(0)  # one turn of the event loop hands over a reply the caller has already received
     if reply.reply_event.ready():
         return reply.reply_event.wait()
     raise ServiceUnavailable(f"{service} did not answer within {timeout}s", {"service": service})
@@ -120,7 +120,7 @@ class GuardedServiceProxy:
 
 class SettlingReplyListener(ReplyListener):
     """nameko's ``ReplyListener``, except that a reply it cannot acknowledge (the broker connection has just
-    gone) still reaches its caller: nameko's lets that error kill the whole gateway."""
+    gone) still reaches its caller: nameko's lets that error kill the whole calling service."""
 
     def handle_message(self, body, message):
         settle(message)

@@ -1,7 +1,7 @@
 """Turns the services' errors, which arrive over RPC, back into ``ShopError`` families.
 
 Every ``ShopError`` travels with ``(message, details, family, code)``; the
-gateway rebuilds it as its family (``NotFound``, ``Conflict``...), which is
+caller rebuilds it as its family (``NotFound``, ``Conflict``...), which is
 what the HTTP mapping needs, knowing no service's classes and without
 touching nameko's process-wide error registry.
 """
