@@ -8,6 +8,7 @@ import os
 import random
 
 from locust import FastHttpUser, task
+from harness.payment_provider import APPROVED
 
 SKUS = os.environ.get("BENCH_SKUS", "BENCH-0").split(",")
 TOKENS = os.environ.get("BENCH_TOKENS", "none").split(",")
@@ -20,4 +21,4 @@ class Customer(FastHttpUser):
     @task
     def place_order(self):
         items = [{"sku": sku, "quantity": 1} for sku in random.sample(SKUS, min(2, len(SKUS)))]
-        self.client.post("/orders", json={"items": items}, headers=self.authorization, name="POST /orders")
+        self.client.post("/orders", json={"payment_method": APPROVED, "items": items}, headers=self.authorization, name="POST /orders")

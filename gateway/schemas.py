@@ -144,6 +144,7 @@ class Order(Schema):
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLine))
     total = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
+    currency = fields.String(metadata={"description": "ISO 4217: the shop's one currency"})
     payment = fields.Nested(Payment, allow_none=True, metadata={"description": "null while no payment was tried"})
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})

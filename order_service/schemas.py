@@ -55,6 +55,7 @@ class OrderOutput(Schema):
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLineOutput), attribute="lines")
     total = fields.Decimal(as_string=True, allow_none=True)
+    currency = fields.String()
     payment = fields.Nested(PaymentOutput, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

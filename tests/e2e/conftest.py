@@ -8,6 +8,7 @@ import requests
 
 from harness.accounts import bearer
 from harness.stack import running_stack
+from harness.payment_provider import APPROVED
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
 
@@ -56,7 +57,7 @@ class ShopClient:
         """An order of the customer ``email`` (registered on first use), placed with their token."""
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
         headers = {**(headers or {}), **bearer(self.accounts.customer_token(email))}
-        response = self.post("/orders", json={"items": items}, headers=headers, **kwargs)
+        response = self.post("/orders", json={"payment_method": APPROVED, "items": items}, headers=headers, **kwargs)
         assert response.status_code == 201, response.text
         return response.json()
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from harness.accounts import bearer
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,7 @@ TABLE = [
     ("POST", lambda w: "/products", new_product, (401, 403, 403, 201)),
     ("POST", lambda w: f"/products/{w.sku}/restock", lambda: {"quantity": 1}, (401, 403, 403, 200)),
     ("POST", lambda w: f"/orders/{w.order_of_a(confirmed=True)['id']}/ship", None, (401, 403, 403, 200)),
-    ("POST", lambda w: "/orders", lambda: {"items": [{"sku": "TEA-X", "quantity": 1}]}, (401, 201, 201, 201)),
+    ("POST", lambda w: "/orders", lambda: {"payment_method": APPROVED, "items": [{"sku": "TEA-X", "quantity": 1}]}, (401, 201, 201, 201)),
     ("GET", lambda w: "/orders", None, (401, 200, 200, 200)),
     ("GET", lambda w: f"/orders/{w.order_of_a()['id']}", None, (401, 200, 404, 200)),
     ("POST", lambda w: f"/orders/{w.order_of_a()['id']}/cancel", None, (401, 200, 404, 200)),
@@ -95,18 +96,18 @@ def test_only_staff_filter_orders_by_customer(world):
 
 
 def test_an_order_belongs_to_the_caller_whatever_the_body_says(world):
-    sneaky = {"customer_email": "victim@example.com", "items": [{"sku": world.sku, "quantity": 1}]}
+    sneaky = {"customer_email": "victim@example.com", "payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}]}
     refused = world.call("customer_a", "POST", "/orders", sneaky)
     assert refused.status_code == 400
     assert list(refused.json()["details"]) == ["customer_email"]
-    placed = world.call("customer_a", "POST", "/orders", {"items": [{"sku": world.sku, "quantity": 1}]}).json()
+    placed = world.call("customer_a", "POST", "/orders", {"payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}]}).json()
     assert placed["customer_email"] == world.emails["customer_a"]
 
 
 @pytest.mark.parametrize("field, value", [("status", "shipped"), ("total", "0.01"), ("id", "mine"),
                                           ("customer_id", "someone"), ("unit_price", "0.01")])
 def test_fields_a_client_may_not_set_are_refused_by_name(world, field, value):
-    body = {"items": [{"sku": world.sku, "quantity": 1}], field: value}
+    body = {"payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}], field: value}
     response = world.call("customer_a", "POST", "/orders", body)
     assert response.status_code == 400
     assert field in response.json()["details"]

@@ -5,10 +5,11 @@ import json
 import pytest
 
 from shop_common.operations.services import SERVICES
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.e2e
 
-GOOD_ORDER = {"items": [{"sku": "TEA-1", "quantity": 1}]}
+GOOD_ORDER = {"payment_method": APPROVED, "items": [{"sku": "TEA-1", "quantity": 1}]}
 GOOD_PRODUCT = {"sku": "BAD-INPUT-1", "name": "Tea", "price": "1.00", "stock": 1}
 
 
@@ -32,7 +33,7 @@ CASES = [
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": 10**30}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A" * 100, "quantity": 1}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "total": "0.01"}, 400, "invalid_input", ["total"]),
-    ("POST", "/orders", raw('{"items": [{"sku": "A", "quantity": 1.0}]}'),
+    ("POST", "/orders", raw('{"payment_method": "pm_card_visa", "items": [{"sku": "A", "quantity": 1.0}]}'),
      400, "invalid_input", ["items"]),
     ("POST", "/orders", raw(json.dumps(GOOD_ORDER) + " " * (1024 * 1024)), 413, "request_entity_too_large", []),
     ("POST", "/products", {**GOOD_PRODUCT, "price": "12.345"}, 400, "invalid_input", ["price"]),

@@ -22,6 +22,7 @@ from harness.broker import wait_for_consumers
 from harness.databases import SERVER_URI
 from harness.load import OrderLoad
 from harness.smtp import wait_for_port
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.faults
 
@@ -98,7 +99,7 @@ class HalfSentOrder:
     """``POST /orders`` from a client that has sent the headers and half the body: a request the edge has in hand."""
 
     def __init__(self, port, token, sku):
-        body = json.dumps({"items": [{"sku": sku, "quantity": 1}]}).encode()
+        body = json.dumps({"payment_method": APPROVED, "items": [{"sku": sku, "quantity": 1}]}).encode()
         half = len(body) // 2
         self.rest = body[half:]
         self.connection = socket.create_connection(("127.0.0.1", port), timeout=30)

@@ -17,6 +17,7 @@ from shop_common.operations.services import SERVICES
 from harness.accounts import bearer
 from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
 from harness.stack import running_stack
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.hostile
 
@@ -84,7 +85,7 @@ class HostileClient:
         return bearer(self.stack.accounts.customer_token(email))
 
     def place_order(self, *lines, email="hostile@example.com", headers=None, **kwargs):
-        body = {"items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+        body = {"payment_method": APPROVED, "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
         headers = {**(headers or {}), **self.as_customer(email)}
         response = self.http.post(f"{self.url}/orders", json=body, timeout=10, headers=headers, **kwargs)
         assert response.status_code == 201, response.text

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from harness.smtp import ORDER_MAIL
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.hostile
 
@@ -71,7 +72,7 @@ def test_a_non_ascii_email_is_refused_at_the_edge(shop, email):
 def test_lines_of_one_product_past_its_bound_in_all_are_refused_naming_items(shop):
     sku = shop.add_product(stock=MAX_STOCK, price="1.00")
     for lines in ([(sku, 1000)] * 100, [(sku, 1000), (sku, 1)]):
-        body = {"items": [{"sku": line_sku, "quantity": quantity} for line_sku, quantity in lines]}
+        body = {"payment_method": APPROVED, "items": [{"sku": line_sku, "quantity": quantity} for line_sku, quantity in lines]}
         response = shop.http.post(f"{shop.url}/orders", json=body, headers=shop.as_customer(), timeout=30)
         assert "1000 units of one product" in refused(response, "items")[0]
     placed = shop.place_order((sku, 600), (sku, 400))   # at the bound, merged into one line

@@ -7,12 +7,13 @@ import uuid
 import eventlet
 import pytest
 from harness.smtp import ORDER_MAIL
+from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.hostile
 
 
 def order_body(sku, quantity=1):
-    return {"items": [{"sku": sku, "quantity": quantity}]}
+    return {"payment_method": APPROVED, "items": [{"sku": sku, "quantity": quantity}]}
 
 
 def post_order(shop, body, key, email="retrier@example.com"):

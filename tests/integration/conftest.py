@@ -7,16 +7,31 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from shop_common.identity.tokens import issue_access_token
 from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
+from harness.payment_provider import running_provider
+
+WEBHOOK_SECRET = "whsec_integration"
+
+
+@pytest.fixture(scope="session")
+def payment_provider(tmp_path_factory):
+    """A real payment provider's API (localstripe) in its own process, its store in memory."""
+    with running_provider(tmp_path_factory.mktemp("payment-provider") / "log") as provider:
+        yield provider
 
 
 @pytest.fixture
-def config(rabbit_config, clean_databases, smtp_sink):
-    """config.yaml's settings (so its defaults), with this test's broker, databases and SMTP server."""
+def config(rabbit_config, clean_databases, smtp_sink, payment_provider, monkeypatch):
+    """config.yaml's settings (so its defaults), with this test's broker, databases, SMTP server and payment
+    provider (whose keys come from the environment, as in production)."""
+    for name, value in {**payment_provider.environment, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}.items():
+        monkeypatch.setenv(name, value)
+    settings = load_config()
     return {
-        **load_config(),
+        **settings,
         "AMQP_URI": rabbit_config["AMQP_URI"],
         "DB_URIS": clean_databases.db_uris_config,
         "SMTP": smtp_sink.config(),
+        "PAYMENTS": {**settings["PAYMENTS"], "API_BASE": payment_provider.url, "AUTHORISATION_DEADLINE": 3},
         "RPC_TIMEOUT": 1,
         "OPS_ADDRESS": "127.0.0.1:0",   # each container's operations endpoints on a port of its own
     }

@@ -57,7 +57,7 @@ def test_registrations_are_limited_per_client_address(gateway, container_factory
 def test_orders_are_limited_per_account(gateway, container_factory, config, access_token):
     container_factory(OrderService, config).start()
     base = gateway(ORDERS_PER_ACCOUNT="2/minute")
-    order = {"items": [{"sku": "TEA-1", "quantity": 1}]}
+    order = {"items": [{"sku": "TEA-1", "quantity": 1}], "payment_method": "pm_card_visa"}
     ada, bob = bearer(access_token(account_id="acc-ada")), bearer(access_token(account_id="acc-bob"))
     assert [requests.post(f"{base}/orders", json=order, headers=ada).status_code for _ in range(2)] == [201, 201]
     assert_limited(requests.post(f"{base}/orders", json=order, headers=ada))

@@ -101,7 +101,7 @@ def test_the_gateway_answers_them_on_its_own_address_and_counts_requests_by_rout
 def test_backlogs_and_pools_are_read_when_the_metrics_are_scraped(started, rpc_client):
     url = ops_url(started(OrderService))
     before = sample(url, "shop_pending_orders")
-    rpc_client("orders").create_order({"customer_id": "acc-1", "customer_email": "ada@example.com",
+    rpc_client("orders").create_order({"customer_id": "acc-1", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
                                        "items": [{"sku": "TEA-1", "quantity": 1}]})   # inventory is not running
     assert sample(url, "shop_pending_orders") == before + 1
     assert sample(url, "shop_pending_orders_oldest_age_seconds") > 0

@@ -8,7 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
 
-NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com",
+NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
              "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
 BOBS_ORDER = {**NEW_ORDER, "customer_id": "acc-bob", "customer_email": "bob@example.com"}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
@@ -19,6 +19,27 @@ def orders(container_factory, config, rpc_client):
     container = container_factory(OrderService, config)
     container.start()
     return container, rpc_client("orders")
+
+
+def payment(order_id, status, reference="pi_1", refunded="0.00"):
+    return {"order_id": order_id, "status": status, "amount": "34.60", "currency": "EUR", "reference": reference,
+            "decline_code": None, "refunded": refunded}
+
+
+def hold_stock(container, publish_event, order_id):
+    with entrypoint_waiter(container, "handle_stock_reserved"):
+        publish_event("inventory", "stock_reserved", new_event(order_id=order_id, items=PRICED))
+
+
+def tell_payment(container, publish_event, order_id, event, status=None, **details):
+    """``payment_<event>``, the payment in ``status`` (the event's own unless said)."""
+    with entrypoint_waiter(container, f"handle_payment_{event}"):
+        publish_event("payments", f"payment_{event}", new_event(payment=payment(order_id, status or event, **details)))
+
+
+def confirm(container, publish_event, order_id):
+    hold_stock(container, publish_event, order_id)
+    tell_payment(container, publish_event, order_id, "authorised")
 
 
 def test_a_new_order_is_pending_and_announced(orders, event_tap):
@@ -32,17 +53,79 @@ def test_a_new_order_is_pending_and_announced(orders, event_tap):
     assert created["event_id"] and created["occurred_at"].endswith("+00:00")
 
 
-def test_a_reservation_confirms_the_order_with_catalogue_prices(orders, publish_event, event_tap):
+def test_a_reservation_prices_the_order_and_asks_for_its_payment(orders, publish_event, event_tap):
     container, client = orders
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
-    with entrypoint_waiter(container, "handle_stock_reserved"):
-        publish_event("inventory", "stock_reserved", new_event(order_id=order["id"], items=PRICED))
+    hold_stock(container, publish_event, order["id"])
+    priced = client.get_order(order["id"])
+    assert (priced["status"], priced["total"], priced["payment"]) == ("pending", "34.60", None)
+    assert [item["unit_price"] for item in priced["items"]] == ["12.50", "9.60"]
+    [requested] = tap.wait_for("payment_requested")
+    assert {key: requested[key] for key in ("order_id", "amount", "currency", "payment_method")} == {
+        "order_id": order["id"], "amount": "34.60", "currency": "EUR", "payment_method": "pm_card_visa"}
+    assert client.list_pending_orders()[0]["waiting_for"] == "payment"
+
+
+def test_an_authorised_payment_confirms_the_order_and_the_order_shows_it(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    confirm(container, publish_event, order["id"])
     confirmed = client.get_order(order["id"])
     assert confirmed["status"] == "confirmed"
-    assert confirmed["total"] == "34.60"
-    assert [item["unit_price"] for item in confirmed["items"]] == ["12.50", "9.60"]
+    assert confirmed["payment"] == {"status": "authorised", "amount": "34.60", "currency": "EUR",
+                                    "reference": "pi_1", "refunded": "0.00"}
     assert tap.wait_for("order_confirmed")[0]["order"] == confirmed
+
+
+@pytest.mark.parametrize("status, reason", [("declined", "payment_declined"), ("failed", "payment_unavailable")])
+def test_a_payment_declined_or_unavailable_rejects_the_order_saying_so(orders, publish_event, event_tap, status,
+                                                                       reason):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    hold_stock(container, publish_event, order["id"])
+    tell_payment(container, publish_event, order["id"], status)
+    rejected = client.get_order(order["id"])
+    assert (rejected["status"], rejected["rejection_reason"], rejected["payment"]["status"]) == (
+        "rejected", reason, status)
+    assert tap.wait_for("order_rejected")[0]["order"]["id"] == order["id"]
+
+
+def test_an_authorisation_the_provider_lets_go_cancels_the_confirmed_order(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    confirm(container, publish_event, order["id"])
+    tell_payment(container, publish_event, order["id"], "voided")
+    assert client.get_order(order["id"])["status"] == "cancelled"
+    assert tap.wait_for("order_cancelled")[0]["order"]["payment"]["status"] == "voided"
+
+
+def test_a_late_authorisation_leaves_a_cancelled_order_cancelled(orders, publish_event):
+    container, client = orders
+    order = client.create_order(NEW_ORDER)
+    hold_stock(container, publish_event, order["id"])
+    client.cancel_order(order["id"])
+    tell_payment(container, publish_event, order["id"], "authorised")
+    late = client.get_order(order["id"])
+    assert (late["status"], late["payment"]["status"]) == ("cancelled", "authorised")   # payments voids it next
+
+
+def test_a_shipped_order_refunded_in_full_by_its_payment_is_refunded(orders, publish_event, event_tap):
+    container, client = orders
+    tap = event_tap("orders")
+    order = client.create_order(NEW_ORDER)
+    confirm(container, publish_event, order["id"])
+    client.ship_order(order["id"])
+    tell_payment(container, publish_event, order["id"], "captured")
+    tell_payment(container, publish_event, order["id"], "refunded", "captured", refunded="10.00")   # in part
+    assert client.get_order(order["id"])["status"] == "shipped"
+    tell_payment(container, publish_event, order["id"], "refunded", refunded="34.60")
+    refunded = client.get_order(order["id"])
+    assert (refunded["status"], refunded["payment"]["refunded"]) == ("refunded", "34.60")
+    assert len(tap.wait_for("order_refunded")) == 1
 
 
 def test_a_failed_reservation_rejects_the_order_with_the_reason(orders, publish_event, event_tap):
@@ -59,7 +142,7 @@ def test_a_failed_reservation_rejects_the_order_with_the_reason(orders, publish_
     tap.wait_for("order_rejected")
 
 
-def test_a_reservation_delivered_twice_confirms_once(orders, publish_event, event_tap):
+def test_a_reservation_delivered_twice_asks_for_payment_once(orders, publish_event, event_tap):
     container, client = orders
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
@@ -67,8 +150,8 @@ def test_a_reservation_delivered_twice_confirms_once(orders, publish_event, even
     for _ in range(2):
         with entrypoint_waiter(container, "handle_stock_reserved"):
             publish_event("inventory", "stock_reserved", event)
-    tap.wait_for("order_confirmed")
-    assert len(tap.events("order_confirmed")) == 1
+    tap.wait_for("payment_requested")
+    assert len(tap.events("payment_requested")) == 1
 
 
 def test_cancel_and_ship_follow_the_rules_and_are_announced(orders, publish_event, event_tap):
@@ -78,8 +161,7 @@ def test_cancel_and_ship_follow_the_rules_and_are_announced(orders, publish_even
     with pytest.raises(RemoteError) as refused:
         client.ship_order(order["id"])
     assert refused.value.exc_type == "TransitionNotAllowed"
-    with entrypoint_waiter(container, "handle_stock_reserved"):
-        publish_event("inventory", "stock_reserved", new_event(order_id=order["id"], items=PRICED))
+    confirm(container, publish_event, order["id"])
     assert client.ship_order(order["id"])["status"] == "shipped"
     with pytest.raises(RemoteError):
         client.cancel_order(order["id"])
@@ -127,10 +209,9 @@ def test_bad_orders_are_refused_and_the_service_carries_on(orders, bad_order):
 def test_pending_orders_are_listed_oldest_first_with_their_age(orders, publish_event):
     container, client = orders
     first, second, confirmed = (client.create_order(NEW_ORDER)["id"] for _ in range(3))
-    with entrypoint_waiter(container, "handle_stock_reserved"):
-        publish_event("inventory", "stock_reserved", new_event(order_id=confirmed, items=PRICED))
+    confirm(container, publish_event, confirmed)
     pending = client.list_pending_orders()
-    assert [order["id"] for order in pending] == [first, second]
+    assert [(order["id"], order["waiting_for"]) for order in pending] == [(first, "stock"), (second, "stock")]
     assert all(order["age_seconds"] >= 0 and order["created_at"].endswith("+00:00") for order in pending)
     assert client.list_pending_orders(older_than_seconds=3600) == []
     with pytest.raises(RemoteError) as refused:
@@ -167,8 +248,7 @@ def test_a_customer_caller_does_not_find_another_customers_order_and_is_refused_
         orders, as_customer, publish_event):
     container, operator = orders
     adas, bobs = operator.create_order(NEW_ORDER), operator.create_order(BOBS_ORDER)
-    with entrypoint_waiter(container, "handle_stock_reserved"):
-        publish_event("inventory", "stock_reserved", new_event(order_id=adas["id"], items=PRICED))
+    confirm(container, publish_event, adas["id"])
     ada = as_customer("acc-ada")
     assert ada.get_order(adas["id"])["id"] == adas["id"]
     for call in (ada.get_order, ada.cancel_order):
@@ -179,9 +259,10 @@ def test_a_customer_caller_does_not_find_another_customers_order_and_is_refused_
             assert not_found.value.value == f"order {order_id} not found"
     assert [o["id"] for o in ada.list_orders(customer_id="acc-bob")] == [adas["id"]]
     for order_id in (adas["id"], bobs["id"], "no-such-order"):   # refused before any order is looked at
-        with pytest.raises(RemoteError) as refused:
-            ada.ship_order(order_id)
-        assert refused.value.exc_type == "Forbidden"
+        for staff_only in (ada.ship_order, ada.refund_order):
+            with pytest.raises(RemoteError) as refused:
+                staff_only(order_id)
+            assert refused.value.exc_type == "Forbidden"
     with pytest.raises(RemoteError) as refused:
         ada.list_pending_orders()
     assert refused.value.exc_type == "Forbidden"
