@@ -17,6 +17,9 @@ class ProviderDisagrees(Exception):
     """The provider holds the payment in a state the shop's step does not fit (an authorisation expired before
     its capture, say): retried, then dead-lettered with this reason for an operator."""
 
+    def __init__(self, subject, why):
+        super().__init__(f"{subject}: {why}")
+
 
 class InvalidWebhook(InvalidInput):
     code = "invalid_signature"

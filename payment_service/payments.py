@@ -145,15 +145,17 @@ def capture(session, provider, order_id):
 
 
 def _settled(provider, intent_id, ask, wanted):
-    """``ask(intent_id)``; when the provider refuses, what it holds, if that is ``wanted`` (done before, the answer
-    lost); ``ProviderDisagrees`` otherwise."""
+    """``ask(intent_id)``, whose answer must leave the intent ``wanted``; when the provider refuses, what it holds,
+    if that is ``wanted`` (done before, the answer lost). ``ProviderDisagrees`` otherwise."""
     try:
-        return ask(intent_id)
+        intent = ask(intent_id)
     except ProviderRefused as refused:
-        intent = provider.retrieve(intent_id)
-        if domain.authorisation_outcome(intent.status) == wanted:
-            return intent
-        raise ProviderDisagrees(intent_id, f"{refused}; the intent is {intent.status}") from None
+        intent, why = provider.retrieve(intent_id), str(refused)
+    else:
+        why = "it answered"
+    if domain.authorisation_outcome(intent.status) != wanted:
+        raise ProviderDisagrees(intent_id, f"{why}; the intent is {intent.status}, not {wanted}")
+    return intent
 
 
 def refund(session, provider, order_id, asked=None):

@@ -17,6 +17,7 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 from harness.audit import FIGURES  # noqa: E402
 from harness.databases import TestDatabases  # noqa: E402
+from harness.payment_provider import running_provider  # noqa: E402
 from harness.smtp import running_sink  # noqa: E402
 
 patch_psycopg()
@@ -63,6 +64,16 @@ def smtp_sink(tmp_path_factory):
     """A real SMTP server in its own process, keeping what it receives in a maildir."""
     with running_sink(tmp_path_factory.mktemp("smtp") / "maildir") as sink:
         yield sink
+
+
+WEBHOOK_SECRET = "whsec_tests"   # the provider's webhooks to the services under test are signed with it
+
+
+@pytest.fixture(scope="session")
+def payment_provider(tmp_path_factory):
+    """A real payment provider's API (localstripe) in its own process, its store in memory."""
+    with running_provider(tmp_path_factory.mktemp("payment-provider") / "log") as provider:
+        yield provider
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,16 +7,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from shop_common.identity.tokens import issue_access_token
 from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
-from harness.payment_provider import running_provider
-
-WEBHOOK_SECRET = "whsec_integration"
-
-
-@pytest.fixture(scope="session")
-def payment_provider(tmp_path_factory):
-    """A real payment provider's API (localstripe) in its own process, its store in memory."""
-    with running_provider(tmp_path_factory.mktemp("payment-provider") / "log") as provider:
-        yield provider
+from tests.conftest import WEBHOOK_SECRET
 
 
 @pytest.fixture

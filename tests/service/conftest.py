@@ -23,3 +23,9 @@ def notifications_db(clean_databases):
 def accounts_db(clean_databases):
     with clean_databases.session("accounts") as session:
         yield session
+
+
+@pytest.fixture
+def payments_db(clean_databases):
+    with clean_databases.session("payments") as session:
+        yield session

@@ -22,12 +22,23 @@ BOB = Caller("customer", "acc-bob")
 STAFF = Caller("staff", "staff-1")
 ALL = 100   # a page that holds every order of a test
 ADAS_ORDER = (OPERATOR, "acc-ada", "ada@example.com")   # caller, customer_id, customer_email
+PAID_WITH = ("pm_card_visa", "EUR")   # payment method, currency
 
 
 def place(session, email="Ada@Example.com", items=ITEMS, customer_id="acc-ada", caller=OPERATOR):
-    order, _ = orders.place_order(session, caller, customer_id, email, items)
+    order, _ = orders.place_order(session, caller, customer_id, email, items, *PAID_WITH)
     session.commit()
     return order.id
+
+
+def authorised(order_id):
+    return {"order_id": order_id, "status": "authorised", "reference": "pi_1", "refunded": Decimal("0.00")}
+
+
+def confirm(session, order_id):
+    """Priced at ``PRICES``, then its payment authorised."""
+    orders.price_order(session, order_id, PRICES)
+    return orders.follow_payment(session, authorised(order_id))
 
 
 def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db):
@@ -40,9 +51,9 @@ def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db
 
 
 def test_placing_again_with_the_same_id_returns_the_first_order(orders_db):
-    first, placed_now = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="fixed-id")
+    first, placed_now = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="fixed-id")
     orders_db.commit()
-    again, placed_again = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="fixed-id")
+    again, placed_again = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="fixed-id")
     assert (placed_now, placed_again) == (True, False)
     assert again.id == first.id == "fixed-id"
     assert len(orders.list_orders(orders_db, OPERATOR, ALL)) == 1
@@ -53,14 +64,25 @@ def test_order_ids_are_opaque_and_unique(orders_db):
     assert len(ids) == 5 and all(len(order_id) == 32 for order_id in ids)
 
 
-def test_confirming_takes_prices_from_the_reservation_and_totals_them(orders_db):
+def test_pricing_takes_prices_from_the_reservation_and_totals_them_and_the_order_waits_for_its_payment(orders_db):
     order_id = place(orders_db)
-    orders.confirm_order(orders_db, order_id, PRICES)
+    assert orders.price_order(orders_db, order_id, PRICES).happened
     orders_db.commit()
     order = orders.find_order(orders_db, order_id, OPERATOR)
-    assert order.status == "confirmed"
+    assert (order.status, order.payment) == ("pending", None)
     assert [line.unit_price for line in order.lines] == [Decimal("12.50"), Decimal("9.60")]
     assert order.total == Decimal("34.60")
+    assert orders.price_order(orders_db, order_id, PRICES).happened is False   # priced once
+
+
+def test_an_authorised_payment_confirms_a_priced_order_and_the_order_keeps_a_copy_of_it(orders_db):
+    order_id = place(orders_db)
+    order, happened = confirm(orders_db, order_id)
+    orders_db.commit()
+    assert (happened, order.status) == (True, "confirmed")
+    assert order.payment == {"status": "authorised", "amount": Decimal("34.60"), "currency": "EUR",
+                             "reference": "pi_1", "refunded": Decimal("0.00")}
+    assert orders.follow_payment(orders_db, authorised(order_id)).happened is False   # told again: nothing new
 
 
 def test_rejecting_keeps_the_reason(orders_db):
@@ -75,14 +97,15 @@ def test_a_reservation_for_an_order_cancelled_meanwhile_changes_nothing(orders_d
     order_id = place(orders_db)
     orders.cancel_order(orders_db, OPERATOR, order_id)
     orders_db.commit()
-    assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
+    assert orders.price_order(orders_db, order_id, PRICES).happened is False
     assert orders.reject_order(orders_db, order_id, "late").happened is False
+    assert orders.follow_payment(orders_db, authorised(order_id)).happened is False
     assert orders.find_order(orders_db, order_id, OPERATOR).status == "cancelled"
 
 
 def test_cancel_is_allowed_from_pending_and_confirmed_only(orders_db):
     pending, confirmed = place(orders_db), place(orders_db)
-    orders.confirm_order(orders_db, confirmed, PRICES)
+    confirm(orders_db, confirmed)
     assert orders.cancel_order(orders_db, OPERATOR, pending).subject.status == "cancelled"
     assert orders.cancel_order(orders_db, OPERATOR, confirmed).subject.status == "cancelled"
     with pytest.raises(TransitionNotAllowed):
@@ -94,7 +117,7 @@ def test_ship_is_allowed_from_confirmed_only(orders_db):
     with pytest.raises(TransitionNotAllowed) as refused:
         orders.ship_order(orders_db, OPERATOR, order_id)
     assert refused.value.details == {"id": order_id, "status": "pending", "action": "ship"}
-    orders.confirm_order(orders_db, order_id, PRICES)
+    confirm(orders_db, order_id)
     assert orders.ship_order(orders_db, OPERATOR, order_id).subject.status == "shipped"
 
 
@@ -106,7 +129,7 @@ def test_an_unknown_order_is_not_found(orders_db):
 def test_orders_are_listed_by_customer_and_by_status_newest_first(orders_db):
     first, second = place(orders_db, "ada@example.com"), place(orders_db, "ada@example.com")
     other = place(orders_db, "bob@example.com", customer_id="acc-bob")
-    orders.confirm_order(orders_db, other, PRICES)
+    confirm(orders_db, other)
     orders_db.commit()
     assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, customer_email="ada@example.com")] == [
         second, first]
@@ -123,19 +146,19 @@ def test_an_event_is_handled_once(orders_db):
 
 
 def test_the_same_id_with_another_request_fingerprint_is_refused(orders_db):
-    orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="keyed", fingerprint="f1")
+    orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="keyed", fingerprint="f1")
     orders_db.commit()
-    again, placed = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id="keyed", fingerprint="f1")
+    again, placed = orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="keyed", fingerprint="f1")
     assert (again.id, placed) == ("keyed", False)
     with pytest.raises(IdempotencyKeyReused) as refused:
-        orders.place_order(orders_db, *ADAS_ORDER, ITEMS[:1], order_id="keyed", fingerprint="f2")
+        orders.place_order(orders_db, *ADAS_ORDER, ITEMS[:1], *PAID_WITH, order_id="keyed", fingerprint="f2")
     assert refused.value.code == "idempotency_key_reused"
 
 
 def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(databases, clean_databases):
     def deliver(_):
         with databases.session("orders") as session:
-            order, placed = orders.place_order(session, *ADAS_ORDER, ITEMS, order_id="same-moment")
+            order, placed = orders.place_order(session, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="same-moment")
             eventlet.sleep(0.2)   # both inside their transactions at once
             session.commit()
             return placed
@@ -144,16 +167,16 @@ def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(da
     assert databases.scalar("orders", "SELECT count(*) FROM orders WHERE id = 'same-moment'") == 1
 
 
-def test_the_largest_order_the_limits_allow_is_confirmed_with_its_exact_total(orders_db):
+def test_the_largest_order_the_limits_allow_is_priced_at_its_exact_total(orders_db):
     items = [{"sku": f"S-{n}", "quantity": 1000} for n in range(100)]
     order_id = place(orders_db, items=items)
-    order, _ = orders.confirm_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
+    order, _ = orders.price_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
     orders_db.commit()
-    assert (order.status, order.total) == ("confirmed", Decimal("100000000000.00"))
+    assert (order.status, order.total) == ("pending", Decimal("100000000000.00"))
 
 
 def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(orders_db):
-    order, _ = orders.confirm_order(orders_db, place(orders_db), PRICES[:1])
+    order, _ = orders.price_order(orders_db, place(orders_db), PRICES[:1])
     orders_db.commit()
     assert (order.status, order.rejection_reason) == ("rejected", "the stock reserved does not match the order")
     assert all(line.unit_price is None for line in order.lines) and order.total is None
@@ -161,8 +184,8 @@ def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(or
 
 def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pending(orders_db):
     too_large_a_unit_price = "99999999999.99"   # the rules let it through; the unit price column does not hold it
-    order, _ = orders.confirm_order(orders_db, place(orders_db),
-                                    [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
+    order, _ = orders.price_order(orders_db, place(orders_db),
+                                  [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
     orders_db.commit()
     assert (order.status, order.rejection_reason) == ("rejected", "the order could not be confirmed")
 
@@ -170,7 +193,7 @@ def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pendin
 def test_a_late_answer_for_an_order_no_longer_pending_changes_nothing(orders_db):
     order_id = place(orders_db)
     orders.cancel_order(orders_db, OPERATOR, order_id)
-    assert orders.confirm_order(orders_db, order_id, PRICES).happened is False
+    assert orders.price_order(orders_db, order_id, PRICES).happened is False
     assert orders.reject_order(orders_db, order_id, "late").happened is False
 
 
@@ -217,7 +240,7 @@ def test_an_anonymous_caller_cannot_list_orders(orders_db):
 
 def test_only_staff_ship_orders_and_list_pending_orders_a_customer_is_forbidden(orders_db):
     order_id = place(orders_db, customer_id="acc-ada", caller=ADA)
-    orders.confirm_order(orders_db, order_id, PRICES)
+    confirm(orders_db, order_id)
     orders_db.commit()
     with pytest.raises(Forbidden):
         orders.ship_order(orders_db, ADA, order_id)
@@ -235,14 +258,14 @@ def test_only_staff_ship_orders_and_list_pending_orders_a_customer_is_forbidden(
 
 def test_a_customer_cannot_place_an_order_for_another_account(orders_db):
     with pytest.raises(Forbidden):
-        orders.place_order(orders_db, ADA, "acc-bob", "bob@example.com", ITEMS)
+        orders.place_order(orders_db, ADA, "acc-bob", "bob@example.com", ITEMS, *PAID_WITH)
     with pytest.raises(Forbidden):
-        orders.place_order(orders_db, NOBODY, "acc-bob", "bob@example.com", ITEMS)
+        orders.place_order(orders_db, NOBODY, "acc-bob", "bob@example.com", ITEMS, *PAID_WITH)
     orders_db.rollback()
     assert orders.list_orders(orders_db, OPERATOR, ALL) == []
-    placed = orders.place_order(orders_db, ADA, "acc-ada", "ada@example.com", ITEMS).subject
+    placed = orders.place_order(orders_db, ADA, "acc-ada", "ada@example.com", ITEMS, *PAID_WITH).subject
     assert placed.customer_id == "acc-ada"
-    staff_placed = orders.place_order(orders_db, STAFF, "acc-bob", "bob@example.com", ITEMS).subject
+    staff_placed = orders.place_order(orders_db, STAFF, "acc-bob", "bob@example.com", ITEMS, *PAID_WITH).subject
     assert staff_placed.customer_id == "acc-bob"
 
 
@@ -272,7 +295,7 @@ def test_orders_come_in_pages_newest_first_and_after_the_last_one_the_next_page_
                "o-d": now + timedelta(seconds=1), "o-e": now + timedelta(seconds=2), "o-f": now + timedelta(seconds=2),
                "o-g": now - timedelta(seconds=5)}
     for order_id in ("o-c", "o-a", "o-g", "o-e", "o-b", "o-f", "o-d"):
-        orders.place_order(orders_db, *ADAS_ORDER, ITEMS, order_id=order_id)
+        orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id=order_id)
     for order_id, created_at in created.items():
         orders_db.execute(update(Order).where(Order.id == order_id).values(created_at=created_at))
     orders_db.commit()

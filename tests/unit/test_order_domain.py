@@ -85,3 +85,27 @@ def test_a_total_over_what_the_shop_holds_cannot_be_confirmed():
 def test_only_a_pending_order_not_yet_priced_awaits_stock():
     assert [status for status in domain.STATUSES if domain.awaits_stock(status, None)] == [domain.PENDING]
     assert not domain.awaits_stock(domain.PENDING, Decimal("25.00"))   # priced: it waits for its payment
+
+
+@pytest.mark.parametrize("payment_status, order_status, action", [
+    ("authorised", "pending", ("confirm", None)),
+    ("declined", "pending", ("reject", "payment_declined")),
+    ("failed", "pending", ("reject", "payment_unavailable")),
+    ("voided", "confirmed", ("cancel", None)),
+    ("refunded", "shipped", ("refund", None)),
+    ("authorised", "cancelled", None),     # late: payments voids it
+    ("captured", "shipped", None),
+    ("voided", "cancelled", None),
+    ("refunded", "refunded", None),
+])
+def test_a_payments_new_status_moves_its_order_only_where_the_rules_say(payment_status, order_status, action):
+    assert domain.payment_action(payment_status, order_status) == action
+
+
+def test_what_a_pending_order_waits_for():
+    assert (domain.waiting_for(None), domain.waiting_for(Decimal("1.00"))) == ("stock", "payment")
+
+
+def test_only_a_shipped_order_is_refunded():
+    assert [status for status in domain.STATUSES if domain.may_refund(status)] == ["shipped"]
+    assert domain.next_status("shipped", domain.REFUND) == "refunded"
