@@ -81,6 +81,10 @@ def secret_from_environment(name):
     return value
 
 
+def _is_id(value):
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable()
+
+
 def _intent(answer):
     return Intent(answer.id, answer.status, answer.amount, answer.currency)
 
@@ -176,9 +180,12 @@ class Stripe:
                                                    tolerance=self.webhook_tolerance)
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise InvalidSignature(str(error).split(":")[0]) from None
-        data = event.get("data", {}).get("object", {}) or {}
+        event = event.to_dict()
+        data = (event.get("data") or {}).get("object") or {}
         intent_id = data.get("id") if data.get("object") == "payment_intent" else data.get("payment_intent")
-        return {"id": event.get("id"), "type": event.get("type"), "intent_id": intent_id}
+        if not _is_id(event.get("id")) or not (intent_id is None or _is_id(intent_id)):
+            raise InvalidSignature("signed, but not an event of the provider's shape")
+        return {"id": event["id"], "type": event.get("type"), "intent_id": intent_id}
 
 
 class PaymentProvider(DependencyProvider):

@@ -1,0 +1,130 @@
+"""The payments service in a real container, with the orders and inventory services: the saga over a real RabbitMQ,
+against a real payment provider API (localstripe), read back over its own HTTP API."""
+
+import time
+
+import pytest
+from nameko.exceptions import RemoteError
+
+from harness.payment_provider import APPROVED, DECLINED, signed_event
+from inventory_service.service import InventoryService
+from order_service.service import OrderService
+from payment_service.service import PaymentService
+from tests.conftest import WEBHOOK_SECRET
+
+FINAL = {"confirmed", "rejected", "cancelled", "shipped", "refunded"}
+
+
+@pytest.fixture
+def shop(container_factory, config, rpc_client):
+    for service in (InventoryService, OrderService, PaymentService):
+        container_factory(service, config).start()
+    inventory = rpc_client("inventory")
+    inventory.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    return rpc_client("orders"), inventory, rpc_client("payments")
+
+
+def place(orders, payment_method=APPROVED, quantity=2):
+    return orders.create_order({"customer_id": "acc-ada", "customer_email": "ada@example.com",
+                                "payment_method": payment_method, "items": [{"sku": "TEA-1", "quantity": quantity}]})
+
+
+def wait_for(orders, order_id, statuses=FINAL, timeout=10.0, payment=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        order = orders.get_order(order_id)
+        if order["status"] in statuses and (payment is None or (order["payment"] or {}).get("status") == payment):
+            return order
+        assert time.monotonic() < deadline, f"order {order_id} is {order['status']}, its payment {order['payment']}"
+        time.sleep(0.05)
+
+
+def intent_of(payment_provider, order):
+    [intent] = [intent for intent in payment_provider.payment_intents()
+                if intent["metadata"].get("order_id") == order["id"]]
+    return intent
+
+
+def test_an_order_is_confirmed_once_its_payment_is_authorised_for_its_total(shop, payment_provider, event_tap):
+    orders, _, payments = shop
+    tap = event_tap("payments")
+    order = wait_for(orders, place(orders)["id"])
+    assert (order["status"], order["total"], order["payment"]["status"], order["payment"]["amount"]) == (
+        "confirmed", "25.00", "authorised", "25.00")
+    intent = intent_of(payment_provider, order)
+    assert (intent["id"], intent["status"], intent["amount"]) == (order["payment"]["reference"], "requires_capture", 2500)
+    assert tap.wait_for("payment_authorised")[0]["payment"]["order_id"] == order["id"]
+    assert payments.get_payment(order["id"])["status"] == "authorised"
+
+
+def test_a_declined_card_rejects_the_order_and_gives_its_stock_back(shop):
+    orders, inventory, _ = shop
+    order = wait_for(orders, place(orders, DECLINED)["id"])
+    assert (order["status"], order["rejection_reason"], order["payment"]["status"]) == (
+        "rejected", "payment_declined", "declined")
+    deadline = time.monotonic() + 10
+    while inventory.get_product("TEA-1")["stock"] != 5:
+        assert time.monotonic() < deadline, "the stock of a declined order was not released"
+        time.sleep(0.05)
+
+
+def test_cancelling_a_confirmed_order_voids_its_authorisation(shop, payment_provider):
+    orders, _, _ = shop
+    order = wait_for(orders, place(orders)["id"])
+    orders.cancel_order(order["id"])
+    wait_for(orders, order["id"], {"cancelled"}, payment="voided")
+    assert intent_of(payment_provider, order)["status"] == "canceled"
+
+
+def test_shipping_captures_and_a_refund_through_orders_gives_it_back(shop, payment_provider, event_tap):
+    orders, _, _ = shop
+    tap = event_tap("orders")
+    order = wait_for(orders, place(orders)["id"])
+    orders.ship_order(order["id"])
+    wait_for(orders, order["id"], {"shipped"}, payment="captured")
+    assert intent_of(payment_provider, order)["status"] == "succeeded"
+    in_part = orders.refund_order(order["id"], "5.00")
+    assert (in_part["status"], in_part["payment"]["refunded"]) == ("shipped", "5.00")
+    in_full = orders.refund_order(order["id"])
+    assert (in_full["status"], in_full["payment"]["status"], in_full["payment"]["refunded"]) == (
+        "refunded", "refunded", "25.00")
+    assert sorted(refund["amount"] for refund in payment_provider.refunds(in_full["payment"]["reference"])) == [
+        500, 2000]
+    assert len(tap.wait_for("order_refunded")) == 1
+    with pytest.raises(RemoteError) as refused:
+        orders.refund_order(order["id"])
+    assert refused.value.exc_type == "TransitionNotAllowed"
+
+
+def test_a_refund_of_more_than_is_left_is_refused_naming_what_is_left(shop):
+    orders, _, _ = shop
+    order = wait_for(orders, place(orders)["id"])
+    orders.ship_order(order["id"])
+    wait_for(orders, order["id"], {"shipped"}, payment="captured")
+    with pytest.raises(RemoteError) as refused:
+        orders.refund_order(order["id"], "25.01")
+    assert (refused.value.exc_type, "at most 25.00" in refused.value.value) == ("Conflict", True)   # its family
+
+
+def test_a_signed_provider_event_is_applied_once_and_a_forged_or_stale_one_changes_nothing(
+        shop, payment_provider, event_tap):
+    orders, _, payments = shop
+    tap = event_tap("payments")
+    order = wait_for(orders, place(orders)["id"])
+    reference = order["payment"]["reference"]
+    payment_provider.post(f"/v1/payment_intents/{reference}/cancel")   # let go at the provider's dashboard
+    intent = {"id": reference, "object": "payment_intent", "status": "canceled"}
+    for forged in (signed_event("whsec_not_the_shops", "payment_intent.canceled", intent),
+                   signed_event(WEBHOOK_SECRET, "payment_intent.canceled", intent, timestamp=time.time() - 600),
+                   (signed_event(WEBHOOK_SECRET, "payment_intent.canceled", intent)[0], "t=1,v1=00"),
+                   (signed_event(WEBHOOK_SECRET, "payment_intent.canceled", intent)[0], None)):
+        with pytest.raises(RemoteError) as refused:
+            payments.receive_provider_event(*forged)
+        assert refused.value.exc_type in ("InvalidWebhook", "InvalidInput")
+    assert orders.get_order(order["id"])["status"] == "confirmed"
+    body, signature = signed_event(WEBHOOK_SECRET, "payment_intent.canceled", intent)
+    assert payments.receive_provider_event(body, signature) == {"received": True}
+    assert payments.receive_provider_event(body, signature) == {"received": True}   # replayed: applied once
+    wait_for(orders, order["id"], {"cancelled"}, payment="voided")
+    time.sleep(0.3)
+    assert len(tap.events("payment_voided")) == 1
