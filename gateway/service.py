@@ -180,7 +180,7 @@ class GatewayService(Metered):
         """The payment provider's events (Stripe webhooks), signed in ``Stripe-Signature``: each applied once, so
         that the shop's record follows the provider's."""
         return self.payments_rpc.receive_provider_event(body.decode("utf-8", "replace"),
-                                                        request.headers.get(STRIPE_SIGNATURE_HEADER))
+                                                        request.headers.get(STRIPE_SIGNATURE_HEADER, ""))
 
     def _one_order(self, order):
         return order_response.dump(self._with_product_names([order])[0])

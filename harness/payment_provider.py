@@ -103,7 +103,7 @@ class PaymentProvider:
     def send_webhooks_to(self, url, secret, events):
         """Deliveries of ``events`` (event types) to ``url``, signed with ``secret``, as Stripe's dashboard sets up."""
         response = requests.post(f"{self.url}/_config/webhooks/{WEBHOOK_ID}",
-                                 data={"url": url, "secret": secret, "events": events}, timeout=10)
+                                 json={"url": url, "secret": secret, "events": list(events)}, timeout=10)
         response.raise_for_status()
 
 

@@ -10,7 +10,7 @@ from harness.accounts import bearer
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 
-FINAL = {"confirmed", "rejected", "cancelled", "shipped"}
+FINAL = {"confirmed", "rejected", "cancelled", "shipped", "refunded"}
 
 # Short windows for the limits the tests spend: a test waits one window out.
 LIMITS_UNDER_TEST = {
@@ -53,11 +53,12 @@ class ShopClient:
         assert response.status_code == 201, response.text
         return sku
 
-    def place_order(self, email, *lines, headers=None, **kwargs):
+    def place_order(self, email, *lines, headers=None, payment_method=APPROVED, **kwargs):
         """An order of the customer ``email`` (registered on first use), placed with their token."""
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
         headers = {**(headers or {}), **bearer(self.accounts.customer_token(email))}
-        response = self.post("/orders", json={"payment_method": APPROVED, "items": items}, headers=headers, **kwargs)
+        response = self.post("/orders", json={"payment_method": payment_method, "items": items}, headers=headers,
+                             **kwargs)
         assert response.status_code == 201, response.text
         return response.json()
 
