@@ -11,8 +11,8 @@ an account's role). The same schemas make the published OpenAPI document.
 from marshmallow import Schema, fields, validate
 
 from shop_common.vocabulary.validation import (
-    MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field, payment_method_field, sku_field,
-    text_field)
+    MAX_AMOUNT, MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field,
+    payment_method_field, sku_field, text_field)
 
 ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped", "refunded")
 PAYMENT_STATUSES = ("authorised", "captured", "voided", "refunded", "declined", "failed")
@@ -57,7 +57,7 @@ class NewOrder(Schema):
 
 
 class RefundRequest(Schema):
-    amount = money_field(maximum=None, load_default=None,
+    amount = money_field(maximum=MAX_AMOUNT, load_default=None,
                          metadata={"description": "decimal; absent: all that is left to refund"})
 
 

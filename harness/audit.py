@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-FINAL = ("confirmed", "rejected", "cancelled", "shipped")
+from harness.payment_provider import captured_charges, ever_authorised
+
+FINAL = ("confirmed", "rejected", "cancelled", "shipped", "refunded")
+PAID_FOR = ("confirmed", "shipped", "refunded")   # an order in these holds (or took) exactly one authorisation
 FIGURES = []  # one line per audited fault, printed at the end of the test run
 _SUBJECT = re.compile(r"^Order (\w+) (\w+)$")
 
@@ -25,6 +28,8 @@ class Audit:
     dead_letters: int = 0
     refused: dict = field(default_factory=dict)
     slowest_answer: float = 0.0                      # seconds, the longest any request waited for its answer
+    authorised_per_order: dict = field(default_factory=dict)   # intents ever authorised per order -> orders
+    payment_errors: dict = field(default_factory=dict)          # order -> what the provider holds that is wrong
 
     @property
     def lost(self):
@@ -35,7 +40,9 @@ class Audit:
                 f"duplicated_emails={self.emails_duplicated} missing_emails={len(self.emails_missing)} "
                 f"stock_errors={len(self.stock_errors)} unpublished={self.unpublished} "
                 f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)} "
-                f"slowest_answer={self.slowest_answer:.2f}s")
+                f"slowest_answer={self.slowest_answer:.2f}s "
+                f"authorised_intents_per_order={dict(sorted(self.authorised_per_order.items()))} "
+                f"payment_errors={len(self.payment_errors)}")
 
     def assert_clean(self):
         assert self.missing == [], f"accepted orders missing: {self.missing[:5]}"
@@ -45,6 +52,7 @@ class Audit:
         assert self.emails_duplicated == 0
         assert self.unpublished == 0
         assert self.dead_letters == 0
+        assert self.payment_errors == {}, f"payments that do not match their orders: {self.payment_errors}"
 
 
 def _rows(databases, service, sql):
@@ -80,7 +88,7 @@ def stock_errors(databases, initial_stock):
     available = dict(_rows(databases, "inventory", "SELECT sku, stock FROM products"))
     held_or_sold = collections.Counter(dict(_rows(databases, "orders", """
         SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
-        WHERE o.status IN ('confirmed', 'shipped') GROUP BY l.sku""")))
+        WHERE o.status IN ('confirmed', 'shipped', 'refunded') GROUP BY l.sku""")))
     reserved = collections.Counter(dict(_rows(databases, "inventory", """
         SELECT l.sku, sum(l.quantity) FROM reservation_lines l JOIN reservations r ON r.order_id = l.order_id
         WHERE r.status IN ('reserved', 'sold') GROUP BY l.sku""")))
@@ -104,6 +112,30 @@ def email_problems(smtp_sink, statuses, timeout=60.0):
         time.sleep(0.25)
 
 
+def payment_problems(provider, statuses, timeout=30.0):
+    """What the provider holds for each order against its outcome, read from the provider itself: an order paid
+    for has exactly one intent that was ever authorised, any other at most one, and none still holding money once
+    it ended; only a shipped order's money was taken, once. Returns ``({intents ever authorised: orders},
+    {order: problem})``, once the problems are gone or ``timeout`` has passed (voids come after the order ends)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        intents = provider.intents_by_order()
+        per_order, problems = collections.Counter(), {}
+        for order_id, status in statuses.items():
+            held = [intent for intent in intents.get(order_id, ()) if ever_authorised(intent)]
+            per_order[len(held)] += 1
+            taken = sum(len(captured_charges(intent)) for intent in held)
+            if (status in PAID_FOR and len(held) != 1) or len(held) > 1:
+                problems[order_id] = f"{status} with {len(held)} intents ever authorised"
+            elif status not in PAID_FOR and any(intent["status"] == "requires_capture" for intent in held):
+                problems[order_id] = f"{status}, and its authorisation still holds the money"
+            elif taken > (1 if status in ("shipped", "refunded") else 0):
+                problems[order_id] = f"{status}, captured {taken} times"
+        if not problems or time.monotonic() > deadline:
+            return dict(per_order), problems
+        time.sleep(0.5)
+
+
 def _with_outbox(databases):
     return [service for service in databases.uris
             if _rows(databases, service, "SELECT to_regclass('outbox') IS NOT NULL")[0][0]]
@@ -120,7 +152,7 @@ def unpublished_events(databases, timeout=30.0):
         time.sleep(0.25)
 
 
-def audit(databases, smtp_sink, load, initial_stock, dead_letter_count):
+def audit(databases, smtp_sink, load, initial_stock, dead_letter_count, provider):
     statuses = wait_until_settled(databases, load.accepted, initial_stock)
     result = Audit(accepted=len(load.accepted), orders=len(statuses), refused=load.refused,
                    slowest_answer=load.slowest_answer)
@@ -130,4 +162,5 @@ def audit(databases, smtp_sink, load, initial_stock, dead_letter_count):
     result.emails_missing, result.emails_duplicated = email_problems(smtp_sink, statuses)
     result.unpublished = unpublished_events(databases)
     result.dead_letters = dead_letter_count()
+    result.authorised_per_order, result.payment_errors = payment_problems(provider, statuses)
     return result

@@ -92,6 +92,13 @@ class PaymentProvider:
     def payment_intents(self):
         return self._list("/v1/payment_intents")
 
+    def intents_by_order(self):
+        """Every intent it holds, by the order its metadata names."""
+        by_order = {}
+        for intent in self.payment_intents():
+            by_order.setdefault(intent["metadata"].get("order_id"), []).append(intent)
+        return by_order
+
     def refunds(self, payment_intent):
         return self._list("/v1/refunds", payment_intent=payment_intent)
 
@@ -105,6 +112,15 @@ class PaymentProvider:
         response = requests.post(f"{self.url}/_config/webhooks/{WEBHOOK_ID}",
                                  json={"url": url, "secret": secret, "events": list(events)}, timeout=10)
         response.raise_for_status()
+
+
+def ever_authorised(intent):
+    """Did the intent ever hold money (a charge the card paid), whatever became of it since (captured, voided)?"""
+    return any(charge["paid"] for charge in intent["charges"]["data"])
+
+
+def captured_charges(intent):
+    return [charge for charge in intent["charges"]["data"] if charge.get("captured")]
 
 
 def signed_event(secret, event_type, data, timestamp=None, event_id=None):

@@ -81,6 +81,13 @@ def secret_from_environment(name):
     return value
 
 
+def _object_of(event):
+    """What a signed event is about (``data.object``); {} when it is not an object."""
+    data = event.get("data")
+    found = data.get("object") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
 def _is_id(value):
     return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable()
 
@@ -181,7 +188,7 @@ class Stripe:
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise InvalidSignature(str(error).split(":")[0]) from None
         event = event.to_dict()
-        data = (event.get("data") or {}).get("object") or {}
+        data = _object_of(event)
         intent_id = data.get("id") if data.get("object") == "payment_intent" else data.get("payment_intent")
         if not _is_id(event.get("id")) or not (intent_id is None or _is_id(intent_id)):
             raise InvalidSignature("signed, but not an event of the provider's shape")

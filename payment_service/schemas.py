@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
-from shop_common.vocabulary.validation import money_field
+from shop_common.vocabulary.validation import MAX_AMOUNT, money_field
 
 MAX_WEBHOOK_BYTES = 64 * 1024   # the provider's events are a few KiB
 
 
 class RefundRequest(Schema):
-    amount = money_field(maximum=None, allow_none=True, load_default=None)
+    amount = money_field(maximum=MAX_AMOUNT, allow_none=True, load_default=None)
 
 
 class ProviderEvent(Schema):

@@ -14,10 +14,11 @@ A refused request (an error the entrypoint expects: bad input, no access, not
 found...) is one line without a traceback (``RefusalsInOneLine``, and the trace
 line of its result); tracebacks are for the shop's own errors.
 
-No line carries a credential: access tokens (JWTs) and refresh tokens are
-replaced wherever they appear (an answer that holds them, say); passwords
-never reach a log line (the accounts service withholds its arguments from
-trace lines, and nothing logs a request body).
+No line carries a credential or a card number: access tokens (JWTs), refresh
+tokens and whatever looks like a card number (13 to 19 digits that pass the
+Luhn check: a client who typed one into a URL, say) are replaced wherever they
+appear; passwords never reach a log line (the accounts service withholds its
+arguments from trace lines, and nothing logs a request body).
 """
 
 import json
@@ -29,6 +30,7 @@ from nameko_tracer import constants as trace_constants
 
 from shop_common.messaging.request_context import TRACEPARENT_KEY, current_caller, current_request_id
 from shop_common.operations.tracing import current_ids, trace_id_of
+from shop_common.vocabulary.validation import without_card_numbers
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -40,7 +42,8 @@ WITHHELD = "[credential withheld]"
 
 
 def without_credentials(line):
-    return _CREDENTIAL.sub(WITHHELD, line)
+    """``line`` with every credential and every card number withheld."""
+    return without_card_numbers(_CREDENTIAL.sub(WITHHELD, line))
 
 
 def _as_text(value):

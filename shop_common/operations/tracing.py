@@ -45,6 +45,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, 
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from shop_common.vocabulary.validation import without_card_numbers
 from shop_common.messaging.request_context import TRACEPARENT_KEY
 from shop_common.vocabulary.errors import ServiceUnavailable, ShopError
 
@@ -158,7 +159,7 @@ def http_server_span(request, method, route, traced=True):
         yield lambda status: None
         return
     parent = _propagator.extract(request.headers)
-    attributes = {"http.request.method": method, "http.route": route, "url.path": request.path,
+    attributes = {"http.request.method": method, "http.route": route, "url.path": without_card_numbers(request.path),
                   "url.scheme": request.scheme, "client.address": request.remote_addr or ""}
     with tracer.start_as_current_span(f"{method} {route}", context=parent, kind=SpanKind.SERVER,
                                       attributes=attributes, record_exception=False) as span:

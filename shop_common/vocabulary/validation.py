@@ -34,14 +34,20 @@ def passes_luhn(digits):
     return total % 10 == 0
 
 
+def _is_card_number(run):
+    digits = re.sub(r"\D", "", run)
+    return len(digits) in CARD_NUMBER_DIGITS and passes_luhn(digits)
+
+
 def contains_card_number(value):
     """Whether ``value`` holds 13 to 19 digits in a row (spaces or dashes between them allowed) that pass the
     Luhn check: what a card number looks like."""
-    for run in _DIGIT_RUN.finditer(value):
-        digits = re.sub(r"\D", "", run.group())
-        if len(digits) in CARD_NUMBER_DIGITS and passes_luhn(digits):
-            return True
-    return False
+    return any(_is_card_number(run.group()) for run in _DIGIT_RUN.finditer(value))
+
+
+def without_card_numbers(value, mask="[card number withheld]"):
+    """``value`` with every run of digits that looks like a card number replaced by ``mask``."""
+    return _DIGIT_RUN.sub(lambda run: mask if _is_card_number(run.group()) else run.group(), value)
 
 
 CARD_NUMBER_REFUSED = "must not contain a card number: the shop takes a payment method id (pm_...), never a card"
@@ -120,6 +126,7 @@ def _cents(value):
 
 
 MAX_PRICE = Decimal("1000000")
+MAX_AMOUNT = Decimal("999999999999.99")   # any sum of money the shop holds (an order's total, a refund)
 
 
 def money_field(minimum=Decimal("0.01"), maximum=MAX_PRICE, **kwargs):

@@ -27,6 +27,7 @@ from harness.payment_provider import APPROVED
 pytestmark = pytest.mark.faults
 
 AMQP_PORT = 5672
+PROVIDER_OUTAGE_SECONDS = 7   # past the fault stack's PAYMENT_AUTHORISATION_DEADLINE
 
 
 def under_load(stack, catalogue, fault, before=2.0, after=3.0):
@@ -39,7 +40,7 @@ def under_load(stack, catalogue, fault, before=2.0, after=3.0):
 
 
 def check(name, stack, smtp, catalogue, load, dead_letter_count):
-    result = audit(stack.databases, smtp, load, catalogue, dead_letter_count)
+    result = audit(stack.databases, smtp, load, catalogue, dead_letter_count, stack.payment_provider)
     FIGURES.append(result.figures(name))
     assert result.accepted > 0
     result.assert_clean()
@@ -64,6 +65,49 @@ def test_kill_9_of_orders_mid_load(stack, smtp, catalogue, dead_letter_count):
     load = under_load(stack, catalogue, lambda: restart(stack, "orders", signal.SIGKILL))
     result = check("kill -9 orders", stack, smtp, catalogue, load, dead_letter_count)
     assert sum(result.refused.values()) > 0  # the gateway said 503 while orders was away
+
+
+def test_kill_9_of_payments_mid_load_authorises_each_order_once(stack, smtp, catalogue, dead_letter_count):
+    """Killed between the provider's answer and its own commit, or before it: never two authorisations of an
+    order, none left holding money for an order that ended."""
+    load = under_load(stack, catalogue, lambda: restart(stack, "payments", signal.SIGKILL))
+    result = check("kill -9 payments", stack, smtp, catalogue, load, dead_letter_count)
+    assert set(result.authorised_per_order) <= {0, 1}
+
+
+def frozen(provider, seconds):
+    """The payment provider takes connections and answers nothing (SIGSTOP), then carries on where it was."""
+    provider.process.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        provider.process.send_signal(signal.SIGCONT)
+
+
+def test_a_payment_provider_that_stops_answering_for_longer_than_the_deadline_rejects_orders_and_holds_nothing(
+        stack, smtp, catalogue, dead_letter_count):
+    """Past ``PAYMENT_AUTHORISATION_DEADLINE`` an order is rejected (payment_unavailable) and its stock released;
+    a confirmation the provider carries out once it answers again is voided: no money held for a rejected order."""
+    load = under_load(stack, catalogue, lambda: frozen(stack.payment_provider, PROVIDER_OUTAGE_SECONDS), after=4.0)
+    result = check(f"payment provider not answering for {PROVIDER_OUTAGE_SECONDS}s", stack, smtp, catalogue, load,
+                   dead_letter_count)
+    unavailable = stack.databases.scalar("orders", "SELECT count(*) FROM orders WHERE rejection_reason = "
+                                                   "'payment_unavailable'")
+    assert unavailable > 0   # some waited past the deadline
+    assert set(result.authorised_per_order) <= {0, 1}
+
+
+def test_a_payment_provider_that_answers_slowly_delays_orders_and_loses_none(stack, smtp, catalogue,
+                                                                             dead_letter_count):
+    def stutter(seconds=6.0):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            frozen(stack.payment_provider, 0.3)
+            time.sleep(0.1)
+
+    load = under_load(stack, catalogue, stutter)
+    result = check("payment provider answering slowly", stack, smtp, catalogue, load, dead_letter_count)
+    assert set(result.authorised_per_order) <= {0, 1}
 
 
 def test_sigterm_lets_running_work_finish_and_a_restarted_service_picks_up(stack, smtp, catalogue,

@@ -15,13 +15,11 @@ from urllib3.util.retry import Retry
 
 from shop_common.operations.services import SERVICES
 from harness.accounts import bearer
-from harness.audit import email_problems, stock_errors, unpublished_events, wait_until_settled
+from harness.audit import FINAL, email_problems, payment_problems, stock_errors, unpublished_events, wait_until_settled
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 
 pytestmark = pytest.mark.hostile
-
-FINAL = ("confirmed", "rejected", "cancelled", "shipped")
 
 # Short backoffs, so that a failing event reaches the dead letters within a test; short deadlines at
 # the edge, so that each slow-client attack runs out in a few seconds; the edge's connections per
@@ -47,7 +45,7 @@ def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
 
 
 def audit_after_attacks(stack, smtp_sink):
-    """Every order placed during the attacks is final, stock exact, one email per final order."""
+    """Every order placed during the attacks is final, stock exact, one email per final order, each paid for once."""
     if not stack.catalogue:
         return
     statuses = wait_until_settled(stack.databases, [], stack.catalogue, timeout=60)
@@ -56,6 +54,7 @@ def audit_after_attacks(stack, smtp_sink):
     missing, duplicated = email_problems(smtp_sink, statuses)
     assert (missing, duplicated) == ([], 0)
     assert unpublished_events(stack.databases) == 0
+    assert payment_problems(stack.payment_provider, statuses)[1] == {}
 
 
 class HostileClient:

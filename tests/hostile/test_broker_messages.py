@@ -116,15 +116,26 @@ def test_malformed_call_id_stack_on_an_rpc_request_still_gets_an_answer(stack, s
     assert reply.payload["error"]["exc_type"] == "ProductNotFound"
 
 
-@pytest.mark.parametrize("service", ["inventory", "notifications", "accounts", "gateway"])
-def test_no_account_but_orders_can_publish_an_order_event(stack, shop, service):
-    user, password = stack.broker_accounts[service]
+def a_payment_event(order_id=None):
+    """A well-formed payment event: an authorisation nobody made."""
+    return {"event_id": uuid.uuid4().hex, "occurred_at": utc_now().isoformat(), "payment": {
+        "order_id": order_id or uuid.uuid4().hex, "status": "authorised", "amount": "1.00", "currency": "EUR",
+        "reference": "pi_forged", "decline_code": None, "refunded": "0.00"}}
+
+
+@pytest.mark.parametrize("source, event_type, event, publisher", [
+    *(("orders", "order_created", an_order_event, service)
+      for service in ("inventory", "notifications", "accounts", "payments", "gateway")),
+    *(("payments", "payment_authorised", a_payment_event, service)
+      for service in ("orders", "inventory", "notifications", "accounts", "gateway")),
+])
+def test_no_account_but_the_source_can_publish_its_events(stack, shop, source, event_type, event, publisher):
+    user, password = stack.broker_accounts[publisher]
     with Connection(f"amqp://{user}:{password}@127.0.0.1:5672/{stack.vhost}") as connection:
         producer = connection.Producer(connection.channel())
         with pytest.raises(AccessRefused):
-            producer.publish(an_order_event(), exchange="orders.events", routing_key="order_created",
-                             serializer="json")
-            connection.default_channel.basic_qos(0, 1, False)   # a round trip: the refusal has arrived
+            producer.publish(event(), exchange=f"{source}.events", routing_key=event_type, serializer="json")
+            producer.channel.basic_qos(0, 1, False)   # a round trip on the same channel: its refusal came first
 
 
 @pytest.mark.parametrize("service, target", [("orders", "inventory"), ("notifications", "orders"),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from harness.payment_provider import APPROVED, DECLINED
+from harness.payment_provider import APPROVED, DECLINED, ever_authorised
 from payment_service import payments
 from payment_service.exceptions import NothingToRefund, ProviderDisagrees
 from payment_service.models import Payment
@@ -32,12 +32,6 @@ def order_id():
 
 def intents_of(payment_provider, order_id):
     return [intent for intent in payment_provider.payment_intents() if intent["metadata"].get("order_id") == order_id]
-
-
-def ever_authorised(intent):
-    """Held money at some time: waiting for capture, captured, or voided after it was authorised (it has a charge)."""
-    return intent["status"] in ("requires_capture", "succeeded") or (
-        intent["status"] == "canceled" and intent["charges"]["data"])
 
 
 def authorise(session, provider, order_id, payment_method=APPROVED, amount=TOTAL, deadline=5):
