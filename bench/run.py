@@ -35,6 +35,7 @@ from harness.broker import MANAGEMENT_API, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.smtp import SmtpSink, free_port, wait_for_port
 from harness.edge import running_edge
+from harness.payment_provider import running_provider
 from harness.stack import GENEROUS_LIMITS, MODULES, NAMEKO, Stack
 
 OUT = ROOT / "bench" / "out"
@@ -192,29 +193,39 @@ def bench_baseline(amqp_uri, seconds, clients, skus, log_dir):
         return result
 
 
-FLOOR_SERVICES = ("FloorNotifications", "FloorInventory", "FloorOrders", "FloorGateway")
+FLOOR_SERVICES = ("FloorNotifications", "FloorPayments", "FloorInventory", "FloorOrders", "FloorGateway")
 FLOOR_EVENT_QUEUES = ("evt-floor_orders-order_created--floor_inventory.handle_order_created",
                       "evt-floor_inventory-stock_reserved--floor_orders.handle_stock_reserved",
+                      "evt-floor_orders-payment_requested--floor_payments.handle_payment_requested",
+                      "evt-floor_payments-payment_authorised--floor_orders.handle_payment_authorised",
                       "evt-floor_orders-order_confirmed--floor_notifications.handle_order_confirmed")
 
 
 def bench_floor(amqp_uri, seconds, clients, skus, log_dir):
-    """The shop's message path in stock Nameko, without its database work and email (``bench/floor.py``)."""
+    """The shop's message path in stock Nameko, without its database work and email (``bench/floor.py``), paying
+    at a payment provider of its own as the shop does."""
     port = free_port()
     confirmations_file = log_dir / "floor-confirmations.txt"
-    env = stock_env(amqp_uri, port, FLOOR_CONFIRMATIONS=str(confirmations_file))
+    with running_provider(log_dir / "floor-payment-provider.log") as provider:
+        env = stock_env(amqp_uri, port, FLOOR_CONFIRMATIONS=str(confirmations_file), **provider.environment)
+        return _bench_floor(env, amqp_uri, port, seconds, clients, skus, log_dir, confirmations_file, provider)
+
+
+def _bench_floor(env, amqp_uri, port, seconds, clients, skus, log_dir, confirmations_file, provider):
     with running({name: f"bench.floor:{name}" for name in FLOOR_SERVICES}, env, log_dir, "floor") as processes:
         for queue in ("rpc-floor_orders",) + FLOOR_EVENT_QUEUES:
             wait_for_consumers(amqp_uri, queue, 1)
         wait_for_port(port, timeout=30)
         with edge_in_front(port, log_dir, "floor") as url:
-            cpu_before, servers_before = cpu_now(processes), server_cpu_now()
+            outside = {"payment_provider": provider.process}
+            cpu_before, servers_before, outside_before = cpu_now(processes), server_cpu_now(), cpu_now(outside)
             began = time.time()
             result = run_load(url, seconds, clients, "floor", skus)
             ended = time.time()
             confirmed = _wait_for_lines(confirmations_file, result["requests"], timeout=120)
             result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, result["requests"]),
                                           **server_cpu_ms_per_order(servers_before, result["requests"])}
+            result["outside_cpu_ms_per_order"] = cpu_ms_per_order(outside, outside_before, result["requests"])
             result["peak_rss_mb"] = peak_rss(processes)
             result.update(confirmation_figures(confirmed, began, ended))
             result["open_loop"] = open_loop(url, skus, (), lambda: _wait_for_lines(confirmations_file, 0, timeout=0),
@@ -259,13 +270,15 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
         tokens = stack.accounts.customer_tokens(clients, prefix="bench")
         processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()
                      if service != "edge"}   # nginx's workers are its children: counted as the server "edge"
-        cpu_before, servers_before = cpu_now(processes), server_cpu_now()
+        outside = {"payment_provider": stack.payment_provider.process, "smtp_sink": smtp.process}
+        cpu_before, servers_before, outside_before = cpu_now(processes), server_cpu_now(), cpu_now(outside)
         began = time.time()
         result = run_load(stack.url, seconds, clients, "shop", skus, tokens)
         ended = time.time()
         statuses = wait_until_settled(databases, [], skus, timeout=300)
         result["cpu_ms_per_order"] = {**cpu_ms_per_order(processes, cpu_before, len(statuses)),
                                       **server_cpu_ms_per_order(servers_before, len(statuses))}
+        result["outside_cpu_ms_per_order"] = cpu_ms_per_order(outside, outside_before, len(statuses))
         result.update(confirmation_figures(confirmations(databases), began, ended))
         result["open_loop"] = open_loop(stack.url, skus, tokens, lambda: confirmations(databases),
                                         result["confirmed_per_second"])
@@ -326,7 +339,9 @@ def summary(results):
             f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
             f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
             f"peak RSS MB: {rss} | CPU ms per order: {_per_process(shop['cpu_ms_per_order'])} "
-            f"(floor: {_per_process(floor['cpu_ms_per_order'])}; baseline per request: "
+            f"(floor: {_per_process(floor['cpu_ms_per_order'])}; outside the shop: "
+            f"{_per_process(shop['outside_cpu_ms_per_order'])}, the floor's "
+            f"{_per_process(floor['outside_cpu_ms_per_order'])}; baseline per request: "
             f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
             f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
             f"shop {_at_80(shop)}, floor {_at_80(floor)}")

@@ -84,7 +84,7 @@ def test_the_request_id_the_caller_and_the_trace_id_appear_in_the_logs_of_every_
     smtp_sink.wait_for(1, email, ORDER_MAIL)
     time.sleep(0.5)  # let the last log lines reach the files
     caller = f'"caller": "customer:{placed["customer_id"]}"'
-    for service in ("gateway", "orders", "inventory", "notifications"):
+    for service in ("gateway", "orders", "inventory", "payments", "notifications"):
         lines = [json.loads(line) for line in stack.log(service).splitlines() if request_id in line]
         assert lines, f"{service} logged nothing for {request_id}"
         assert any(caller in json.dumps(line) for line in lines), f"{service} did not name the caller of {request_id}"
@@ -110,10 +110,13 @@ def test_one_order_is_one_trace_from_the_clients_request_to_the_email_sent(shop,
             ("orders", "SERVER", "orders/create_order"), ("orders", "PRODUCER", "create orders.events"),
             ("orders", "CLIENT", "send orders.events"), ("inventory", "CONSUMER", "process orders.events"),
             ("inventory", "PRODUCER", "create inventory.events"), ("orders", "CONSUMER", "process inventory.events"),
+            ("payments", "CONSUMER", "process orders.events"), ("payments", "CLIENT", "payment_provider create_intent"),
+            ("payments", "CLIENT", "payment_provider confirm"), ("payments", "PRODUCER", "create payments.events"),
+            ("orders", "CONSUMER", "process payments.events"),
             ("notifications", "CONSUMER", "process orders.events"), ("notifications", "CLIENT", "smtp send"),
             } <= named
     assert {span.service for span in spans.values() if span.attributes.get("db.system") == "postgresql"} >= {
-        "orders", "inventory", "notifications"}
+        "orders", "inventory", "payments", "notifications"}
 
     def ancestors(span):
         while span.parent_span_id in spans:
@@ -121,11 +124,14 @@ def test_one_order_is_one_trace_from_the_clients_request_to_the_email_sent(shop,
             yield span
 
     # The email goes back, cause by cause, to the client's request: through the event that confirmed the order,
-    # the stock reserved for it and the order placed; each event's processing links to its creation.
+    # its payment authorised, the payment asked for, the stock reserved for it and the order placed; each event's
+    # processing links to its creation.
     smtp = next(span for span in spans.values() if span.name == "smtp send")
     chain = [(span.service, span.name) for span in ancestors(smtp)]
     assert chain == [
         ("notifications", "process orders.events"), ("orders", "create orders.events"),
+        ("orders", "process payments.events"), ("payments", "create payments.events"),
+        ("payments", "process orders.events"), ("orders", "create orders.events"),
         ("orders", "process inventory.events"), ("inventory", "create inventory.events"),
         ("inventory", "process orders.events"), ("orders", "create orders.events"),
         ("orders", "orders/create_order"), ("gateway", "orders/create_order"), ("gateway", "POST /orders")]

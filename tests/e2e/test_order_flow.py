@@ -92,7 +92,7 @@ def test_concurrent_orders_for_the_last_items_never_oversell(shop, stack, email)
 
 
 def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink, email):
-    tap = EventTap(stack.amqp_uri, "orders", "inventory")
+    tap = EventTap(stack.amqp_uri, "orders", "inventory", "payments")
     try:
         tea = shop.add_product(stock=4)
         confirmed, cancelled, shipped, rejected = (
@@ -106,14 +106,15 @@ def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink
         before = {o: shop.get(f"/orders/{o}").json()["status"] for o in (confirmed, cancelled, shipped, rejected)}
         event_types = tap.event_types()
 
-        assert tap.republish_all({}) >= 13
+        assert tap.republish_all({}) >= 22
         wait_until_drained(stack.amqp_uri, stack.vhost, settle=1.0)
     finally:
         tap.close()
 
     assert event_types >= {"order_created", "order_confirmed", "order_rejected", "order_cancelled",
                            "order_shipped", "stock_reserved", "stock_reservation_failed",
-                           "stock_released", "sale_completed"}
+                           "stock_released", "sale_completed", "payment_requested", "payment_authorised",
+                           "payment_voided", "payment_captured"}
     assert {o: shop.get(f"/orders/{o}").json()["status"] for o in before} == before
     assert shop.stock_of(tea) == 2
     assert len(smtp_sink.messages_to(email, ORDER_MAIL)) == 6
