@@ -157,8 +157,11 @@ def test_probes_and_scrapes_start_no_trace(stack, otlp_receiver):
 def test_the_nameko_shell_shows_the_same_order(shop, stack, email):
     tea = shop.add_product()
     order = shop.wait_for_status(shop.place_order(email, (tea, 1))["id"])
-    printed = stack.run_shell(f'o = n.rpc.orders.get_order("{order["id"]}")\nprint("STATUS", o["status"], o["total"])\n')
+    printed = stack.run_shell(f'o = n.rpc.orders.get_order("{order["id"]}")\nprint("STATUS", o["status"], o["total"])\n'
+                              f'p = n.rpc.payments.get_payment("{order["id"]}")\n'
+                              f'print("PAYMENT", p["status"], p["amount"], p["reference"])\n')
     assert f"STATUS confirmed {order['total']}" in printed
+    assert f"PAYMENT authorised {order['total']} {order['payment']['reference']}" in printed
 
 
 def test_the_notification_record_is_readable_over_rpc(shop, stack, smtp_sink, email):

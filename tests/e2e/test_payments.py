@@ -150,3 +150,19 @@ def test_the_contract_documents_the_refund_and_the_webhook(shop):
     assert webhook["security"] == [] and "400" in webhook["responses"]
     assert any(parameter.get("name") == "Stripe-Signature" for parameter in webhook["parameters"])
     assert {"200", "400", "403", "409", "503"} <= set(paths["/orders/{order_id}/refund"]["post"]["responses"])
+
+
+def test_a_webhook_that_comes_late_or_out_of_order_changes_nothing_the_provider_did_not(shop, stack, email):
+    tea = shop.add_product(stock=5)
+    order = shop.wait_for_status(shop.place_order(email, (tea, 1))["id"])
+    shop.post(f"/orders/{order['id']}/ship")
+    wait_for_payment(shop, order["id"], "captured")
+    reference = order["payment"]["reference"]
+    for late in ("payment_intent.amount_capturable_updated", "payment_intent.canceled", "payment_intent.created"):
+        body, signature = signed_event(stack.webhook_secret, late, {"id": reference, "object": "payment_intent",
+                                                                   "status": "requires_capture"})
+        answer = shop.http.post(f"{shop.url}/webhooks/stripe", data=body, timeout=10,
+                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+        assert answer.status_code == 200
+    shown = shop.get(f"/orders/{order['id']}").json()
+    assert (shown["status"], shown["payment"]["status"]) == ("shipped", "captured")

@@ -99,13 +99,13 @@ def test_a_payment_provider_that_stops_answering_for_longer_than_the_deadline_re
 
 def test_a_payment_provider_that_answers_slowly_delays_orders_and_loses_none(stack, smtp, catalogue,
                                                                              dead_letter_count):
-    def stutter(seconds=6.0):
+    def stutter(seconds=4.0):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             frozen(stack.payment_provider, 0.3)
             time.sleep(0.1)
 
-    load = under_load(stack, catalogue, stutter)
+    load = under_load(stack, catalogue, stutter, after=2.0)
     result = check("payment provider answering slowly", stack, smtp, catalogue, load, dead_letter_count)
     assert set(result.authorised_per_order) <= {0, 1}
 

@@ -26,28 +26,31 @@ def logs(stack):
     return "".join(stack.log(service) for service in ("edge", "gateway", "orders", "payments", "inventory"))
 
 
-@pytest.mark.parametrize("card", CARD_NUMBERS)
-def test_a_card_number_anywhere_text_goes_is_refused_naming_the_field_and_never_logged(shop, stack, card):
+def test_a_card_number_anywhere_text_goes_is_refused_naming_the_field_and_never_logged(shop, stack):
     customer = shop.as_customer()
-    where = {
-        "payment_method": shop.http.post(f"{shop.url}/orders", json=order(card), headers=customer, timeout=10),
-        "name": shop.http.post(f"{shop.url}/products", timeout=10,
-                               json={"sku": "H-CARD", "name": f"card {card}", "price": "1.00", "stock": 1}),
-    }
-    for field, response in where.items():
-        assert (response.status_code, list(response.json()["details"])) == (400, [field])
-        assert "card number" in response.json()["details"][field][0]
-        assert card not in response.text
-    shop.http.get(f"{shop.url}/orders", params={"cursor": card}, headers=customer, timeout=10)
-    shop.http.get(f"{shop.url}/orders/{card.replace(' ', '')}", headers=customer, timeout=10)
+    for card in CARD_NUMBERS:
+        where = {
+            "payment_method": shop.http.post(f"{shop.url}/orders", json=order(card), headers=customer, timeout=10),
+            "name": shop.http.post(f"{shop.url}/products", timeout=10,
+                                   json={"sku": "H-CARD", "name": f"card {card}", "price": "1.00", "stock": 1}),
+        }
+        for field, response in where.items():
+            assert (response.status_code, list(response.json()["details"])) == (400, [field]), card
+            assert "card number" in response.json()["details"][field][0]
+            assert card not in response.text
+        shop.http.get(f"{shop.url}/orders", params={"cursor": card}, headers=customer, timeout=10)
+        shop.http.get(f"{shop.url}/orders/{card.replace(' ', '')}", headers=customer, timeout=10)
     time.sleep(0.5)   # the edge's access log line is written after the answer
-    assert card not in logs(stack) and card.replace(" ", "").replace("-", "") not in logs(stack)
+    written = logs(stack)
+    assert [card for card in CARD_NUMBERS if card in written or card.replace(" ", "").replace("-", "") in written] \
+        == []
 
 
-@pytest.mark.parametrize("payment_method", WRONG_PAYMENT_METHODS, ids=repr)
-def test_a_payment_method_id_of_a_wrong_shape_is_refused_naming_it(shop, payment_method):
-    response = shop.http.post(f"{shop.url}/orders", json=order(payment_method), headers=shop.as_customer(), timeout=10)
-    assert (response.status_code, list(response.json()["details"])) == (400, ["payment_method"]), response.text
+def test_a_payment_method_id_of_a_wrong_shape_is_refused_naming_it(shop):
+    for payment_method in WRONG_PAYMENT_METHODS:
+        response = shop.http.post(f"{shop.url}/orders", json=order(payment_method), headers=shop.as_customer(),
+                                  timeout=10)
+        assert (response.status_code, list(response.json()["details"])) == (400, ["payment_method"]), payment_method
 
 
 def webhook(shop, body, signature="t=1,v1=00", content_type="application/json"):
@@ -55,15 +58,19 @@ def webhook(shop, body, signature="t=1,v1=00", content_type="application/json"):
     return shop.http.post(f"{shop.url}/webhooks/stripe", data=body, headers=headers, timeout=10)
 
 
-@pytest.mark.parametrize("body, signature", [
-    (b"", None), (b"{}", None), (b"not json", "t=1,v1=00"), (b"\xff\xfe\x00", "t=1,v1=00"),
-    (b"[" * 10000, "t=1,v1=00"), (json.dumps({"id": "evt_1", "type": "payment_intent.canceled"}), "garbage"),
-    (b"{}", "t=" + "9" * 990 + ",v1=00"), (b"{}", ",".join(["v1=00"] * 300)),
-], ids=["empty", "unsigned", "not json", "not text", "nested", "bad header", "huge time", "many signatures"])
-def test_a_forged_webhook_is_refused_and_changes_nothing(shop, body, signature):
-    response = webhook(shop, body, signature)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"] in ("invalid_signature", "invalid_input")
+FORGED_WEBHOOKS = {   # what: (body, Stripe-Signature)
+    "empty": (b"", None), "unsigned": (b"{}", None), "not json": (b"not json", "t=1,v1=00"),
+    "not text": (b"\xff\xfe\x00", "t=1,v1=00"), "nested": (b"[" * 10000, "t=1,v1=00"),
+    "bad header": (json.dumps({"id": "evt_1", "type": "payment_intent.canceled"}), "garbage"),
+    "huge time": (b"{}", "t=" + "9" * 990 + ",v1=00"), "many signatures": (b"{}", ",".join(["v1=00"] * 300)),
+}
+
+
+def test_a_forged_webhook_is_refused_and_changes_nothing(shop):
+    for what, (body, signature) in FORGED_WEBHOOKS.items():
+        response = webhook(shop, body, signature)
+        assert (response.status_code, response.json()["error"] in ("invalid_signature", "invalid_input")) == (
+            400, True), what
 
 
 def test_an_oversized_webhook_is_refused_before_any_work(shop, stack):

@@ -128,3 +128,25 @@ def test_a_signed_provider_event_is_applied_once_and_a_forged_or_stale_one_chang
     wait_for(orders, order["id"], {"cancelled"}, payment="voided")
     time.sleep(0.3)
     assert len(tap.events("payment_voided")) == 1
+
+
+def test_a_capture_the_provider_keeps_refusing_is_dead_lettered_with_its_reason_never_lost(
+        container_factory, config, rpc_client, payment_provider):
+    """The authorisation was let go at the provider, and no webhook told the shop: shipping cannot take the money.
+    After its retries the capture waits in the dead letters, with the provider's reason, for an operator."""
+    quick = {**config, "EVENT_RETRY": {"MAX_ATTEMPTS": 2, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.1}}
+    for service in (InventoryService, OrderService, PaymentService):
+        container_factory(service, quick).start()
+    rpc_client("inventory").create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    orders, payments = rpc_client("orders"), rpc_client("payments")
+    order = wait_for(orders, place(orders)["id"])
+    payment_provider.post(f"/v1/payment_intents/{order['payment']['reference']}/cancel")
+    orders.ship_order(order["id"])
+    deadline = time.monotonic() + 10
+    while not (dead := payments.list_dead_letters()):
+        assert time.monotonic() < deadline, "the refused capture was not dead-lettered"
+        time.sleep(0.1)
+    [letter] = dead
+    assert (letter["event_type"], letter["attempts"]) == ("order_shipped", 2)
+    assert "the intent is canceled, not captured" in letter["error"]
+    assert payments.get_payment(order["id"])["status"] == "authorised"   # nothing recorded that did not happen
