@@ -4,10 +4,14 @@
 
 localstripe (a development tool, GPL: the shop never imports it) writes its
 whole store to one fixed file in the system's temporary directory on every
-call, and reads it back at start. Each call then costs more the more it holds,
-and every instance on the machine shares the file. Started here, each
-instance keeps its store in memory alone: it starts empty, stays as fast after
-thousands of payments as at the first, and sees no other instance's payments.
+call, and reads it back at start; and it finds the objects of a kind (a
+charge's refunds, say, in every answer that shows a charge) by scanning its
+whole store. Each call then costs more the more it holds (an authorisation:
+5.6 ms at 500 intents, 19.3 ms at 3,000, with the file already out of the
+way), and every instance on the machine shares the file. Started here, each
+instance keeps its store in memory alone, indexed by kind: it starts empty,
+stays as fast after thousands of payments as at the first, and sees no other
+instance's payments.
 
 ``PaymentProvider`` runs one in a child process for the tests, the benchmark
 and ``make run``, and reads what it holds over its own HTTP API.
@@ -37,9 +41,37 @@ def serve(port, host):
     import localstripe.resources as resources
     import localstripe.server as server
 
-    resources.Store.dump_to_disk = lambda store: None
-    resources.Store.try_load_from_disk = lambda store: None
+    _in_memory_and_indexed(resources)
     server.web.run_app(server.app, host=host, port=port, access_log=None, print=None)
+
+
+def _in_memory_and_indexed(resources):
+    """localstripe's store kept in memory alone, with its objects indexed by kind (``<kind>:<id>`` keys): its
+    list of a kind reads the index instead of the whole store. The one place that knows its internals."""
+    store_class, by_kind = resources.Store, {}
+
+    def set_item(store, key, value):
+        dict.__setitem__(store, key, value)
+        by_kind.setdefault(key.split(":", 1)[0], {})[key] = value
+
+    def del_item(store, key):
+        dict.__delitem__(store, key)
+        by_kind.get(key.split(":", 1)[0], {}).pop(key, None)
+
+    def clear(store):
+        dict.clear(store)
+        by_kind.clear()
+
+    def list_all(cls, url, limit=None, starting_after=None, **kwargs):
+        if kwargs:
+            raise resources.UserError(400, "Unexpected " + ", ".join(kwargs))
+        listed = resources.List(url, limit=limit, starting_after=starting_after)
+        listed._list = list(by_kind.get(cls.object, {}).values())
+        return listed
+
+    store_class.__setitem__, store_class.__delitem__, store_class.clear = set_item, del_item, clear
+    store_class.dump_to_disk = store_class.try_load_from_disk = lambda store: None
+    resources.StripeObject._api_list_all = classmethod(list_all)
 
 
 class PaymentProvider:
