@@ -37,6 +37,7 @@ class Order(Base):
     payment_status: Mapped[str | None] = mapped_column(String(16))
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     payment_refunded: Mapped[object | None] = mapped_column(Total)
+    payment_updated_at: Mapped[object | None] = mapped_column(UtcDateTime)   # of the copy: an older word is ignored
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 

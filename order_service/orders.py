@@ -181,9 +181,13 @@ def follow_payment(session, payment):
     new status does to the order (``domain.payment_action``): confirmed once authorised, rejected when declined or
     unavailable, cancelled when the provider let the authorisation go, refunded once given back in full."""
     order = find_order(session, payment["order_id"], OPERATOR, for_update=True)
+    told_at = payment.get("updated_at")
+    if told_at and order.payment_updated_at and told_at < order.payment_updated_at:
+        return Change(order, False)   # an older word of the payment than the one the order holds (events overtake)
     order.payment_status = payment["status"]
     order.payment_reference = payment["reference"]
     order.payment_refunded = payment["refunded"]
+    order.payment_updated_at = told_at
     order.updated_at = utc_now()
     action = domain.payment_action(payment["status"], order.status)
     if action is None:

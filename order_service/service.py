@@ -15,9 +15,9 @@ from nameko_tracer import Tracer
 from inventory_service import events as inventory_events
 from order_service import events, orders
 from order_service.domain import PENDING
-from payment_service import events as payment_events
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
+from payment_service import events as payment_events
 from shop_common.messaging import dead_letters
 from shop_common.operations import operated
 from shop_common.operations.metrics import ORDER_OUTCOMES
@@ -86,8 +86,7 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
         the order is ``refunded``."""
         order_id = orders.refundable_order(self.db, self.caller, valid_id("order_id", order_id)).id
         self.db.rollback()   # no transaction stays open while the provider is asked
-        payment = self.payments_rpc.refund_payment(order_id, amount)
-        return self._publish_and_commit(orders.follow_payment(self.db, payment))
+        return self._follow_payment(self.payments_rpc.refund_payment(order_id, amount))
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED,
                    payload=inventory_events.StockReserved, inbox=ProcessedEvent)
@@ -103,35 +102,36 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_AUTHORISED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_authorised(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_DECLINED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_declined(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_FAILED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_failed(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_CAPTURED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_captured(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_VOIDED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_voided(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_REFUNDED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
     def handle_payment_refunded(self, event):
-        self._follow_payment(event)
+        self._follow_payment(event["payment"])
 
-    def _follow_payment(self, event):
-        self._publish_and_commit(orders.follow_payment(self.db, event["payment"]))
+    def _follow_payment(self, payment):
+        """``payment`` as the payments service told it (in an event, or answering a refund), read by its contract."""
+        return self._publish_and_commit(orders.follow_payment(self.db, load(payment_events.PaymentSnapshot(), payment)))
 
     def _publish_and_commit(self, change):
         """Write the event of the order's change (when it changed now) to the outbox and commit both together."""

@@ -44,6 +44,7 @@ class PaymentSnapshot(Schema):
     reference = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
     decline_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
     refunded = fields.Decimal(as_string=True, load_default=None, allow_nan=False)
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)   # orders keep the latest word alone
 
 
 class PaymentEvent(EventEnvelope):

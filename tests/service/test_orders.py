@@ -318,3 +318,19 @@ def test_orders_all_placed_at_one_moment_are_paged_by_id_without_overlap_or_gap(
     pages = all_pages(orders_db, OPERATOR, 2)
     assert [len(page) for page in pages] == [2, 2, 1]
     assert sum(pages, []) == sorted(ids, reverse=True)
+
+
+def test_an_older_word_of_the_payment_than_the_one_the_order_holds_is_ignored(orders_db):
+    """Events overtake each other: a partial refund told after the refund in full must not undo it."""
+    order_id = place(orders_db)
+    confirm(orders_db, order_id)
+    orders.ship_order(orders_db, OPERATOR, order_id)
+    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 6, 10, 1, tzinfo=timezone.utc)
+    in_full = {**authorised(order_id), "status": "refunded", "refunded": Decimal("34.60"), "updated_at": later}
+    in_part = {**authorised(order_id), "status": "captured", "refunded": Decimal("10.00"), "updated_at": earlier}
+    assert orders.follow_payment(orders_db, in_full).subject.status == "refunded"
+    assert orders.follow_payment(orders_db, in_part).happened is False
+    orders_db.commit()
+    order = orders.find_order(orders_db, order_id, OPERATOR)
+    assert (order.status, order.payment["status"], order.payment["refunded"]) == ("refunded", "refunded",
+                                                                                Decimal("34.60"))

@@ -29,6 +29,7 @@ def upgrade() -> None:
     op.add_column('orders', sa.Column('payment_status', sa.String(length=16), nullable=True))
     op.add_column('orders', sa.Column('payment_reference', sa.String(length=255), nullable=True))
     op.add_column('orders', sa.Column('payment_refunded', sa.Numeric(precision=14, scale=2), nullable=True))
+    op.add_column('orders', sa.Column('payment_updated_at', sa.DateTime(timezone=True), nullable=True))
     op.drop_constraint('orders_status_known', 'orders', type_='check')
     op.create_check_constraint('orders_status_known', 'orders', f"status IN {NEW_STATUSES}")
 
@@ -37,6 +38,7 @@ def downgrade() -> None:
     """Downgrade schema."""
     op.drop_constraint('orders_status_known', 'orders', type_='check')
     op.create_check_constraint('orders_status_known', 'orders', f"status IN {OLD_STATUSES}")
+    op.drop_column('orders', 'payment_updated_at')
     op.drop_column('orders', 'payment_refunded')
     op.drop_column('orders', 'payment_reference')
     op.drop_column('orders', 'payment_status')
