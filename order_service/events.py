@@ -17,7 +17,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from order_service.domain import CANCELLED, CONFIRMED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (
-    MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, payment_method_field, quantity_field, sku_field)
+    MAX_AMOUNT, MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, payment_method_field, quantity_field,
+    sku_field)
 
 SOURCE = "orders"
 
@@ -80,7 +81,7 @@ class OrderEvent(EventEnvelope):
 
 class PaymentRequest(EventEnvelope):
     order_id = id_field()
-    amount = money_field(maximum=None, required=True)
+    amount = money_field(maximum=MAX_AMOUNT, required=True)
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     payment_method = payment_method_field()
 

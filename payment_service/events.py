@@ -18,7 +18,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from payment_service.domain import AUTHORISED, CAPTURED, DECLINED, FAILED, REFUNDED, STATUSES, VOIDED
 from shop_common.vocabulary.events import EventEnvelope, new_event
-from shop_common.vocabulary.validation import id_field
+from shop_common.vocabulary.validation import MAX_AMOUNT, id_field, money_field
 
 SOURCE = "payments"
 
@@ -39,11 +39,11 @@ class PaymentSnapshot(Schema):
 
     order_id = id_field()
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    amount = fields.Decimal(as_string=True, allow_none=True, load_default=None, allow_nan=False)
+    amount = money_field(maximum=MAX_AMOUNT, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=3))
     reference = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
     decline_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
-    refunded = fields.Decimal(as_string=True, load_default=None, allow_nan=False)
+    refunded = money_field(minimum=0, maximum=MAX_AMOUNT, allow_none=True, load_default=None)
     updated_at = fields.AwareDateTime(allow_none=True, load_default=None)   # orders keep the latest word alone
 
 
