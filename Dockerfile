@@ -21,6 +21,6 @@ RUN pip install -e . \
 USER 10001:10001
 
 # 8000: the edge (EDGE_ADDRESS), the only port clients reach; 8001: the gateway (WEB_SERVER_ADDRESS),
-# which only the edge and Prometheus reach; 8101-8105: the other services' operations endpoints.
+# which only the edge and Prometheus reach; 8101-8106: the other services' operations endpoints.
 EXPOSE 8000 8001
 CMD ["nameko", "run", "gateway.service", "--config", "config.yaml"]

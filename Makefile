@@ -9,6 +9,7 @@ export PAYMENT_PROVIDER_PORT ?= 8420
 run: export STRIPE_API_BASE ?= http://127.0.0.1:$(PAYMENT_PROVIDER_PORT)
 run: export STRIPE_API_KEY ?= sk_test_local
 run: export STRIPE_WEBHOOK_SECRET ?= whsec_$(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
+run: export CARRIER_WEBHOOK_SECRET ?= $(shell python3 -c 'import secrets; print(secrets.token_hex(16))')
 # Debian's packages: the edge (nginx with its headers-more module), and slowhttptest for the hostile tests.
 EDGE_PACKAGES := nginx libnginx-mod-http-headers-more-filter
 TEST_PACKAGES := slowhttptest

@@ -122,7 +122,7 @@ def running_shop(work_dir, run_id):
                 staff = bearer(stack.accounts.staff_token())
                 for sku, stock in CATALOGUE.items():
                     requests.post(f"{stack.url}/products", headers=staff, timeout=10, json={
-                        "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": stock}).raise_for_status()
+                        "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": stock, "weight_grams": 250}).raise_for_status()
                 yield stack, smtp, databases
             finally:
                 stack.stop_all()

@@ -9,6 +9,7 @@ import random
 
 from locust import FastHttpUser, task
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 SKUS = os.environ.get("BENCH_SKUS", "BENCH-0").split(",")
 TOKENS = os.environ.get("BENCH_TOKENS", "none").split(",")
@@ -21,4 +22,4 @@ class Customer(FastHttpUser):
     @task
     def place_order(self):
         items = [{"sku": sku, "quantity": 1} for sku in random.sample(SKUS, min(2, len(SKUS)))]
-        self.client.post("/orders", json={"payment_method": APPROVED, "items": items}, headers=self.authorization, name="POST /orders")
+        self.client.post("/orders", json={"payment_method": APPROVED, "shipping_address": ADDRESS, "items": items}, headers=self.authorization, name="POST /orders")

@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter  # noqa: E402
 
 from harness.figures import percentile  # noqa: E402
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 SKUS = os.environ.get("BENCH_SKUS", "BENCH-0").split(",")
 TOKENS = os.environ.get("BENCH_TOKENS", "none").split(",")
@@ -44,7 +45,7 @@ def offer(url, rate, seconds, timeout, seed=0):
     def post(items, token):
         sent = time.monotonic()
         try:
-            response = session.post(f"{url}/orders", json={"payment_method": APPROVED, "items": items}, timeout=timeout,
+            response = session.post(f"{url}/orders", json={"payment_method": APPROVED, "shipping_address": ADDRESS, "items": items}, timeout=timeout,
                                     headers={"Authorization": f"Bearer {token}"})
         except requests.RequestException as error:
             answers[type(error).__name__] += 1

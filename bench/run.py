@@ -266,7 +266,7 @@ def bench_shop(amqp_uri, seconds, clients, skus, log_dir, run_id):
         stack.start_edge()
         for sku in skus:
             requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()), json={
-                "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT}).raise_for_status()
+                "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": STOCK_PER_PRODUCT, "weight_grams": 250}).raise_for_status()
         tokens = stack.accounts.customer_tokens(clients, prefix="bench")
         processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()
                      if service != "edge"}   # nginx's workers are its children: counted as the server "edge"

@@ -4,3 +4,4 @@ CREATE DATABASE shop_inventory;
 CREATE DATABASE shop_notifications;
 CREATE DATABASE shop_accounts;
 CREATE DATABASE shop_payments;
+CREATE DATABASE shop_shipping;

@@ -74,6 +74,13 @@ STRIPE_SIGNATURE = {
     "schema": {"type": "string", "maxLength": 1000},
 }
 
+CARRIER_SIGNATURE = {
+    "name": "Carrier-Signature", "in": "header", "required": True,
+    "description": "t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' under CARRIER_WEBHOOK_SECRET>, as carriers "
+                   "sign their updates; older than 5 minutes, or any other, is refused (400)",
+    "schema": {"type": "string", "maxLength": 1000},
+}
+
 # What a route's declaration does not say, by method: the errors its services answer (family -> when) and the
 # request headers it reads besides X-Request-ID. Everything else in the document follows from the declarations.
 NOT_IN_THE_DECLARATIONS = {
@@ -87,8 +94,12 @@ NOT_IN_THE_DECLARATIONS = {
     "create_order": {"errors": {Unprocessable: "the Idempotency-Key was used before with another body"},
                      "headers": (IDEMPOTENCY_KEY,)},
     "cancel_order": {"errors": {Conflict: "the order can no longer be cancelled"}},
-    "ship_order": {"errors": {Conflict: "the order cannot be shipped in its status"}},
-    "refund_order": {"errors": {Conflict: "the order is not shipped, or not that much is left to refund"}},
+    "ship_order": {"errors": {Conflict: "the order cannot be shipped in its status, or the tracking number is "
+                                        "another parcel's"}},
+    "deliver_order": {"errors": {Conflict: "the order is not shipped"}},
+    "carrier_webhook": {"headers": (CARRIER_SIGNATURE,)},
+    "refund_order": {"errors": {Conflict: "the order is not shipped or delivered, or not that much is left to "
+                                          "refund"}},
     "stripe_webhook": {"headers": (STRIPE_SIGNATURE,)},
 }
 

@@ -11,11 +11,12 @@ an account's role). The same schemas make the published OpenAPI document.
 from marshmallow import Schema, fields, validate
 
 from shop_common.vocabulary.validation import (
-    MAX_AMOUNT, MAX_PAGE_SIZE, EmailAddress, id_field, lines_field, money_field, password_field,
-    payment_method_field, sku_field, text_field)
+    MAX_AMOUNT, MAX_CARRIER, MAX_PAGE_SIZE, MAX_TRACKING_NUMBER, EmailAddress, PostalAddress, id_field, lines_field,
+    money_field, password_field, payment_method_field, sku_field, text_field, weight_field)
 
-ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped", "refunded")
+ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded")
 PAYMENT_STATUSES = ("authorised", "captured", "voided", "refunded", "declined", "failed")
+SHIPMENT_STATUSES = ("awaiting_dispatch", "dispatched", "delivered", "cancelled")
 ROLES = ("customer", "staff")
 DEFAULT_PAGE_SIZE = 20
 
@@ -41,6 +42,7 @@ class NewProduct(Schema):
     name = text_field(200, required=True)
     price = money_field(required=True)
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    weight_grams = weight_field(required=True)
 
 
 class Restock(Schema):
@@ -54,6 +56,20 @@ class NewOrder(Schema):
     payment_method = payment_method_field(
         "the payment provider's id of the customer's payment method (Stripe.js gives it; test ids such as "
         "pm_card_visa work in test mode); never a card number, which is refused")
+    shipping_address = fields.Nested(PostalAddress, required=True)
+
+
+class QuoteRequest(Schema):
+    """Where the items would go."""
+
+    shipping_address = fields.Nested(PostalAddress, required=True)
+    items = lines_field()
+
+
+class ShipRequest(Schema):
+    carrier = text_field(MAX_CARRIER, required=True, metadata={"example": "DHL"})
+    tracking_number = text_field(MAX_TRACKING_NUMBER, required=True,
+                                 metadata={"description": "the carrier's; unique to this parcel"})
 
 
 class RefundRequest(Schema):
@@ -76,6 +92,12 @@ class ProductQuery(Schema):
     cursor = _cursor()
 
 
+class ShipmentQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(SHIPMENT_STATUSES))
+    limit = _page_size()
+    cursor = _cursor()
+
+
 class OrderQuery(Schema):
     customer_email = EmailAddress(load_default=None, metadata={"description": "staff only"})
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
@@ -92,6 +114,11 @@ class ProductPosition(Schema):
 class OrderPosition(Schema):
     created_at = fields.AwareDateTime(required=True)
     id = id_field()
+
+
+class ShipmentPosition(Schema):
+    created_at = fields.AwareDateTime(required=True)
+    order_id = id_field()
 
 
 # What a client gets back
@@ -115,6 +142,7 @@ class Product(Schema):
     name = fields.String()
     price = fields.String(metadata={"description": "decimal, two places"})
     stock = fields.Integer()
+    weight_grams = fields.Integer(allow_none=True, metadata={"description": "of one unit; null until weighed"})
 
 
 class OrderLine(Schema):
@@ -132,6 +160,37 @@ class Payment(Schema):
     refunded = fields.String(allow_none=True, metadata={"description": "decimal: given back so far"})
 
 
+class Address(Schema):
+    name = fields.String()
+    street_address = fields.String()
+    city = fields.String()
+    postal_code = fields.String()
+    country_code = fields.String()
+    country_area = fields.String()
+    city_area = fields.String()
+
+
+class Quote(Schema):
+    shipping_cost = fields.String(metadata={"description": "decimal"})
+    currency = fields.String(metadata={"description": "ISO 4217: the shop's one currency"})
+    weight_grams = fields.Integer()
+    shipping_address = fields.Nested(Address, metadata={"description": "as the country writes it"})
+
+
+class OrderShipment(Schema):
+    status = fields.String(validate=validate.OneOf(SHIPMENT_STATUSES))
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    dispatched_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    delivered_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class Shipment(OrderShipment):
+    order_id = fields.String()
+    shipping_address = fields.Nested(Address, allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+
+
 class WebhookReceipt(Schema):
     received = fields.Boolean()
 
@@ -143,9 +202,15 @@ class Order(Schema):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLine))
-    total = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
+    items_total = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
+    shipping_cost = fields.String(allow_none=True, metadata={"description": "decimal, as quoted when it was placed"})
+    total = fields.String(allow_none=True, metadata={"description": "decimal: items_total + shipping_cost, what the "
+                                                                    "payment authorises; null while pending"})
     currency = fields.String(metadata={"description": "ISO 4217: the shop's one currency"})
+    shipping_address = fields.Nested(Address, allow_none=True)
     payment = fields.Nested(Payment, allow_none=True, metadata={"description": "null while no payment was tried"})
+    shipment = fields.Nested(OrderShipment, allow_none=True,
+                             metadata={"description": "null until the order is confirmed"})
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})
 
@@ -159,6 +224,7 @@ def _page_of(item_schema):
 
 ProductPage = _page_of(Product)
 OrderPage = _page_of(Order)
+ShipmentPage = _page_of(Shipment)
 
 
 class Health(Schema):
@@ -173,4 +239,5 @@ class Error(Schema):
 
 product_response = Product()
 order_response = Order()
+shipment_response = Shipment()
 account_response = Account()

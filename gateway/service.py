@@ -8,14 +8,20 @@ caller, and composes their answers. Examples (bodies are JSON)::
       -> 201 {"id": "...", "email": "ada@example.com", "role": "customer", "created_at": "..."}
     POST /auth/token  {"email": "ada@example.com", "password": "correct horse battery"}
       -> 200 {"access_token": "eyJ...", "token_type": "Bearer", "expires_in": 900, "refresh_token": "shop_rt_..."}
-    POST /orders  {"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"}
-                  (Authorization: Bearer <access_token>)
-      -> 201 {"id": "...", "status": "pending", "items": [...], "total": null, "payment": null, ...}
+    POST /shipping/quote  {"shipping_address": {"name": "Ada", "street_address": "Unter den Linden 1",
+                           "city": "Berlin", "postal_code": "10117", "country_code": "DE"},
+                           "items": [{"sku": "TEA-1", "quantity": 2}]}
+      -> 200 {"shipping_cost": "4.90", "currency": "EUR", "weight_grams": 500, "shipping_address": {...}}
+    POST /orders  {"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa",
+                   "shipping_address": {...}}  (Authorization: Bearer <access_token>)
+      -> 201 {"id": "...", "status": "pending", "items": [...], "shipping_cost": "4.90", "total": null, ...}
     GET /orders/<id>
       -> 200 {"id": "...", "status": "confirmed", "items": [{"sku": "TEA-1", "quantity": 2,
-              "unit_price": "12.50", "name": "Green tea"}], "total": "25.00",
-              "payment": {"status": "authorised", "amount": "25.00", "currency": "EUR", "reference": "pi_...",
-                          "refunded": "0.00"}, ...}
+              "unit_price": "12.50", "name": "Green tea"}], "items_total": "25.00", "shipping_cost": "4.90",
+              "total": "29.90", "payment": {"status": "authorised", "amount": "29.90", "currency": "EUR",
+              "reference": "pi_...", "refunded": "0.00"}, "shipment": {"status": "awaiting_dispatch"}, ...}
+    POST /orders/<id>/ship  {"carrier": "DHL", "tracking_number": "JD014600006281230704"}  (staff)
+      -> 200 {"id": "...", "status": "shipped", "shipment": {"status": "dispatched", "carrier": "DHL", ...}, ...}
 """
 
 import uuid
@@ -33,8 +39,9 @@ from gateway.rate_limits import RateLimits
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from gateway.schemas import (
     Account, Credentials, Health, NewAccount, NewOrder, NewProduct, Order, OrderPage, OrderPosition, OrderQuery,
-    Product, ProductPage, ProductPosition, ProductQuery, RefreshRequest, RefundRequest, Restock, TokenPair,
-    WebhookReceipt, account_response, order_response, product_response)
+    Product, ProductPage, ProductPosition, ProductQuery, Quote, QuoteRequest, RefreshRequest, RefundRequest, Restock,
+    ShipmentPage, ShipmentPosition, ShipmentQuery, ShipRequest, TokenPair, WebhookReceipt, account_response,
+    order_response, product_response, shipment_response)
 from shop_common.messaging.request_context import RequestContext
 from shop_common.operations.operated import Metered, as_response, live_answer, metrics_answer, ready_answer
 from shop_common.vocabulary.errors import ServiceUnavailable, ShopError, Unauthenticated
@@ -43,6 +50,7 @@ from shop_common.vocabulary.validation import valid_id
 _log = getLogger(__name__)
 
 STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
+CARRIER_SIGNATURE_HEADER = "Carrier-Signature"
 
 
 class GatewayService(Metered):
@@ -52,6 +60,7 @@ class GatewayService(Metered):
     inventory_rpc = GuardedRpcProxy("inventory")
     accounts_rpc = GuardedRpcProxy("accounts")
     payments_rpc = GuardedRpcProxy("payments")
+    shipping_rpc = GuardedRpcProxy("shipping")
     rate_limits = RateLimits()
     tracer = Tracer()
     caller = RequestContext()
@@ -164,9 +173,31 @@ class GatewayService(Metered):
     def cancel_order(self, request, order_id):
         return self._one_order(self.orders_rpc.cancel_order(valid_id("order_id", order_id)))
 
-    @http("POST", "/orders/<order_id>/ship", access=STAFF, answers={200: Order})
-    def ship_order(self, request, order_id):
-        return self._one_order(self.orders_rpc.ship_order(valid_id("order_id", order_id)))
+    @http("POST", "/orders/<order_id>/ship", access=STAFF, body=ShipRequest, answers={200: Order})
+    def ship_order(self, request, order_id, body):
+        """Hand a confirmed order's parcel to a carrier: the order is ``shipped``, its payment captured, and the
+        customer told the carrier and the tracking number."""
+        return self._one_order(self.orders_rpc.ship_order(valid_id("order_id", order_id), body["carrier"],
+                                                          body["tracking_number"]))
+
+    @http("POST", "/orders/<order_id>/deliver", access=STAFF, answers={200: Order})
+    def deliver_order(self, request, order_id):
+        """A shipped order's parcel arrived (when its carrier does not say so itself): the order is ``delivered``."""
+        return self._one_order(self.orders_rpc.deliver_order(valid_id("order_id", order_id)))
+
+    @http("POST", "/shipping/quote", access=ANYONE, body=QuoteRequest, answers={200: Quote})
+    def quote_shipping(self, request, body):
+        """What shipping these items to this address costs; the address checked against its country's rules."""
+        return Quote().dump(self.shipping_rpc.quote(body["shipping_address"], body["items"]))
+
+    @http("GET", "/shipments", access=STAFF, query=ShipmentQuery, answers={200: ShipmentPage})
+    def list_shipments(self, request, query):
+        """Shipments oldest first: ``status=awaiting_dispatch`` lists what to send next."""
+        after = query["cursor"] and decode_cursor(query["cursor"], ShipmentPosition())
+        shipments = shipment_response.dump(self.shipping_rpc.list_shipments(
+            status=query["status"], limit=query["limit"], after=after), many=True)
+        return page(shipments, query["limit"],
+                    lambda shipment: {"created_at": shipment["created_at"], "order_id": shipment["order_id"]})
 
     @http("POST", "/orders/<order_id>/refund", access=STAFF, body=RefundRequest, answers={200: Order})
     def refund_order(self, request, order_id, body):
@@ -181,6 +212,13 @@ class GatewayService(Metered):
         that the shop's record follows the provider's."""
         return self.payments_rpc.receive_provider_event(body.decode("utf-8", "replace"),
                                                         request.headers.get(STRIPE_SIGNATURE_HEADER, ""))
+
+    @http("POST", "/webhooks/carrier", access=ANYONE, raw_body="application/json", answers={200: WebhookReceipt})
+    def carrier_webhook(self, request, body):
+        """A carrier's status update, signed in ``Carrier-Signature``: each applied once; ``delivered`` makes the
+        order delivered."""
+        return self.shipping_rpc.receive_carrier_update(body.decode("utf-8", "replace"),
+                                                        request.headers.get(CARRIER_SIGNATURE_HEADER, ""))
 
     def _one_order(self, order):
         return order_response.dump(self._with_product_names([order])[0])

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from harness.payment_provider import captured_charges, ever_authorised
 
-FINAL = ("confirmed", "rejected", "cancelled", "shipped", "refunded")
-PAID_FOR = ("confirmed", "shipped", "refunded")   # an order in these holds (or took) exactly one authorisation
+FINAL = ("confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded")
+PAID_FOR = ("confirmed", "shipped", "delivered", "refunded")   # an order in these holds (or took) exactly one authorisation
 FIGURES = []  # one line per audited fault, printed at the end of the test run
 _SUBJECT = re.compile(r"^Order (\w+) (\w+)$")
 
@@ -88,7 +88,7 @@ def stock_errors(databases, initial_stock):
     available = dict(_rows(databases, "inventory", "SELECT sku, stock FROM products"))
     held_or_sold = collections.Counter(dict(_rows(databases, "orders", """
         SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
-        WHERE o.status IN ('confirmed', 'shipped', 'refunded') GROUP BY l.sku""")))
+        WHERE o.status IN ('confirmed', 'shipped', 'delivered', 'refunded') GROUP BY l.sku""")))
     reserved = collections.Counter(dict(_rows(databases, "inventory", """
         SELECT l.sku, sum(l.quantity) FROM reservation_lines l JOIN reservations r ON r.order_id = l.order_id
         WHERE r.status IN ('reserved', 'sold') GROUP BY l.sku""")))
@@ -129,7 +129,7 @@ def payment_problems(provider, statuses, timeout=30.0):
                 problems[order_id] = f"{status} with {len(held)} intents ever authorised"
             elif status not in PAID_FOR and any(intent["status"] == "requires_capture" for intent in held):
                 problems[order_id] = f"{status}, and its authorisation still holds the money"
-            elif taken > (1 if status in ("shipped", "refunded") else 0):
+            elif taken > (1 if status in ("shipped", "delivered", "refunded") else 0):
                 problems[order_id] = f"{status}, captured {taken} times"
         if not problems or time.monotonic() > deadline:
             return dict(per_order), problems

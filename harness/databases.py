@@ -1,6 +1,6 @@
 """Fresh databases for a test run: created and migrated like ``make migrate``, dropped after."""
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from shop_common.persistence.migrate import drop_database, migrate
@@ -13,10 +13,23 @@ class TestDatabases:
     def __init__(self, prefix):
         self.uris = {service.name: f"{SERVER_URI}/{prefix}_{service.name}" for service in WITH_DATABASES}
         self._engines = {}
+        self._seeded = {}   # service -> {table: rows} the migrations put in (the shipping rates, say)
 
     def create(self):
         for service, uri in self.uris.items():
             migrate(service, uri)
+            self._seeded[service] = self._rows_of_every_table(service)
+
+    def _rows_of_every_table(self, service):
+        tables = self._tables(service)
+        with self.engine(service).connect() as connection:
+            rows = {table: [dict(row) for row in connection.execute(select(table)).mappings()] for table in tables}
+        return {table: found for table, found in rows.items() if found}
+
+    def _tables(self, service):
+        metadata = MetaData()
+        metadata.reflect(self.engine(service))
+        return [table for table in metadata.sorted_tables if table.name != "alembic_version"]
 
     def drop(self):
         for engine in self._engines.values():
@@ -33,12 +46,15 @@ class TestDatabases:
         return Session(self.engine(service))
 
     def truncate_all(self):
+        """Every table as the migrations left it: empty, or holding what they seed."""
         for service in self.uris:
             with self.engine(service).begin() as connection:
                 tables = connection.execute(
                     text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'")
                 ).scalars().all()
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+                for table, rows in self._seeded.get(service, {}).items():
+                    connection.execute(table.insert(), rows)   # as the migrations left them
 
     def scalar(self, service, sql, **params):
         with self.engine(service).connect() as connection:

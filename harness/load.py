@@ -12,6 +12,7 @@ from urllib3.exceptions import NewConnectionError
 
 from harness.accounts import bearer
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 NOT_CONNECTED = "not connected"   # no connection could be made: the request was never sent
 
@@ -58,7 +59,7 @@ class OrderLoad:
         chooser = random.Random(client)
         while self._running and time.monotonic() < self._stop_at and next(self._sequence) < self.max_orders:
             lines = [{"sku": sku, "quantity": chooser.randint(1, 2)} for sku in chooser.sample(self.skus, 2)]
-            body = {"payment_method": APPROVED, "items": lines}
+            body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": lines}
             sent = time.monotonic()
             try:
                 response = http.post(f"{self.url}/orders", json=body, timeout=10)

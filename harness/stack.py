@@ -49,6 +49,7 @@ class Stack:
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.payment_provider = PaymentProvider(self.log_dir / "payment-provider.log")
         self.webhook_secret = f"whsec_{secrets.token_hex(16)}"   # this stack's own, as the provider's dashboard gives
+        self.carrier_secret = secrets.token_hex(16)                # the carriers sign their updates with it
         self.env = {
             **os.environ,
             **databases.environment,
@@ -62,6 +63,7 @@ class Stack:
             **self._keys_environment(),
             **self.payment_provider.environment,
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "CARRIER_WEBHOOK_SECRET": self.carrier_secret,
             **(extra_env or {}),
         }
         self.accounts = Accounts(self)

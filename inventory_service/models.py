@@ -18,12 +18,14 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="products_stock_not_negative"),
         CheckConstraint("price > 0", name="products_price_positive"),
+        CheckConstraint("weight_grams > 0", name="products_weight_positive"),
     )
 
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     price: Mapped[object] = mapped_column(Money)
     stock: Mapped[int] = mapped_column(Integer)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)   # of one unit; null: not weighed (made before)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 

@@ -4,7 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from inventory_service.domain import MAX_STOCK
 from shop_common.vocabulary.validation import (
-    MAX_LINES, MAX_PAGE_SIZE, lines_field, money_field, page_size_field, quantity_field, sku_field, text_field)
+    MAX_LINES, MAX_PAGE_SIZE, lines_field, money_field, page_size_field, quantity_field, sku_field, text_field,
+    weight_field)
 
 
 
@@ -13,6 +14,11 @@ class NewProduct(Schema):
     name = text_field(200, required=True)
     price = money_field(required=True)
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
+    weight_grams = weight_field(required=True)
+
+
+class ProductWeight(Schema):
+    weight_grams = weight_field(required=True)
 
 
 class Restock(Schema):
@@ -39,6 +45,7 @@ class ProductOutput(Schema):
     name = fields.String()
     price = fields.Decimal(as_string=True)
     stock = fields.Integer()
+    weight_grams = fields.Integer(allow_none=True)
 
 
 product_output = ProductOutput()

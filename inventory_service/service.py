@@ -4,7 +4,8 @@ from nameko_tracer import Tracer
 
 from inventory_service import events, stock
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent
-from inventory_service.schemas import ProductPage, ProductSkus, NewProduct, ReserveStock, Restock, product_output
+from inventory_service.schemas import (
+    NewProduct, ProductPage, ProductSkus, ProductWeight, ReserveStock, Restock, product_output)
 from order_service import events as order_events
 from shop_common.messaging import dead_letters
 from shop_common.operations import operated
@@ -48,6 +49,15 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
         self.caller.require(self.caller.is_staff, "restock a product")
         quantity = load(Restock(), {"quantity": quantity})["quantity"]
         product = stock.restock(self.db, valid_id("sku", sku), quantity)
+        self.db.commit()
+        return product_output.dump(product)
+
+    @command
+    def weigh_product(self, sku, weight_grams):
+        """Set the weight of one unit of the product, in grams (staff): what its shipping is priced by."""
+        self.caller.require(self.caller.is_staff, "weigh a product")
+        weight = load(ProductWeight(), {"weight_grams": weight_grams})["weight_grams"]
+        product = stock.weigh_product(self.db, valid_id("sku", sku), weight)
         self.db.commit()
         return product_output.dump(product)
 

@@ -18,17 +18,26 @@ from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
 
 
-def create_product(session, sku, name, price, stock):
+def create_product(session, sku, name, price, stock, weight_grams):
     now = utc_now()
     created = session.execute(
         insert(Product)
-        .values(sku=sku, name=name, price=price, stock=stock, created_at=now, updated_at=now)
+        .values(sku=sku, name=name, price=price, stock=stock, weight_grams=weight_grams, created_at=now,
+                updated_at=now)
         .on_conflict_do_nothing()
         .returning(Product.sku)
     ).first()
     if created is None:
         raise ProductAlreadyExists(sku)
     return session.get(Product, sku)
+
+
+def weigh_product(session, sku, weight_grams):
+    """The product's weight (of one unit), as staff weighed it."""
+    product = find_product(session, sku, for_update=True)
+    product.weight_grams = weight_grams
+    product.updated_at = utc_now()
+    return product
 
 
 def find_product(session, sku, for_update=False):

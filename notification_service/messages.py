@@ -7,13 +7,15 @@ prefix), or the welcome of a new account.
 
 from dataclasses import dataclass
 
-from order_service.events import ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_REFUNDED, ORDER_REJECTED, ORDER_SHIPPED
+from order_service.events import (
+    ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_DELIVERED, ORDER_REFUNDED, ORDER_REJECTED, ORDER_SHIPPED)
 
 HEADLINES = {
     ORDER_CONFIRMED: "Thank you: your order is confirmed, and its payment authorised.",
     ORDER_REJECTED: "Sorry: we could not take your order.",
     ORDER_CANCELLED: "Your order has been cancelled: nothing is charged for it.",
     ORDER_SHIPPED: "Good news: your order is on its way, and its payment taken.",
+    ORDER_DELIVERED: "Your order has arrived. Enjoy it!",
     ORDER_REFUNDED: "Your order has been refunded.",
 }
 
@@ -47,7 +49,14 @@ def order_email(event_type, order):
         price = f" at {item['unit_price']}" if item.get("unit_price") else ""
         lines.append(f"  {item['quantity']} x {item['sku']}{price}")
     if order.get("total"):
-        lines += ["", f"Total: {order['total']}"]
+        currency = f" {order['currency']}" if order.get("currency") else ""
+        lines.append("")
+        if order.get("shipping_cost") is not None:
+            lines += [f"Items: {order['items_total']}{currency}", f"Shipping: {order['shipping_cost']}{currency}"]
+        lines.append(f"Total: {order['total']}{currency}")
+    shipment = order.get("shipment") or {}
+    if event_type == ORDER_SHIPPED and shipment.get("tracking_number"):
+        lines += ["", f"Carrier: {shipment['carrier']}", f"Tracking number: {shipment['tracking_number']}"]
     payment = order.get("payment") or {}
     if event_type == ORDER_REFUNDED and payment.get("refunded"):
         lines += [f"Refunded: {payment['refunded']} {payment.get('currency') or ''}".rstrip()]

@@ -48,6 +48,10 @@ class NotificationService(operated.Operated, dead_letters.DeadLetterAdmin):
     def handle_order_shipped(self, event):
         self._notify(order_events.ORDER_SHIPPED, event)
 
+    @event_handler(order_events.SOURCE, order_events.ORDER_DELIVERED, payload=order_events.OrderEvent)
+    def handle_order_delivered(self, event):
+        self._notify(order_events.ORDER_DELIVERED, event)
+
     @event_handler(order_events.SOURCE, order_events.ORDER_REFUNDED, payload=order_events.OrderEvent)
     def handle_order_refunded(self, event):
         self._notify(order_events.ORDER_REFUNDED, event)

@@ -8,15 +8,17 @@ CONFIRMED = "confirmed"
 REJECTED = "rejected"
 CANCELLED = "cancelled"
 SHIPPED = "shipped"
+DELIVERED = "delivered"
 REFUNDED = "refunded"
 
-STATUSES = (PENDING, CONFIRMED, REJECTED, CANCELLED, SHIPPED, REFUNDED)
-FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, REFUNDED})
+STATUSES = (PENDING, CONFIRMED, REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED)
+FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED})   # what the shop does is done
 
 CONFIRM = "confirm"
 REJECT = "reject"
 CANCEL = "cancel"
 SHIP = "ship"
+DELIVER = "deliver"
 REFUND = "refund"
 
 _ALLOWED_FROM = {
@@ -24,7 +26,8 @@ _ALLOWED_FROM = {
     REJECT: ({PENDING}, REJECTED),
     CANCEL: ({PENDING, CONFIRMED}, CANCELLED),
     SHIP: ({CONFIRMED}, SHIPPED),
-    REFUND: ({SHIPPED}, REFUNDED),
+    DELIVER: ({SHIPPED}, DELIVERED),
+    REFUND: ({SHIPPED, DELIVERED}, REFUNDED),
 }
 
 # Why an order was rejected for its payment (as ``rejection_reason``).
@@ -38,6 +41,13 @@ _PAYMENT_ACTIONS = {
     ("failed", PENDING): (REJECT, PAYMENT_UNAVAILABLE),
     ("voided", CONFIRMED): (CANCEL, None),     # the provider let the authorisation go: nothing is held for it
     ("refunded", SHIPPED): (REFUND, None),     # given back in full
+    ("refunded", DELIVERED): (REFUND, None),
+}
+
+# What a shipment's new status does to its order, by the order's status.
+_SHIPMENT_ACTIONS = {
+    ("dispatched", CONFIRMED): SHIP,
+    ("delivered", SHIPPED): DELIVER,
 }
 
 
@@ -95,26 +105,56 @@ def payment_action(payment_status, order_status):
     return _PAYMENT_ACTIONS.get((payment_status, order_status))
 
 
+def shipment_action(shipment_status, order_status):
+    """The action a shipment reaching ``shipment_status`` takes on an order in ``order_status``; None when it
+    leaves the order as it is (a late or repeated word).
+
+    ``ShipmentAhead`` when the shipment is further along than the order can follow yet (a delivery told before
+    the dispatch): the word is to be retried once the order has caught up."""
+    if (shipment_status, order_status) == ("delivered", CONFIRMED):
+        raise ShipmentAhead(shipment_status, order_status)
+    return _SHIPMENT_ACTIONS.get((shipment_status, order_status))
+
+
+class ShipmentAhead(Exception):
+    def __init__(self, shipment_status, order_status):
+        super().__init__(f"a shipment {shipment_status} for an order that is {order_status}: not yet")
+
+
 def may_refund(status):
-    return status == SHIPPED
+    return status in _ALLOWED_FROM[REFUND][0]
 
 
-def priced_lines(lines, reserved_items):
+def may_ship(status):
+    return status in _ALLOWED_FROM[SHIP][0]
+
+
+def may_deliver(status):
+    return status in _ALLOWED_FROM[DELIVER][0]
+
+
+def priced_lines(lines, reserved_items, shipping_cost):
     """The order's lines with the unit prices inventory reserved them at.
 
     The reservation must cover the order line for line (same skus, same
-    quantities) and come to a total the shop can hold; ``Unconfirmable`` otherwise.
+    quantities) and, with ``shipping_cost``, come to a total the shop can hold;
+    ``Unconfirmable`` otherwise.
     """
     reserved = {item["sku"]: item for item in reserved_items}
     if set(reserved) != {line["sku"] for line in lines} or any(
             reserved[line["sku"]]["quantity"] != line["quantity"] for line in lines):
         raise Unconfirmable("the stock reserved does not match the order")
     priced = [{**line, "unit_price": Decimal(reserved[line["sku"]]["unit_price"])} for line in lines]
-    if order_total(priced) > MAX_TOTAL:
+    if order_total(priced, shipping_cost) > MAX_TOTAL:
         raise Unconfirmable(f"the total is over {MAX_TOTAL}")
     return priced
 
 
-def order_total(lines):
+def items_total(lines):
     """Sum of quantity x unit price over priced lines."""
     return sum((line["quantity"] * Decimal(line["unit_price"]) for line in lines), Decimal("0.00"))
+
+
+def order_total(lines, shipping_cost):
+    """What the customer pays: the priced lines and their shipping (what the payment authorises)."""
+    return items_total(lines) + (shipping_cost or Decimal("0.00"))

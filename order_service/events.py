@@ -6,6 +6,8 @@ order right after the transition, so consumers never need to call back.
 ``OrderEvent`` is the schema consumers check each payload against; fields may
 be added, never taken away.
 
+``order_delivered`` follows ``order_shipped`` once the parcel arrived.
+
 One more asks the payments service for the order's money once its stock is
 held and its total known: ``payment_requested``, ``{"event_id",
 "occurred_at", "order_id", "amount", "currency", "payment_method"}``
@@ -14,7 +16,8 @@ held and its total known: ``payment_requested``, ``{"event_id",
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from order_service.domain import CANCELLED, CONFIRMED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
+from order_service.domain import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
+from shipping_service.events import AddressCopy
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (
     MAX_AMOUNT, MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, payment_method_field, quantity_field,
@@ -27,12 +30,14 @@ ORDER_CONFIRMED = "order_confirmed"
 ORDER_REJECTED = "order_rejected"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_SHIPPED = "order_shipped"
+ORDER_DELIVERED = "order_delivered"
 ORDER_REFUNDED = "order_refunded"
 PAYMENT_REQUESTED = "payment_requested"
 
 # The event that tells of an order reaching each status.
 EVENT_OF_STATUS = {PENDING: ORDER_CREATED, CONFIRMED: ORDER_CONFIRMED, REJECTED: ORDER_REJECTED,
-                   CANCELLED: ORDER_CANCELLED, SHIPPED: ORDER_SHIPPED, REFUNDED: ORDER_REFUNDED}
+                   CANCELLED: ORDER_CANCELLED, SHIPPED: ORDER_SHIPPED, DELIVERED: ORDER_DELIVERED,
+                   REFUNDED: ORDER_REFUNDED}
 
 
 class OrderLineSnapshot(Schema):
@@ -57,6 +62,19 @@ class PaymentCopy(Schema):
     refunded = money_field(minimum=0, maximum=None, allow_none=True, load_default=None)
 
 
+class ShipmentCopy(Schema):
+    """The order's shipment as the shipping service last told it."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    carrier = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
+    tracking_number = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
+    dispatched_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    delivered_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
 class OrderSnapshot(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -68,9 +86,13 @@ class OrderSnapshot(Schema):
     rejection_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
     items = fields.List(fields.Nested(OrderLineSnapshot), attribute="lines", data_key="items", required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
+    items_total = money_field(minimum=0, maximum=None, allow_none=True, load_default=None)
+    shipping_cost = money_field(minimum=0, maximum=None, allow_none=True, load_default=None)
     total = money_field(maximum=None, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=3))
+    shipping_address = fields.Nested(AddressCopy, allow_none=True, load_default=None)
     payment = fields.Nested(PaymentCopy, allow_none=True, load_default=None)
+    shipment = fields.Nested(ShipmentCopy, allow_none=True, load_default=None)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 

@@ -1,9 +1,11 @@
 """How orders are stored: the orders database belongs to this service alone."""
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from order_service.domain import STATUSES
+from order_service.domain import CONFIRMED, STATUSES
+from shipping_service import events as shipping_events
 from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 
@@ -30,7 +32,10 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(16))
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the request that placed it
-    total: Mapped[object | None] = mapped_column(Total)
+    total: Mapped[object | None] = mapped_column(Total)   # the lines and their shipping: what the payment holds
+    # Where it goes (normalised) and what that costs, as the customer accepted them (null on orders from before).
+    shipping_address: Mapped[dict | None] = mapped_column(JSONB)
+    shipping_cost: Mapped[object | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[str | None] = mapped_column(String(255))   # the provider's id (pm_...), never a card
     # The order's payment as the payments service last told it (its events); status null while none was tried.
@@ -38,6 +43,13 @@ class Order(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     payment_refunded: Mapped[object | None] = mapped_column(Total)
     payment_updated_at: Mapped[object | None] = mapped_column(UtcDateTime)   # of the copy: an older word is ignored
+    # The order's shipment as the shipping service last told it; status null until it is dispatched.
+    shipment_status: Mapped[str | None] = mapped_column(String(20))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    dispatched_at: Mapped[object | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[object | None] = mapped_column(UtcDateTime)
+    shipment_updated_at: Mapped[object | None] = mapped_column(UtcDateTime)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -53,6 +65,20 @@ class Order(Base):
             return None
         return {"status": self.payment_status, "amount": self.total, "currency": self.currency,
                 "reference": self.payment_reference, "refunded": self.payment_refunded}
+
+    @property
+    def shipment(self):
+        """``{status, carrier, tracking_number, dispatched_at, delivered_at}``: awaiting dispatch once confirmed,
+        then as the shipping service told it; None before (and for an order that ended unshipped)."""
+        if self.shipment_status is None:
+            return {"status": shipping_events.AWAITING_DISPATCH} if self.status == CONFIRMED else None
+        return {"status": self.shipment_status, "carrier": self.carrier, "tracking_number": self.tracking_number,
+                "dispatched_at": self.dispatched_at, "delivered_at": self.delivered_at}
+
+    @property
+    def items_total(self):
+        """The priced lines alone; None while pending."""
+        return None if self.total is None else self.total - (self.shipping_cost or 0)
 
 
 class OrderLine(Base):

@@ -25,9 +25,10 @@ _log = getLogger(__name__)
 PENDING_LIST_LIMIT = 100
 
 
-def place_order(session, caller, customer_id, customer_email, items, payment_method, currency, order_id=None,
-                fingerprint=None):
-    """A new pending order of the account ``customer_id``, to be paid with ``payment_method`` in ``currency``.
+def place_order(session, caller, customer_id, customer_email, items, payment_method, currency, shipping_address,
+                shipping_cost, order_id=None, fingerprint=None):
+    """A new pending order of the account ``customer_id``, to be paid with ``payment_method`` in ``currency`` and
+    sent to ``shipping_address`` (normalised) for ``shipping_cost`` (both as the customer accepted them).
     ``order_id`` lets a caller make the call safe to repeat.
 
     ``caller`` must act for that account (``Forbidden`` otherwise).
@@ -44,7 +45,7 @@ def place_order(session, caller, customer_id, customer_email, items, payment_met
         insert(Order)
         .values(id=order_id, customer_id=customer_id, customer_email=customer_email, status=domain.PENDING,
                 created_at=now, updated_at=now, request_fingerprint=fingerprint, payment_method=payment_method,
-                currency=currency)
+                currency=currency, shipping_address=shipping_address, shipping_cost=shipping_cost)
         .on_conflict_do_nothing()
         .returning(Order.id)
     ).first()
@@ -117,18 +118,29 @@ def cancel_order(session, caller, order_id):
     return _move(find_order(session, order_id, caller, for_update=True), domain.CANCEL)
 
 
-def ship_order(session, caller, order_id):
-    caller.require(caller.is_staff, "ship an order")
-    return _move(find_order(session, order_id, caller, for_update=True), domain.SHIP)
+def _order_that_may(session, caller, order_id, action, may, for_update=False):
+    """The order, if staff may take ``action`` on it now (``may``: by its status); ``TransitionNotAllowed``
+    otherwise."""
+    caller.require(caller.is_staff, f"{action} an order")
+    order = find_order(session, order_id, caller, for_update=for_update)
+    if not may(order.status):
+        raise TransitionNotAllowed(order.id, order.status, action)
+    return order
+
+
+def shippable_order(session, caller, order_id):
+    """The order, locked until the transaction ends, if staff may ship it now: so no cancel slips in between
+    its dispatch and its shipping."""
+    return _order_that_may(session, caller, order_id, domain.SHIP, domain.may_ship, for_update=True)
+
+
+def deliverable_order(session, caller, order_id):
+    return _order_that_may(session, caller, order_id, domain.DELIVER, domain.may_deliver, for_update=True)
 
 
 def refundable_order(session, caller, order_id):
-    """The order, if staff may refund it now: shipped (``TransitionNotAllowed`` otherwise)."""
-    caller.require(caller.is_staff, "refund an order")
-    order = find_order(session, order_id, caller)
-    if not domain.may_refund(order.status):
-        raise TransitionNotAllowed(order.id, order.status, domain.REFUND)
-    return order
+    """The order, if staff may refund it now: shipped or delivered."""
+    return _order_that_may(session, caller, order_id, domain.REFUND, domain.may_refund)
 
 
 def price_order(session, order_id, reserved_items):
@@ -145,10 +157,10 @@ def price_order(session, order_id, reserved_items):
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
     try:
         with session.begin_nested():
-            priced = domain.priced_lines(lines, reserved_items)
+            priced = domain.priced_lines(lines, reserved_items, order.shipping_cost)
             for line, priced_line in zip(order.lines, priced):
                 line.unit_price = priced_line["unit_price"]
-            order.total = domain.order_total(priced)
+            order.total = domain.order_total(priced, order.shipping_cost)
             order.updated_at = utc_now()
             session.flush()
         return Change(order, True)
@@ -196,3 +208,21 @@ def follow_payment(session, payment):
     if reason is not None:
         return _reject(order, reason)
     return _move(order, action)
+
+
+def follow_shipment(session, shipment):
+    """The order's copy of its shipment (``shipment``, as the shipping service tells it), and what the shipment's
+    new status does to the order (``domain.shipment_action``): shipped once dispatched, delivered once arrived."""
+    order = find_order(session, shipment["order_id"], OPERATOR, for_update=True)
+    told_at = shipment.get("updated_at")
+    if told_at and order.shipment_updated_at and told_at <= order.shipment_updated_at:
+        return Change(order, False)   # this word of the shipment, or an older one, is held already
+    action = domain.shipment_action(shipment["status"], order.status)
+    order.shipment_status = shipment["status"]
+    order.carrier = shipment["carrier"]
+    order.tracking_number = shipment["tracking_number"]
+    order.dispatched_at = shipment["dispatched_at"]
+    order.delivered_at = shipment["delivered_at"]
+    order.shipment_updated_at = told_at
+    order.updated_at = utc_now()
+    return Change(order, False) if action is None else _move(order, action)

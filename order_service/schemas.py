@@ -3,8 +3,10 @@
 from marshmallow import Schema, fields, validate
 
 from order_service.domain import STATUSES, waiting_for
+from shipping_service.events import AddressCopy
 from shop_common.vocabulary.clock import utc_now
-from shop_common.vocabulary.validation import EmailAddress, id_field, lines_field, page_size_field, payment_method_field
+from shop_common.vocabulary.validation import (
+    EmailAddress, PostalAddress, id_field, lines_field, page_size_field, payment_method_field)
 
 
 class NewOrder(Schema):
@@ -12,6 +14,7 @@ class NewOrder(Schema):
     customer_email = EmailAddress(required=True)
     items = lines_field()
     payment_method = payment_method_field()
+    shipping_address = fields.Nested(PostalAddress, required=True)
 
 
 class OrderPosition(Schema):
@@ -47,6 +50,14 @@ class PaymentOutput(Schema):
     refunded = fields.Decimal(as_string=True, allow_none=True)
 
 
+class ShipmentOutput(Schema):
+    status = fields.String()
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    dispatched_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+
+
 class OrderOutput(Schema):
     id = fields.String()
     customer_id = fields.String(allow_none=True)
@@ -54,9 +65,13 @@ class OrderOutput(Schema):
     status = fields.String()
     rejection_reason = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLineOutput), attribute="lines")
+    items_total = fields.Decimal(as_string=True, allow_none=True)
+    shipping_cost = fields.Decimal(as_string=True, allow_none=True)
     total = fields.Decimal(as_string=True, allow_none=True)
     currency = fields.String()
+    shipping_address = fields.Nested(AddressCopy, allow_none=True)
     payment = fields.Nested(PaymentOutput, allow_none=True)
+    shipment = fields.Nested(ShipmentOutput, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -1,13 +1,18 @@
-"""The ``orders`` Nameko service: orders over RPC, their progress from inventory's and payments' events.
+"""The ``orders`` Nameko service: orders over RPC, their progress from inventory's, payments' and shipping's events.
 
-An order is placed pending; once inventory holds its stock it is priced and
-its payment asked for; once payments has it authorised it is confirmed (or
-rejected, declined or unavailable, and its stock released). Every call acts
-for its caller (``self.caller``, from the call's context): a customer sees,
-places and cancels their own orders alone, and another's order is not found;
-only staff ship and refund orders and see everyone's. An operator's call
-(from ``nameko shell``) names no caller and acts as staff.
+An order is placed pending, with the address and shipping cost the shipping
+service quotes; once inventory holds its stock it is priced and its payment
+asked for; once payments has it authorised it is confirmed (or rejected,
+declined or unavailable, and its stock released). Staff ship it (the
+shipping service dispatches its parcel) and its delivery, told by the carrier
+or by staff, makes it delivered. Every call acts for its caller
+(``self.caller``, from the call's context): a customer sees, places and
+cancels their own orders alone, and another's order is not found; only staff
+ship, deliver and refund orders and see everyone's. An operator's call (from
+``nameko shell``) names no caller and acts as staff.
 """
+
+from decimal import Decimal
 
 from nameko.dependency_providers import Config
 from nameko_tracer import Tracer
@@ -18,6 +23,7 @@ from order_service.domain import PENDING
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
 from payment_service import events as payment_events
+from shipping_service import events as shipping_events
 from shop_common.messaging import dead_letters
 from shop_common.operations import operated
 from shop_common.operations.metrics import ORDER_OUTCOMES
@@ -37,6 +43,7 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     outbox = Outbox(Base, OutboxMessage)
     pending_orders_gauges = DatabaseGauges(Base, orders.pending_backlog)
     payments_rpc = GuardedRpcProxy("payments")
+    shipping_rpc = GuardedRpcProxy("shipping")
     config = Config()
     tracer = Tracer()
     caller = RequestContext()
@@ -52,9 +59,12 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
             order_id = valid_id("order_id", order_id)
         if fingerprint is not None:
             fingerprint = valid_id("fingerprint", fingerprint)
+        order = load(NewOrder(), order)
+        quote = self.shipping_rpc.quote(order["shipping_address"], order["items"])
         return self._publish_and_commit(orders.place_order(
-            self.db, self.caller, **load(NewOrder(), order), currency=self.config["SHOP_CURRENCY"],
-            order_id=order_id, fingerprint=fingerprint))
+            self.db, self.caller, **{**order, "shipping_address": quote["shipping_address"]},
+            shipping_cost=Decimal(quote["shipping_cost"]), currency=self.config["SHOP_CURRENCY"], order_id=order_id,
+            fingerprint=fingerprint))
 
     @query
     def get_order(self, order_id):
@@ -77,8 +87,18 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
         return self._publish_and_commit(orders.cancel_order(self.db, self.caller, valid_id("order_id", order_id)))
 
     @command
-    def ship_order(self, order_id):
-        return self._publish_and_commit(orders.ship_order(self.db, self.caller, valid_id("order_id", order_id)))
+    def ship_order(self, order_id, carrier, tracking_number):
+        """Hand a confirmed order's parcel to ``carrier`` under ``tracking_number`` (staff): the order is
+        ``shipped`` (its payment is captured), or refused while another word about it holds the order."""
+        order = orders.shippable_order(self.db, self.caller, valid_id("order_id", order_id))
+        return self._follow_shipment(self.shipping_rpc.dispatch_shipment(
+            order.id, order.shipping_address, carrier, tracking_number))
+
+    @command
+    def deliver_order(self, order_id):
+        """A shipped order's parcel arrived, as staff say: the order is ``delivered``."""
+        order = orders.deliverable_order(self.db, self.caller, valid_id("order_id", order_id))
+        return self._follow_shipment(self.shipping_rpc.deliver_shipment(order.id))
 
     @command
     def refund_order(self, order_id, amount=None):
@@ -128,6 +148,21 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
                    inbox=ProcessedEvent)
     def handle_payment_refunded(self, event):
         self._follow_payment(event["payment"])
+
+    @event_handler(shipping_events.SOURCE, shipping_events.SHIPMENT_DISPATCHED,
+                   payload=shipping_events.ShipmentEvent, inbox=ProcessedEvent)
+    def handle_shipment_dispatched(self, event):
+        self._follow_shipment(event["shipment"])
+
+    @event_handler(shipping_events.SOURCE, shipping_events.SHIPMENT_DELIVERED,
+                   payload=shipping_events.ShipmentEvent, inbox=ProcessedEvent)
+    def handle_shipment_delivered(self, event):
+        self._follow_shipment(event["shipment"])
+
+    def _follow_shipment(self, shipment):
+        """``shipment`` as the shipping service told it (in an event, or answering staff), read by its contract."""
+        return self._publish_and_commit(orders.follow_shipment(
+            self.db, load(shipping_events.ShipmentSnapshot(), shipment)))
 
     def _follow_payment(self, payment):
         """``payment`` as the payments service told it (in an event, or answering a refund), read by its contract."""

@@ -19,7 +19,6 @@ Keys come from the environment, never from the repository:
 ``STRIPE_WEBHOOK_SECRET`` (or ``STRIPE_WEBHOOK_SECRET_FILE``).
 """
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ import stripe
 from nameko.extensions import DependencyProvider
 
 from shop_common.operations.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
+from shop_common.operations.secrets import secret_from_environment
 from shop_common.operations.tracing import provider_span
 
 
@@ -42,10 +42,6 @@ class CardDeclined(Exception):
     def __init__(self, code):
         super().__init__(code)
         self.code = code
-
-
-class MissingSecret(RuntimeError):
-    pass
 
 
 class InvalidSignature(Exception):
@@ -65,20 +61,6 @@ class ProviderRefund:
     id: str
     amount: int     # minor units
     status: str
-
-
-def secret_from_environment(name):
-    """``name``'s value, or the content of the file ``name_FILE`` names; MissingSecret when neither is set."""
-    value, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            with open(path) as file:
-                value = file.read().strip()
-        except OSError as error:
-            raise MissingSecret(f"{name}_FILE cannot be read: {error.strerror}") from None
-    if not value:
-        raise MissingSecret(f"set {name} or {name}_FILE")
-    return value
 
 
 def _object_of(event):

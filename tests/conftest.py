@@ -67,6 +67,7 @@ def smtp_sink(tmp_path_factory):
 
 
 WEBHOOK_SECRET = "whsec_tests"   # the provider's webhooks to the services under test are signed with it
+CARRIER_SECRET = "carrier_tests"  # and the carriers' updates with this
 
 
 @pytest.fixture(scope="session")

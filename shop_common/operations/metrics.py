@@ -31,7 +31,8 @@ HTTP_SECONDS = Histogram(
     ["route", "method"], buckets=SECONDS_BUCKETS)
 
 ORDER_OUTCOMES = Counter(
-    "shop_order_outcomes_total", "Orders reaching each status after pending: confirmed, rejected, cancelled, shipped.",
+    "shop_order_outcomes_total", "Orders reaching each status after pending: confirmed, rejected, cancelled, shipped, "
+    "delivered, refunded.",
     ["status"])
 EMAILS = Counter(
     "shop_emails_total", "Emails handed to the SMTP server (sent) or not (failed: sent again later), by kind.",
@@ -45,6 +46,13 @@ PROVIDER_CALLS = Counter(
 PROVIDER_SECONDS = Histogram(
     "shop_payment_provider_call_duration_seconds", "How long the payment provider took to answer, in seconds.",
     ["operation"], buckets=SECONDS_BUCKETS)
+SHIPMENTS = Counter(
+    "shop_shipments_total", "What became of shipments, by step (open, dispatch, deliver, cancel) and the status "
+    "reached (awaiting_dispatch, dispatched, delivered, cancelled).", ["step", "status"])
+CARRIER_UPDATES = Counter(
+    "shop_carrier_updates_total", "Carriers' status updates received, by outcome: applied, repeated (an event id "
+    "applied before), ignored (a status or tracking number the shop does not act on), refused (a bad or stale "
+    "signature).", ["outcome"])
 RATE_LIMITED = Counter(
     "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"])
 

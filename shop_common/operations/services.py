@@ -69,6 +69,7 @@ SERVICES = (
     Service("notifications", "notification_service", ops_port=8103),
     Service("accounts", "accounts_service", ops_port=8104),
     Service("payments", "payment_service", ops_port=8105),
+    Service("shipping", "shipping_service", ops_port=8106),
     Service("gateway", "gateway", has_database=False),
 )
 

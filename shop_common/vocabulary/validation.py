@@ -139,6 +139,15 @@ def quantity_field(maximum, **kwargs):
     return fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=maximum), **kwargs)
 
 
+MAX_WEIGHT_GRAMS = 1_000_000   # of one unit of a product
+
+
+def weight_field(**kwargs):
+    """A product's weight in whole grams, 1 to ``MAX_WEIGHT_GRAMS``: what its shipping is priced by."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS),
+                          metadata={"description": "grams, of one unit: what shipping is priced by"}, **kwargs)
+
+
 MAX_QUANTITY = 1000   # units of one product in an order, its lines of that product added up
 MAX_LINES = 100
 
@@ -191,3 +200,26 @@ def valid_id(name, value, pattern=SKU_PATTERN):
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise InvalidInput(f"invalid {name}", {name: ["must be 1-64 letters, digits, '.', '_' or '-'"]})
     return value
+
+
+def _optional_text(max_length, description):
+    return text_field(max_length, min_length=0, load_default="", metadata={"description": description})
+
+
+class PostalAddress(Schema):
+    """An address as a customer writes it, before its country's rules are checked (the shipping service's
+    ``quote`` does): ``city``, ``postal_code``, ``country_area`` and ``city_area`` where the country needs them;
+    any script, no control characters."""
+
+    name = text_field(200, required=True)
+    street_address = text_field(400, required=True)
+    city = _optional_text(200, "where the country's addresses have one")
+    postal_code = _optional_text(20, "in the country's format")
+    country_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{2}$"),
+                                 metadata={"description": "ISO 3166-1 alpha-2 (DE, GB, US...)"})
+    country_area = _optional_text(200, "a state or province, where the country needs one (US: CA)")
+    city_area = _optional_text(200, "a district, where the country needs one")
+
+
+MAX_CARRIER = 100           # a carrier's name
+MAX_TRACKING_NUMBER = 100   # a carrier's tracking number

@@ -9,8 +9,9 @@ import requests
 from harness.accounts import bearer
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS, CARRIER, tracking_number
 
-FINAL = {"confirmed", "rejected", "cancelled", "shipped", "refunded"}
+FINAL = {"confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded"}
 
 # Short windows for the limits the tests spend: a test waits one window out.
 LIMITS_UNDER_TEST = {
@@ -49,7 +50,7 @@ class ShopClient:
 
     def add_product(self, stock=5, price="12.50", name="Green tea"):
         sku = f"SKU-{uuid.uuid4().hex[:10]}"
-        response = self.post("/products", json={"sku": sku, "name": name, "price": price, "stock": stock})
+        response = self.post("/products", json={"sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": 250})
         assert response.status_code == 201, response.text
         return sku
 
@@ -57,8 +58,8 @@ class ShopClient:
         """An order of the customer ``email`` (registered on first use), placed with their token."""
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
         headers = {**(headers or {}), **bearer(self.accounts.customer_token(email))}
-        response = self.post("/orders", json={"payment_method": payment_method, "items": items}, headers=headers,
-                             **kwargs)
+        response = self.post("/orders", json={"payment_method": payment_method, "shipping_address": ADDRESS,
+                                              "items": items}, headers=headers, **kwargs)
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -70,6 +71,13 @@ class ShopClient:
                 return order
             assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
             time.sleep(0.05)
+
+    def ship(self, order_id, tracking=None):
+        """Staff hand the order's parcel to ``CARRIER``; the order as the answer has it."""
+        response = self.post(f"/orders/{order_id}/ship", json={"carrier": CARRIER,
+                                                                "tracking_number": tracking or tracking_number()})
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def stock_of(self, sku):
         return self.get(f"/products/{sku}").json()["stock"]

@@ -12,6 +12,7 @@ import requests
 
 from harness.accounts import bearer
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS, CARRIER, tracking_number
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +31,12 @@ class World:
                         **{who: bearer(stack.accounts.customer_token(email)) for who, email in self.emails.items()}}
         self.sku = shop.add_product(stock=1000)
 
-    def order_of_a(self, confirmed=False):
+    def order_of_a(self, confirmed=False, shipped=False):
         order = self.shop.place_order(self.emails["customer_a"], (self.sku, 1))
-        return self.shop.wait_for_status(order["id"]) if confirmed else order
+        if not (confirmed or shipped):
+            return order
+        order = self.shop.wait_for_status(order["id"])
+        return self.shop.ship(order["id"]) if shipped else order
 
     def call(self, who, method, path, body=None):
         return requests.request(method, self.url + path, json=body, headers=self.headers[who], timeout=30)
@@ -44,8 +48,8 @@ def world(stack):
     return World(ShopClient(stack), stack)
 
 
-def new_product():
-    return {"sku": f"AC-{uuid.uuid4().hex[:10]}", "name": "Tea", "price": "1.00", "stock": 1}
+def new_product(world):
+    return {"sku": f"AC-{uuid.uuid4().hex[:10]}", "name": "Tea", "price": "1.00", "stock": 1, "weight_grams": 250}
 
 
 # (method, path (from the world), body, expected status per caller: anonymous, customer A, customer B, staff)
@@ -56,9 +60,15 @@ TABLE = [
     ("GET", lambda w: "/openapi.json", None, (200, 200, 200, 200)),
     ("GET", lambda w: "/docs", None, (200, 200, 200, 200)),
     ("POST", lambda w: "/products", new_product, (401, 403, 403, 201)),
-    ("POST", lambda w: f"/products/{w.sku}/restock", lambda: {"quantity": 1}, (401, 403, 403, 200)),
-    ("POST", lambda w: f"/orders/{w.order_of_a(confirmed=True)['id']}/ship", None, (401, 403, 403, 200)),
-    ("POST", lambda w: "/orders", lambda: {"payment_method": APPROVED, "items": [{"sku": "TEA-X", "quantity": 1}]}, (401, 201, 201, 201)),
+    ("POST", lambda w: f"/products/{w.sku}/restock", lambda w: {"quantity": 1}, (401, 403, 403, 200)),
+    ("POST", lambda w: f"/orders/{w.order_of_a(confirmed=True)['id']}/ship",
+     lambda w: {"carrier": CARRIER, "tracking_number": tracking_number()}, (401, 403, 403, 200)),
+    ("POST", lambda w: f"/orders/{w.order_of_a(shipped=True)['id']}/deliver", None, (401, 403, 403, 200)),
+    ("POST", lambda w: "/orders", lambda w: {"payment_method": APPROVED, "shipping_address": ADDRESS,
+                                            "items": [{"sku": w.sku, "quantity": 1}]}, (401, 201, 201, 201)),
+    ("POST", lambda w: "/shipping/quote", lambda w: {"shipping_address": ADDRESS,
+                                                    "items": [{"sku": w.sku, "quantity": 1}]}, (200, 200, 200, 200)),
+    ("GET", lambda w: "/shipments?status=awaiting_dispatch", None, (401, 403, 403, 200)),
     ("GET", lambda w: "/orders", None, (401, 200, 200, 200)),
     ("GET", lambda w: f"/orders/{w.order_of_a()['id']}", None, (401, 200, 404, 200)),
     ("POST", lambda w: f"/orders/{w.order_of_a()['id']}/cancel", None, (401, 200, 404, 200)),
@@ -70,7 +80,7 @@ TABLE = [
 @pytest.mark.parametrize("who", CALLERS)
 def test_the_authorization_table(world, who, method, path, body, expected):
     status = expected[CALLERS.index(who)]
-    response = world.call(who, method, path(world), body() if body else None)
+    response = world.call(who, method, path(world), body(world) if body else None)
     assert response.status_code == status, response.text
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -96,18 +106,18 @@ def test_only_staff_filter_orders_by_customer(world):
 
 
 def test_an_order_belongs_to_the_caller_whatever_the_body_says(world):
-    sneaky = {"customer_email": "victim@example.com", "payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}]}
+    sneaky = {"customer_email": "victim@example.com", "payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}]}
     refused = world.call("customer_a", "POST", "/orders", sneaky)
     assert refused.status_code == 400
     assert list(refused.json()["details"]) == ["customer_email"]
-    placed = world.call("customer_a", "POST", "/orders", {"payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}]}).json()
+    placed = world.call("customer_a", "POST", "/orders", {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}]}).json()
     assert placed["customer_email"] == world.emails["customer_a"]
 
 
 @pytest.mark.parametrize("field, value", [("status", "shipped"), ("total", "0.01"), ("id", "mine"),
                                           ("customer_id", "someone"), ("unit_price", "0.01")])
 def test_fields_a_client_may_not_set_are_refused_by_name(world, field, value):
-    body = {"payment_method": APPROVED, "items": [{"sku": world.sku, "quantity": 1}], field: value}
+    body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}], field: value}
     response = world.call("customer_a", "POST", "/orders", body)
     assert response.status_code == 400
     assert field in response.json()["details"]

@@ -6,11 +6,12 @@ import pytest
 
 from shop_common.operations.services import SERVICES
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 pytestmark = pytest.mark.e2e
 
-GOOD_ORDER = {"payment_method": APPROVED, "items": [{"sku": "TEA-1", "quantity": 1}]}
-GOOD_PRODUCT = {"sku": "BAD-INPUT-1", "name": "Tea", "price": "1.00", "stock": 1}
+GOOD_ORDER = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": "TEA-1", "quantity": 1}]}
+GOOD_PRODUCT = {"sku": "BAD-INPUT-1", "name": "Tea", "price": "1.00", "stock": 1, "weight_grams": 250}
 
 
 def raw(text):
@@ -33,12 +34,12 @@ CASES = [
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": 10**30}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A" * 100, "quantity": 1}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "total": "0.01"}, 400, "invalid_input", ["total"]),
-    ("POST", "/orders", raw('{"payment_method": "pm_card_visa", "items": [{"sku": "A", "quantity": 1.0}]}'),
+    ("POST", "/orders", raw('{"payment_method": "pm_card_visa", "shipping_address": ADDRESS, "items": [{"sku": "A", "quantity": 1.0}]}'),
      400, "invalid_input", ["items"]),
     ("POST", "/orders", raw(json.dumps(GOOD_ORDER) + " " * (1024 * 1024)), 413, "request_entity_too_large", []),
     ("POST", "/products", {**GOOD_PRODUCT, "price": "12.345"}, 400, "invalid_input", ["price"]),
-    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": 1e400, "stock": 1}'), 400, "invalid_input", ["price"]),
-    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": NaN, "stock": 1}'), 400, "invalid_input", ["price"]),
+    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": 1e400, "stock": 1, "weight_grams": 250}'), 400, "invalid_input", ["price"]),
+    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": NaN, "stock": 1, "weight_grams": 250}'), 400, "invalid_input", ["price"]),
     ("POST", "/products", {**GOOD_PRODUCT, "price": 12.5}, 201, None, []),
     ("POST", "/products", {**GOOD_PRODUCT, "stock": -1}, 400, "invalid_input", ["stock"]),
     ("POST", "/products", {**GOOD_PRODUCT, "name": ""}, 400, "invalid_input", ["name"]),

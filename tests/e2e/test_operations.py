@@ -14,6 +14,7 @@ from harness.smtp import ORDER_MAIL
 from shop_common.operations.config import ROOT
 from shop_common.operations.services import SERVICES
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +65,7 @@ def test_the_gateway_answers_503_quickly_when_orders_is_down(shop, stack, email)
     try:
         assert stack.healthcheck("orders") == 1
         began = time.monotonic()
-        response = shop.post("/orders", json={"payment_method": APPROVED, "items": [{"sku": "A", "quantity": 1}]})
+        response = shop.post("/orders", json={"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": "A", "quantity": 1}]})
         elapsed = time.monotonic() - began
         assert response.status_code == 503
         assert response.json()["error"] == "service_unavailable"

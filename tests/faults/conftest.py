@@ -43,7 +43,7 @@ def catalogue(stack):
     stock = {f"F-{uuid.uuid4().hex[:8]}": units for units in (5000, 5000, 5000, 5000, 30)}
     for sku, units in stock.items():
         response = requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()),
-                                 json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units})
+                                 json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units, "weight_grams": 250})
         assert response.status_code == 201, response.text
     return stock
 

@@ -23,6 +23,7 @@ from harness.databases import SERVER_URI
 from harness.load import OrderLoad
 from harness.smtp import wait_for_port
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 pytestmark = pytest.mark.faults
 
@@ -143,7 +144,7 @@ class HalfSentOrder:
     """``POST /orders`` from a client that has sent the headers and half the body: a request the edge has in hand."""
 
     def __init__(self, port, token, sku):
-        body = json.dumps({"payment_method": APPROVED, "items": [{"sku": sku, "quantity": 1}]}).encode()
+        body = json.dumps({"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": sku, "quantity": 1}]}).encode()
         half = len(body) // 2
         self.rest = body[half:]
         self.connection = socket.create_connection(("127.0.0.1", port), timeout=30)

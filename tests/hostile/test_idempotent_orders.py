@@ -8,12 +8,13 @@ import eventlet
 import pytest
 from harness.smtp import ORDER_MAIL
 from harness.payment_provider import APPROVED
+from harness.shipping import ADDRESS
 
 pytestmark = pytest.mark.hostile
 
 
 def order_body(sku, quantity=1):
-    return {"payment_method": APPROVED, "items": [{"sku": sku, "quantity": quantity}]}
+    return {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": sku, "quantity": quantity}]}
 
 
 def post_order(shop, body, key, email="retrier@example.com"):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from harness.payment_provider import signed_event
+from harness.shipping import ADDRESS
 
 pytestmark = pytest.mark.hostile
 
@@ -19,7 +20,7 @@ WRONG_PAYMENT_METHODS = [None, "", 42, ["pm_card_visa"], {"id": "pm_card_visa"},
 
 
 def order(payment_method, sku="H-ANY"):
-    return {"items": [{"sku": sku, "quantity": 1}], "payment_method": payment_method}
+    return {"items": [{"sku": sku, "quantity": 1}], "payment_method": payment_method, "shipping_address": ADDRESS}
 
 
 def logs(stack):
@@ -32,7 +33,7 @@ def test_a_card_number_anywhere_text_goes_is_refused_naming_the_field_and_never_
         where = {
             "payment_method": shop.http.post(f"{shop.url}/orders", json=order(card), headers=customer, timeout=10),
             "name": shop.http.post(f"{shop.url}/products", timeout=10,
-                                   json={"sku": "H-CARD", "name": f"card {card}", "price": "1.00", "stock": 1}),
+                                   json={"sku": "H-CARD", "name": f"card {card}", "price": "1.00", "stock": 1, "weight_grams": 250}),
         }
         for field, response in where.items():
             assert (response.status_code, list(response.json()["details"])) == (400, [field]), card

@@ -3,18 +3,23 @@
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import restrict_entrypoints
 
 from shop_common.identity.tokens import issue_access_token
 from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
-from tests.conftest import WEBHOOK_SECRET
+from harness.shipping import WEIGHT_GRAMS
+from inventory_service.service import InventoryService
+from shipping_service.service import ShippingService
+from tests.conftest import CARRIER_SECRET, WEBHOOK_SECRET
 
 
 @pytest.fixture
 def config(rabbit_config, clean_databases, smtp_sink, payment_provider, monkeypatch):
     """config.yaml's settings (so its defaults), with this test's broker, databases, SMTP server and payment
     provider (whose keys come from the environment, as in production)."""
-    for name, value in {**payment_provider.environment, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}.items():
+    for name, value in {**payment_provider.environment, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET}.items():
         monkeypatch.setenv(name, value)
     settings = load_config()
     return {
@@ -70,3 +75,21 @@ def event_tap(config):
     yield tap
     for opened in taps:
         opened.close()
+
+
+CATALOGUE = ({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": WEIGHT_GRAMS},
+             {"sku": "CUP-1", "name": "Cup", "price": "9.60", "stock": 5, "weight_grams": WEIGHT_GRAMS})
+
+
+@pytest.fixture
+def quotes(container_factory, config, rpc_client):
+    """What placing an order asks of other services: the shipping service's quote, and the catalogue's weights
+    (``CATALOGUE``) from the inventory service answering RPC alone, so that it holds no stock for orders whose
+    stock events a test publishes itself."""
+    inventory = container_factory(InventoryService, config)
+    restrict_entrypoints(inventory, "create_product", "list_products")
+    inventory.start()
+    container_factory(ShippingService, config).start()
+    for product in CATALOGUE:
+        rpc_client("inventory").create_product(product)
+    return inventory

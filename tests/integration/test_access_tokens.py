@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from gateway.service import GatewayService
 from harness.accounts import bearer
 from harness.smtp import free_port
+
+SHIPPING = {"carrier": "DHL", "tracking_number": "JD1"}
 from shop_common.identity.keys import kid_of
 from shop_common.operations.config import load_config
 
@@ -114,7 +116,7 @@ def test_no_token_on_a_protected_route_gets_401_with_a_bearer_challenge(gateway)
 
 
 def test_a_customer_token_on_a_staff_route_gets_403(gateway, signing_keys):
-    response = requests.post(gateway() + "/orders/abc/ship", headers=bearer(signed(signing_keys, claims())))
+    response = requests.post(gateway() + "/orders/abc/ship", json=SHIPPING, headers=bearer(signed(signing_keys, claims())))
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
 
@@ -176,7 +178,7 @@ def test_an_external_issuer_can_be_trusted_beside_the_accounts_service(gateway, 
 
 def test_users_of_an_external_issuer_are_customers_with_an_email(gateway, identity_provider):
     base = gateway(EXTERNAL=identity_provider.settings)
-    assert requests.post(base + "/orders/abc/ship", headers=bearer(identity_provider.token(role="staff"))
+    assert requests.post(base + "/orders/abc/ship", json=SHIPPING, headers=bearer(identity_provider.token(role="staff"))
                          ).status_code == 403
     no_email = {k: v for k, v in jwt.decode(identity_provider.token(), options={"verify_signature": False}).items()
                 if k != "email"}

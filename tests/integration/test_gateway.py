@@ -9,8 +9,10 @@ from gateway.service import GatewayService
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
 from payment_service.service import PaymentService
+from shipping_service.service import ShippingService
 from harness.accounts import bearer
 from harness.smtp import free_port
+from harness.shipping import ADDRESS
 
 
 @pytest.fixture
@@ -59,10 +61,13 @@ def test_a_service_that_does_not_answer_gives_503_after_the_timeout(container_fa
     assert 0.9 < time.monotonic() - began < 3
 
 
-def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start, as_customer):
+def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start, as_customer, quotes):
     base = start(GatewayService, OrderService)
-    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 1}], "payment_method": "pm_card_visa"}, headers=as_customer)
+    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 1}],
+                                                    "payment_method": "pm_card_visa", "shipping_address": ADDRESS},
+                            headers=as_customer)
     assert created.status_code == 201
+    quotes.stop()   # the catalogue
     shown = requests.get(f"{base}/orders/{created.json()['id']}", headers=as_customer)
     assert shown.status_code == 200
     assert shown.json()["items"] == [{"sku": "TEA-1", "quantity": 1, "unit_price": None}]
@@ -78,19 +83,20 @@ def test_the_request_id_is_returned_or_made(start):
 
 
 def test_products_and_orders_compose_over_http(start, as_staff, as_customer):
-    base = start(GatewayService, OrderService, InventoryService, PaymentService)
-    product = {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+    base = start(GatewayService, OrderService, InventoryService, PaymentService, ShippingService)
+    product = {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250}
     assert requests.post(f"{base}/products", json=product, headers=as_staff).json() == product
-    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"},
+    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa", "shipping_address": ADDRESS},
                             headers=as_customer).json()
     assert (created["customer_id"], created["customer_email"]) == ("acc-ada", "ada@example.com")
     deadline = time.monotonic() + 10
     while (shown := requests.get(f"{base}/orders/{created['id']}", headers=as_customer).json())["status"] == "pending":
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert shown["status"] == "confirmed" and shown["total"] == "25.00"
+    assert (shown["status"], shown["items_total"], shown["shipping_cost"], shown["total"]) == (
+        "confirmed", "25.00", "4.90", "29.90")
     assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]
-    assert (shown["payment"]["status"], shown["payment"]["amount"]) == ("authorised", "25.00")
+    assert (shown["payment"]["status"], shown["payment"]["amount"]) == ("authorised", "29.90")
 
 
 def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_factory, web_config, as_staff):

@@ -21,21 +21,21 @@ def inventory(container_factory, config, rpc_client):
     container = container_factory(InventoryService, config)
     container.start()
     client = rpc_client("inventory")
-    client.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    client.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250})
     return container, client
 
 
 def test_the_catalogue_is_managed_over_rpc(inventory):
     _, client = inventory
-    assert client.get_product("TEA-1") == {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5}
+    assert client.get_product("TEA-1") == {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250}
     assert client.restock("TEA-1", 3)["stock"] == 8
-    client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 0})
+    client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 0, "weight_grams": 250})
     assert [p["sku"] for p in client.list_products()] == ["CUP-1", "TEA-1"]
     assert [p["sku"] for p in client.list_products(["CUP-1"])] == ["CUP-1"]
 
 
 @pytest.mark.parametrize("call, exc_type", [
-    (lambda c: c.create_product({"sku": "TEA-1", "name": "Again", "price": "1.00", "stock": 1}), "ProductAlreadyExists"),
+    (lambda c: c.create_product({"sku": "TEA-1", "name": "Again", "price": "1.00", "stock": 1, "weight_grams": 250}), "ProductAlreadyExists"),
     (lambda c: c.get_product("NOPE"), "ProductNotFound"),
     (lambda c: c.create_product({"sku": "X", "price": 1}), "InvalidInput"),
     (lambda c: c.create_product("not a dict"), "InvalidInput"),
@@ -140,7 +140,7 @@ def test_a_caller_who_is_not_staff_cannot_create_or_restock_a_product_over_rpc(i
     _, operator = inventory
     client = acting_as(caller)
     with pytest.raises(RemoteError) as refused:
-        client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1})
+        client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1, "weight_grams": 250})
     assert refused.value.exc_type == "Forbidden"
     with pytest.raises(RemoteError) as refused:
         client.restock("TEA-1", 3)
@@ -151,10 +151,10 @@ def test_a_caller_who_is_not_staff_cannot_create_or_restock_a_product_over_rpc(i
 
 def test_the_operator_and_staff_can_create_and_restock_a_product_over_rpc(inventory, acting_as):
     _, operator = inventory
-    assert operator.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1})["stock"] == 1
+    assert operator.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1, "weight_grams": 250})["stock"] == 1
     assert operator.restock("CUP-1", 2)["stock"] == 3
     staff = acting_as("staff:staff-1")
-    assert staff.create_product({"sku": "POT-1", "name": "Pot", "price": "9.00", "stock": 0})["sku"] == "POT-1"
+    assert staff.create_product({"sku": "POT-1", "name": "Pot", "price": "9.00", "stock": 0, "weight_grams": 250})["sku"] == "POT-1"
     assert staff.restock("TEA-1", 1)["stock"] == 6
     assert [(p["sku"], p["stock"]) for p in operator.list_products()] == [("CUP-1", 3), ("POT-1", 0), ("TEA-1", 6)]
 
@@ -162,7 +162,7 @@ def test_the_operator_and_staff_can_create_and_restock_a_product_over_rpc(invent
 def test_products_are_listed_over_rpc_in_pages_by_sku(inventory):
     _, client = inventory
     for sku in ("CUP-1", "POT-1"):
-        client.create_product({"sku": sku, "name": sku, "price": "1.00", "stock": 0})
+        client.create_product({"sku": sku, "name": sku, "price": "1.00", "stock": 0, "weight_grams": 250})
     assert [p["sku"] for p in client.list_products(limit=2)] == ["CUP-1", "POT-1"]
     assert [p["sku"] for p in client.list_products(limit=2, after="POT-1")] == ["TEA-1"]
     assert [p["sku"] for p in client.list_products(skus=["TEA-1", "CUP-1"])] == ["CUP-1", "TEA-1"]

@@ -15,6 +15,7 @@ from gateway.service import GatewayService
 from harness.accounts import PASSWORD, bearer
 from harness.smtp import free_port
 from order_service.service import OrderService
+from harness.shipping import ADDRESS
 
 GENEROUS = "1000/minute"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -54,10 +55,10 @@ def test_registrations_are_limited_per_client_address(gateway, container_factory
     assert requests.post(f"{base}/auth/token", json={"email": emails[2], "password": PASSWORD}).status_code == 401
 
 
-def test_orders_are_limited_per_account(gateway, container_factory, config, access_token):
+def test_orders_are_limited_per_account(gateway, container_factory, config, access_token, quotes):
     container_factory(OrderService, config).start()
     base = gateway(ORDERS_PER_ACCOUNT="2/minute")
-    order = {"items": [{"sku": "TEA-1", "quantity": 1}], "payment_method": "pm_card_visa"}
+    order = {"items": [{"sku": "TEA-1", "quantity": 1}], "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
     ada, bob = bearer(access_token(account_id="acc-ada")), bearer(access_token(account_id="acc-bob"))
     assert [requests.post(f"{base}/orders", json=order, headers=ada).status_code for _ in range(2)] == [201, 201]
     assert_limited(requests.post(f"{base}/orders", json=order, headers=ada))

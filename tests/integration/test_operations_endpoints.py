@@ -16,6 +16,7 @@ from shop_common.operations.operated import OpsWebServer
 from shop_common.operations.services import SERVICES
 from shop_common.vocabulary.events import new_event
 from tests.integration.test_notification_service import order
+from harness.shipping import ADDRESS
 
 
 def sample(url, name, **labels):
@@ -98,11 +99,11 @@ def test_the_gateway_answers_them_on_its_own_address_and_counts_requests_by_rout
     assert sample(url, "shop_http_request_duration_seconds_count", **route) >= 2
 
 
-def test_backlogs_and_pools_are_read_when_the_metrics_are_scraped(started, rpc_client):
+def test_backlogs_and_pools_are_read_when_the_metrics_are_scraped(started, rpc_client, quotes):
     url = ops_url(started(OrderService))
     before = sample(url, "shop_pending_orders")
-    rpc_client("orders").create_order({"customer_id": "acc-1", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
-                                       "items": [{"sku": "TEA-1", "quantity": 1}]})   # inventory is not running
+    rpc_client("orders").create_order({"customer_id": "acc-1", "customer_email": "ada@example.com", "payment_method": "pm_card_visa", "shipping_address": ADDRESS,
+                                       "items": [{"sku": "TEA-1", "quantity": 1}]})   # inventory holds no stock
     assert sample(url, "shop_pending_orders") == before + 1
     assert sample(url, "shop_pending_orders_oldest_age_seconds") > 0
     text = requests.get(f"{url}/metrics", timeout=5).text

@@ -7,15 +7,16 @@ from nameko.testing.services import entrypoint_waiter
 
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
+from harness.shipping import ADDRESS
 
-NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
+NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa", "shipping_address": ADDRESS,
              "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
 BOBS_ORDER = {**NEW_ORDER, "customer_id": "acc-bob", "customer_email": "bob@example.com"}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
 
 
 @pytest.fixture
-def orders(container_factory, config, rpc_client):
+def orders(container_factory, config, rpc_client, quotes):
     container = container_factory(OrderService, config)
     container.start()
     return container, rpc_client("orders")
@@ -63,7 +64,7 @@ def test_a_reservation_prices_the_order_and_asks_for_its_payment(orders, publish
     assert [item["unit_price"] for item in priced["items"]] == ["12.50", "9.60"]
     [requested] = tap.wait_for("payment_requested")
     assert {key: requested[key] for key in ("order_id", "amount", "currency", "payment_method")} == {
-        "order_id": order["id"], "amount": "34.60", "currency": "EUR", "payment_method": "pm_card_visa"}
+        "order_id": order["id"], "amount": "34.60", "currency": "EUR", "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
     assert client.list_pending_orders()[0]["waiting_for"] == "payment"
 
 

@@ -10,23 +10,25 @@ from harness.payment_provider import APPROVED, DECLINED, signed_event
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
 from payment_service.service import PaymentService
+from shipping_service.service import ShippingService
 from tests.conftest import WEBHOOK_SECRET
+from harness.shipping import ADDRESS
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped", "refunded"}
 
 
 @pytest.fixture
 def shop(container_factory, config, rpc_client):
-    for service in (InventoryService, OrderService, PaymentService):
+    for service in (InventoryService, OrderService, PaymentService, ShippingService):
         container_factory(service, config).start()
     inventory = rpc_client("inventory")
-    inventory.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    inventory.create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250})
     return rpc_client("orders"), inventory, rpc_client("payments")
 
 
 def place(orders, payment_method=APPROVED, quantity=2):
     return orders.create_order({"customer_id": "acc-ada", "customer_email": "ada@example.com",
-                                "payment_method": payment_method, "items": [{"sku": "TEA-1", "quantity": quantity}]})
+                                "payment_method": payment_method, "shipping_address": ADDRESS, "items": [{"sku": "TEA-1", "quantity": quantity}]})
 
 
 def wait_for(orders, order_id, statuses=FINAL, timeout=10.0, payment=None):
@@ -137,7 +139,7 @@ def test_a_capture_the_provider_keeps_refusing_is_dead_lettered_with_its_reason_
     quick = {**config, "EVENT_RETRY": {"MAX_ATTEMPTS": 2, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.1}}
     for service in (InventoryService, OrderService, PaymentService):
         container_factory(service, quick).start()
-    rpc_client("inventory").create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5})
+    rpc_client("inventory").create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250})
     orders, payments = rpc_client("orders"), rpc_client("payments")
     order = wait_for(orders, place(orders)["id"])
     payment_provider.post(f"/v1/payment_intents/{order['payment']['reference']}/cancel")

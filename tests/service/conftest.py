@@ -29,3 +29,9 @@ def accounts_db(clean_databases):
 def payments_db(clean_databases):
     with clean_databases.session("payments") as session:
         yield session
+
+
+@pytest.fixture
+def shipping_db(clean_databases):
+    with clean_databases.session("shipping") as session:
+        yield session

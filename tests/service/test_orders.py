@@ -7,12 +7,13 @@ import eventlet
 import pytest
 from sqlalchemy import update
 
-from order_service import orders
+from order_service import domain, orders
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, ProcessedEvent
 from shop_common.identity.caller import NOBODY, OPERATOR, Caller
 from shop_common.persistence.models import first_delivery
 from shop_common.vocabulary.errors import Forbidden
+from harness.shipping import ADDRESS
 
 ITEMS = [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]
 PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
@@ -22,7 +23,9 @@ BOB = Caller("customer", "acc-bob")
 STAFF = Caller("staff", "staff-1")
 ALL = 100   # a page that holds every order of a test
 ADAS_ORDER = (OPERATOR, "acc-ada", "ada@example.com")   # caller, customer_id, customer_email
-PAID_WITH = ("pm_card_visa", "EUR")   # payment method, currency
+SHIPPING = Decimal("4.90")
+PAID_WITH = ("pm_card_visa", "EUR", ADDRESS, SHIPPING)   # payment method, currency, shipping address and cost
+DISPATCHED_AT = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
 
 
 def place(session, email="Ada@Example.com", items=ITEMS, customer_id="acc-ada", caller=OPERATOR):
@@ -39,6 +42,16 @@ def confirm(session, order_id):
     """Priced at ``PRICES``, then its payment authorised."""
     orders.price_order(session, order_id, PRICES)
     return orders.follow_payment(session, authorised(order_id))
+
+
+def shipment(order_id, status="dispatched", at=DISPATCHED_AT):
+    """The order's shipment as the shipping service tells it."""
+    return {"order_id": order_id, "status": status, "carrier": "DHL", "tracking_number": f"JD-{order_id}",
+            "dispatched_at": DISPATCHED_AT, "delivered_at": at if status == "delivered" else None, "updated_at": at}
+
+
+def ship(session, order_id):
+    return orders.follow_shipment(session, shipment(order_id))
 
 
 def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db):
@@ -71,7 +84,7 @@ def test_pricing_takes_prices_from_the_reservation_and_totals_them_and_the_order
     order = orders.find_order(orders_db, order_id, OPERATOR)
     assert (order.status, order.payment) == ("pending", None)
     assert [line.unit_price for line in order.lines] == [Decimal("12.50"), Decimal("9.60")]
-    assert order.total == Decimal("34.60")
+    assert (order.items_total, order.shipping_cost, order.total) == (Decimal("34.60"), SHIPPING, Decimal("39.50"))
     assert orders.price_order(orders_db, order_id, PRICES).happened is False   # priced once
 
 
@@ -80,7 +93,7 @@ def test_an_authorised_payment_confirms_a_priced_order_and_the_order_keeps_a_cop
     order, happened = confirm(orders_db, order_id)
     orders_db.commit()
     assert (happened, order.status) == (True, "confirmed")
-    assert order.payment == {"status": "authorised", "amount": Decimal("34.60"), "currency": "EUR",
+    assert order.payment == {"status": "authorised", "amount": Decimal("39.50"), "currency": "EUR",
                              "reference": "pi_1", "refunded": Decimal("0.00")}
     assert orders.follow_payment(orders_db, authorised(order_id)).happened is False   # told again: nothing new
 
@@ -115,10 +128,61 @@ def test_cancel_is_allowed_from_pending_and_confirmed_only(orders_db):
 def test_ship_is_allowed_from_confirmed_only(orders_db):
     order_id = place(orders_db)
     with pytest.raises(TransitionNotAllowed) as refused:
-        orders.ship_order(orders_db, OPERATOR, order_id)
+        orders.shippable_order(orders_db, OPERATOR, order_id)
     assert refused.value.details == {"id": order_id, "status": "pending", "action": "ship"}
     confirm(orders_db, order_id)
-    assert orders.ship_order(orders_db, OPERATOR, order_id).subject.status == "shipped"
+    assert orders.shippable_order(orders_db, OPERATOR, order_id).id == order_id
+    assert ship(orders_db, order_id).subject.status == "shipped"
+
+
+def test_a_confirmed_order_awaits_dispatch_then_keeps_the_shipment_as_shipping_tells_it(orders_db):
+    order_id = place(orders_db)
+    assert orders.find_order(orders_db, order_id, OPERATOR).shipment is None   # nothing to send yet
+    order, _ = confirm(orders_db, order_id)
+    assert order.shipment == {"status": "awaiting_dispatch"}
+    shipped = ship(orders_db, order_id).subject
+    assert (shipped.status, shipped.shipment) == ("shipped", {
+        "status": "dispatched", "carrier": "DHL", "tracking_number": f"JD-{order_id}", "dispatched_at": DISPATCHED_AT,
+        "delivered_at": None})
+    assert ship(orders_db, order_id).happened is False   # the same word again (the event after the answer)
+    later = DISPATCHED_AT + timedelta(days=2)
+    delivered = orders.follow_shipment(orders_db, shipment(order_id, "delivered", at=later))
+    assert (delivered.happened, delivered.subject.status, delivered.subject.shipment["delivered_at"]) == (
+        True, "delivered", later)
+    assert ship(orders_db, order_id).happened is False   # an older word changes nothing
+    orders_db.commit()
+    assert orders.find_order(orders_db, order_id, OPERATOR).status == "delivered"
+
+
+def test_a_delivery_told_before_its_dispatch_is_retried_until_the_order_has_shipped(orders_db):
+    order_id = place(orders_db)
+    confirm(orders_db, order_id)
+    orders_db.commit()
+    with pytest.raises(domain.ShipmentAhead):
+        orders.follow_shipment(orders_db, shipment(order_id, "delivered"))
+    orders_db.rollback()
+    assert orders.find_order(orders_db, order_id, OPERATOR).status == "confirmed"
+
+
+def test_only_staff_deliver_and_only_a_shipped_order_is_delivered(orders_db):
+    order_id = place(orders_db, customer_id="acc-ada", caller=ADA)
+    confirm(orders_db, order_id)
+    with pytest.raises(TransitionNotAllowed):
+        orders.deliverable_order(orders_db, STAFF, order_id)
+    ship(orders_db, order_id)
+    with pytest.raises(Forbidden):
+        orders.deliverable_order(orders_db, ADA, order_id)
+    assert orders.deliverable_order(orders_db, STAFF, order_id).id == order_id
+
+
+def test_a_delivered_order_may_be_refunded(orders_db):
+    order_id = place(orders_db)
+    confirm(orders_db, order_id)
+    ship(orders_db, order_id)
+    orders.follow_shipment(orders_db, shipment(order_id, "delivered", at=DISPATCHED_AT + timedelta(days=1)))
+    assert orders.refundable_order(orders_db, STAFF, order_id).status == "delivered"
+    refunded = {**authorised(order_id), "status": "refunded", "refunded": Decimal("39.50")}
+    assert orders.follow_payment(orders_db, refunded).subject.status == "refunded"
 
 
 def test_an_unknown_order_is_not_found(orders_db):
@@ -172,7 +236,7 @@ def test_the_largest_order_the_limits_allow_is_priced_at_its_exact_total(orders_
     order_id = place(orders_db, items=items)
     order, _ = orders.price_order(orders_db, order_id, [{**item, "unit_price": "1000000.00"} for item in items])
     orders_db.commit()
-    assert (order.status, order.total) == ("pending", Decimal("100000000000.00"))
+    assert (order.status, order.total) == ("pending", Decimal("100000000000.00") + SHIPPING)
 
 
 def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(orders_db):
@@ -243,7 +307,7 @@ def test_only_staff_ship_orders_and_list_pending_orders_a_customer_is_forbidden(
     confirm(orders_db, order_id)
     orders_db.commit()
     with pytest.raises(Forbidden):
-        orders.ship_order(orders_db, ADA, order_id)
+        orders.shippable_order(orders_db, ADA, order_id)
     orders_db.rollback()
     with pytest.raises(Forbidden):
         orders.pending_orders(orders_db, ADA)
@@ -253,7 +317,7 @@ def test_only_staff_ship_orders_and_list_pending_orders_a_customer_is_forbidden(
     pending = place(orders_db)
     assert [o.id for o in orders.pending_orders(orders_db, STAFF)] == [pending]
     assert [o.id for o in orders.pending_orders(orders_db, OPERATOR)] == [pending]
-    assert orders.ship_order(orders_db, STAFF, order_id).subject.status == "shipped"
+    assert orders.shippable_order(orders_db, STAFF, order_id).id == order_id
 
 
 def test_a_customer_cannot_place_an_order_for_another_account(orders_db):
@@ -324,7 +388,7 @@ def test_an_older_word_of_the_payment_than_the_one_the_order_holds_is_ignored(or
     """Events overtake each other: a partial refund told after the refund in full must not undo it."""
     order_id = place(orders_db)
     confirm(orders_db, order_id)
-    orders.ship_order(orders_db, OPERATOR, order_id)
+    ship(orders_db, order_id)
     earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 6, 10, 1, tzinfo=timezone.utc)
     in_full = {**authorised(order_id), "status": "refunded", "refunded": Decimal("34.60"), "updated_at": later}
     in_part = {**authorised(order_id), "status": "captured", "refunded": Decimal("10.00"), "updated_at": earlier}

@@ -28,7 +28,7 @@ def order_event(order_id, items):
 
 
 def test_an_event_delivered_twice_reserves_once_and_publishes_once(inventory_db):
-    stock.create_product(inventory_db, "TEA-1", "Green tea", Decimal("12.50"), 5)
+    stock.create_product(inventory_db, "TEA-1", "Green tea", Decimal("12.50"), 5, weight_grams=250)
     inventory_db.commit()
     outbox = RecordingOutbox()
     inventory = worker_factory(InventoryService, db=inventory_db, outbox=outbox)

@@ -11,7 +11,7 @@ from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound, 
 
 
 def add_product(session, sku="TEA-1", stock_level=5, price="12.50"):
-    stock.create_product(session, sku, f"Product {sku}", Decimal(price), stock_level)
+    stock.create_product(session, sku, f"Product {sku}", Decimal(price), stock_level, weight_grams=250)
     session.commit()
 
 
@@ -28,7 +28,7 @@ def test_a_product_keeps_its_exact_price(inventory_db):
 def test_a_duplicate_sku_is_refused(inventory_db):
     add_product(inventory_db)
     with pytest.raises(ProductAlreadyExists):
-        stock.create_product(inventory_db, "TEA-1", "Again", Decimal("1.00"), 1)
+        stock.create_product(inventory_db, "TEA-1", "Again", Decimal("1.00"), 1, weight_grams=250)
 
 
 def test_an_unknown_product_is_not_found(inventory_db):

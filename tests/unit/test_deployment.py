@@ -22,9 +22,11 @@ MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
 # The secrets code reads from the environment rather than config.yaml (the access token keys: shop_common.identity.keys;
-# Stripe's: the payments service), each with the one service that uses it: given it as a file, never as a value.
+# Stripe's: the payments service; the carriers' webhook signing secret: the shipping service), each with the one
+# service that uses it: given it as a file, never as a value.
 FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
-                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments"}
+                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments",
+                "CARRIER_WEBHOOK_SECRET": "shipping"}
 KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}   # the same, as the path of a file that holds it
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.operations.tracing)
 IMAGE_UID = 10001   # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
@@ -124,8 +126,8 @@ def secret_files(compose, service):
 @pytest.mark.parametrize("variable, service", FILE_SECRETS.items())
 def test_keys_and_secrets_reach_the_services_that_use_them_as_files_readable_by_the_shop_user_alone(
         compose, service, variable):
-    """The access token keys and the Stripe secrets. Never an environment variable of the container (which
-    `docker inspect` and every child process see)."""
+    """The access token keys, the Stripe secrets and the carriers' webhook secret. Never an environment variable of
+    the container (which `docker inspect` and every child process see)."""
     secrets = compose_file()["secrets"]
     path = compose[service]["environment"][f"{variable}_FILE"]
     source, entry = secret_files(compose, service)[path]
@@ -153,6 +155,36 @@ def test_only_the_payments_service_is_given_anything_of_stripes_the_gateway_noth
         "payments": {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
     assert stripe_variables(compose_file()["x-shop-environment"]) == set()
     assert "secrets" not in compose[PAYMENT_PROVIDER]
+
+
+def carrier_variables(environment):
+    return {name for name in environment if name.startswith("CARRIER_")}
+
+
+def test_only_the_shipping_service_is_given_the_carriers_webhook_secret_the_gateway_nothing(compose):
+    """The carriers' signing secret is the shipping service's: the gateway passes a carrier's webhook (its raw body
+    and signature) on over RPC without checking it, so it, like every other container, gets no CARRIER_* variable
+    and not the secret."""
+    assert {name: carrier_variables(environment) for name, environment in environments(compose).items()
+            if carrier_variables(environment)} == {"shipping": {"CARRIER_WEBHOOK_SECRET_FILE"}}
+    assert carrier_variables(compose_file()["x-shop-environment"]) == set()
+    secrets = compose_file()["secrets"]
+    assert {name for name in compose for source, _ in secret_files(compose, name).values()
+            if secrets[source] == {"environment": "CARRIER_WEBHOOK_SECRET"}} == {"shipping"}
+    assert {source for source, _ in secret_files(compose, "shipping").values()} == {
+        source for source, secret in secrets.items() if secret == {"environment": "CARRIER_WEBHOOK_SECRET"}}
+    assert "secrets" not in compose["gateway"] or {
+        secrets[source]["environment"] for source, _ in secret_files(compose, "gateway").values()} == {
+        "AUTH_TRUSTED_KEYS"}
+
+
+def test_the_shipping_service_calls_nothing_outside_the_network(compose):
+    """No carrier API, no fake of one: it is given no address but the shop's own (the broker, its database, Jaeger)."""
+    environment = compose["shipping"]["environment"]
+    hosts = {urlparse(str(value)).hostname for value in environment.values()
+             if re.match(r"\w[\w+.-]*://", str(value))}
+    assert hosts <= {"rabbitmq", "postgres", "jaeger"}, hosts
+    assert set(compose["shipping"]["depends_on"]) == set(compose["payments"]["depends_on"]) - {PAYMENT_PROVIDER}
 
 
 def test_payments_talk_to_compose_s_localstripe_inside_the_network_never_to_stripe(compose):

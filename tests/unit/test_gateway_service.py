@@ -28,7 +28,7 @@ class FakeInventory:
     def list_products(self, skus=None):
         if not self.answers:
             raise ServiceUnavailable("inventory is failing; not called for now", {"service": "inventory"})
-        return [{"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 3}]
+        return [{"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 3, "weight_grams": 250}]
 
 
 @pytest.fixture

@@ -37,9 +37,11 @@ BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 
 # Read from the environment by code rather than config.yaml.
 # The secrets code reads from the environment (the access token keys: shop_common.identity.keys; Stripe's: the
-# payments service), each with the one service that uses it: given it as a file, never as a value.
+# payments service; the carriers' webhook signing secret: the shipping service), each with the one service that
+# uses it: given it as a file, never as a value.
 FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
-                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments"}
+                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments",
+                "CARRIER_WEBHOOK_SECRET": "shipping"}
 KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}                    # the same, as files
 STRIPE_API = "https://api.stripe.com"   # production's provider: localstripe is never deployed
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}                                 # the OpenTelemetry SDK
@@ -451,8 +453,8 @@ def secret_keys_mounted(workload):
 @pytest.mark.parametrize("variable, holder", FILE_SECRETS.items())
 def test_keys_and_secrets_reach_the_services_that_use_them_as_read_only_files_from_the_secret_never_as_values(
         rendering, holder, variable):
-    """The access token keys and the Stripe secrets. An environment variable is seen by every child process and
-    by anyone who may read the pod's spec."""
+    """The access token keys, the Stripe secrets and the carriers' webhook secret. An environment variable is seen
+    by every child process and by anyone who may read the pod's spec."""
     deployments = objects_of(rendering, "Deployment")
     in_the_environment = [(name, key) for (kind, name), workload in workloads(rendering).items()
                           for container in containers(workload)
@@ -482,6 +484,20 @@ def test_only_the_payments_service_is_given_anything_of_stripes_and_it_calls_str
     commands = [" ".join(container.get("command", []) + container.get("args", []))
                 for workload in workloads(rendering).values() for container in containers(workload)]
     assert [command for command in commands if "localstripe" in command or "payment_provider" in command] == []
+
+
+def test_only_the_shipping_service_is_given_the_carriers_webhook_secret_the_gateway_nothing(rendering):
+    """No CARRIER_* variable in shop-config (every service reads it) nor in any pod but the shipping service's: the
+    gateway, which passes a carrier's webhook (its raw body and signature) on over RPC, gets nothing of it."""
+    given = {(kind, name): {variable for variable in environment(rendering, container) if variable.startswith("CARRIER_")}
+             for (kind, name), workload in workloads(rendering).items() for container in containers(workload)}
+    assert {where: variables for where, variables in given.items() if variables} == {
+        ("Deployment", "shipping"): {"CARRIER_WEBHOOK_SECRET_FILE"}}
+    for config_map in objects_of(rendering, "ConfigMap").values():
+        assert [key for key in config_map.get("data", {}) if key.startswith("CARRIER_")] == []
+    assert {name for (kind, name), workload in workloads(rendering).items()
+            if (SECRET, "CARRIER_WEBHOOK_SECRET") in secret_keys_mounted(workload)} == {"shipping"}
+    assert secret_keys_mounted(objects_of(rendering, "Deployment")["gateway"]) == {(SECRET, "AUTH_TRUSTED_KEYS")}
 
 
 def test_the_example_overlay_says_how_to_create_every_key_of_the_secret_the_manifests_use():
@@ -816,6 +832,20 @@ def test_the_payments_service_may_reach_stripe_over_tls_and_only_prometheus_reac
     port = BY_NAME["payments"].ops_port
     assert reaching(rendering, payments, port) == {"prometheus"}
     assert [other for other in (443, 8420, EDGE_PORT, 8001) if reaching(rendering, payments, other)] == []
+
+
+def test_only_prometheus_reaches_the_shipping_service_which_is_given_no_address_outside_the_cluster(rendering):
+    """Unlike the payments service it calls no API on the internet (carriers' webhooks reach it from the gateway
+    over the broker): nothing of Stripe's, no *_API_BASE, and only Prometheus reaches its pods."""
+    shipping = deployment_pod(rendering, "shipping")
+    port = BY_NAME["shipping"].ops_port
+    assert reaching(rendering, shipping, port) == {"prometheus"}
+    assert [other for other in (443, 8420, EDGE_PORT, 8001, 8105) if reaching(rendering, shipping, other)] == []
+    variables = environment(rendering, container_of(rendering, "shipping"))
+    assert [name for name in variables if name.startswith("STRIPE_") or name.endswith("_API_BASE")] == []
+    assert [(name, source["value"]) for name, source in variables.items()
+            if "value" in source and re.match(r"https?://", source["value"])
+            and name not in TRACE_VARIABLES] == []
 
 
 @pytest.mark.parametrize("broker, port", BROKERS.items())

@@ -10,7 +10,8 @@ ORDER = {
 
 def test_every_outcome_event_has_a_message_and_its_subject_names_the_order_and_outcome():
     outcomes = {events.ORDER_CONFIRMED: "confirmed", events.ORDER_REJECTED: "rejected",
-                events.ORDER_CANCELLED: "cancelled", events.ORDER_SHIPPED: "shipped", events.ORDER_REFUNDED: "refunded"}
+                events.ORDER_CANCELLED: "cancelled", events.ORDER_SHIPPED: "shipped", events.ORDER_DELIVERED: "delivered",
+                events.ORDER_REFUNDED: "refunded"}
     assert set(messages.HEADLINES) == set(outcomes)
     for event_type, outcome in outcomes.items():
         email = messages.order_email(event_type, ORDER)
@@ -22,6 +23,21 @@ def test_confirmation_lists_lines_and_total():
     body = messages.order_email(events.ORDER_CONFIRMED, ORDER).body
     assert "2 x TEA-1 at 12.50" in body
     assert "Total: 25.00" in body
+
+
+def test_totals_name_the_items_the_shipping_and_their_sum_in_the_currency():
+    order = {**ORDER, "items_total": "25.00", "shipping_cost": "4.90", "total": "29.90", "currency": "EUR"}
+    body = messages.order_email(events.ORDER_CONFIRMED, order).body
+    assert ("Items: 25.00 EUR", "Shipping: 4.90 EUR", "Total: 29.90 EUR") == tuple(
+        line for line in body.splitlines() if line.startswith(("Items", "Shipping", "Total")))
+
+
+def test_the_shipped_email_names_the_carrier_and_the_tracking_number():
+    shipment = {"status": "dispatched", "carrier": "DHL", "tracking_number": "JD0146000062", "dispatched_at": None,
+                "delivered_at": None}
+    body = messages.order_email(events.ORDER_SHIPPED, {**ORDER, "shipment": shipment}).body
+    assert "Carrier: DHL" in body and "Tracking number: JD0146000062" in body
+    assert "Tracking" not in messages.order_email(events.ORDER_CONFIRMED, ORDER).body
 
 
 def test_rejection_gives_the_reason():

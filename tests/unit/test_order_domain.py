@@ -11,6 +11,9 @@ from order_service import domain
     (domain.PENDING, domain.CANCEL, domain.CANCELLED),
     (domain.CONFIRMED, domain.CANCEL, domain.CANCELLED),
     (domain.CONFIRMED, domain.SHIP, domain.SHIPPED),
+    (domain.SHIPPED, domain.DELIVER, domain.DELIVERED),
+    (domain.SHIPPED, domain.REFUND, domain.REFUNDED),
+    (domain.DELIVERED, domain.REFUND, domain.REFUNDED),
 ])
 def test_allowed_transitions_lead_to_their_status(status, action, expected):
     assert domain.next_status(status, action) == expected
@@ -25,6 +28,9 @@ def test_allowed_transitions_lead_to_their_status(status, action, expected):
     (domain.CANCELLED, domain.CANCEL),
     (domain.SHIPPED, domain.CANCEL),
     (domain.SHIPPED, domain.SHIP),
+    (domain.CONFIRMED, domain.DELIVER),
+    (domain.DELIVERED, domain.CANCEL),
+    (domain.DELIVERED, domain.DELIVER),
 ])
 def test_transitions_from_the_wrong_status_are_refused(status, action):
     with pytest.raises(domain.TransitionRefused) as refused:
@@ -33,17 +39,18 @@ def test_transitions_from_the_wrong_status_are_refused(status, action):
 
 
 def test_final_statuses_allow_no_transition():
-    actions = (domain.CONFIRM, domain.REJECT, domain.CANCEL, domain.SHIP)
+    actions = (domain.CONFIRM, domain.REJECT, domain.CANCEL, domain.SHIP)   # what the shop does itself
     for status in domain.FINAL_STATUSES:
         for action in actions:
             with pytest.raises(domain.TransitionRefused):
                 domain.next_status(status, action)
 
 
-def test_total_is_exact_decimal_sum_of_quantity_times_unit_price():
+def test_total_is_exact_decimal_sum_of_quantity_times_unit_price_and_the_shipping():
     lines = [{"quantity": 3, "unit_price": Decimal("0.10")}, {"quantity": 1, "unit_price": "0.20"}]
-    assert domain.order_total(lines) == Decimal("0.50")
-    assert str(domain.order_total(lines)) == "0.50"
+    assert str(domain.items_total(lines)) == "0.50"
+    assert str(domain.order_total(lines, Decimal("4.90"))) == "5.40"
+    assert str(domain.order_total(lines, None)) == "0.50"   # an order from before shipping was charged
 
 
 def test_repeated_skus_merge_into_one_line_in_first_seen_order():
@@ -52,13 +59,14 @@ def test_repeated_skus_merge_into_one_line_in_first_seen_order():
 
 
 LINES = [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}]
+SHIPPING = Decimal("4.90")
 
 
 def test_the_reserved_prices_are_applied_line_by_line():
     priced = domain.priced_lines(LINES, [{"sku": "B", "quantity": 1, "unit_price": "9.60"},
-                                        {"sku": "A", "quantity": 2, "unit_price": "12.50"}])
+                                        {"sku": "A", "quantity": 2, "unit_price": "12.50"}], SHIPPING)
     assert [(line["sku"], line["unit_price"]) for line in priced] == [("A", Decimal("12.50")), ("B", Decimal("9.60"))]
-    assert domain.order_total(priced) == Decimal("34.60")
+    assert domain.order_total(priced, SHIPPING) == Decimal("39.50")
 
 
 @pytest.mark.parametrize("reserved", [
@@ -68,18 +76,22 @@ def test_the_reserved_prices_are_applied_line_by_line():
 ])
 def test_a_reservation_that_does_not_match_the_order_cannot_confirm_it(reserved):
     with pytest.raises(domain.Unconfirmable, match="does not match"):
-        domain.priced_lines(LINES, reserved)
+        domain.priced_lines(LINES, reserved, SHIPPING)
 
 
 def test_the_largest_order_the_limits_allow_fits_the_total_the_shop_holds():
     lines = [{"sku": f"S{n}", "quantity": 1000} for n in range(100)]
-    priced = domain.priced_lines(lines, [{**line, "unit_price": "1000000.00"} for line in lines])
-    assert domain.order_total(priced) == Decimal("100000000000.00") <= domain.MAX_TOTAL
+    priced = domain.priced_lines(lines, [{**line, "unit_price": "1000000.00"} for line in lines], Decimal("100000"))
+    assert domain.order_total(priced, Decimal("100000")) == Decimal("100000100000.00") <= domain.MAX_TOTAL
 
 
 def test_a_total_over_what_the_shop_holds_cannot_be_confirmed():
     with pytest.raises(domain.Unconfirmable, match="total"):
-        domain.priced_lines([{"sku": "A", "quantity": 10**9}], [{"sku": "A", "quantity": 10**9, "unit_price": "1000000.00"}])
+        domain.priced_lines([{"sku": "A", "quantity": 10**9}],
+                            [{"sku": "A", "quantity": 10**9, "unit_price": "1000000.00"}], SHIPPING)
+    just_under = [{"sku": "A", "quantity": 1, "unit_price": domain.MAX_TOTAL - SHIPPING}]
+    with pytest.raises(domain.Unconfirmable, match="total"):   # the shipping counts
+        domain.priced_lines([{"sku": "A", "quantity": 1}], just_under, SHIPPING + Decimal("0.01"))
 
 
 def test_only_a_pending_order_not_yet_priced_awaits_stock():
@@ -93,6 +105,7 @@ def test_only_a_pending_order_not_yet_priced_awaits_stock():
     ("failed", "pending", ("reject", "payment_unavailable")),
     ("voided", "confirmed", ("cancel", None)),
     ("refunded", "shipped", ("refund", None)),
+    ("refunded", "delivered", ("refund", None)),
     ("authorised", "cancelled", None),     # late: payments voids it
     ("captured", "shipped", None),
     ("voided", "cancelled", None),
@@ -106,6 +119,27 @@ def test_what_a_pending_order_waits_for():
     assert (domain.waiting_for(None), domain.waiting_for(Decimal("1.00"))) == ("stock", "payment")
 
 
-def test_only_a_shipped_order_is_refunded():
-    assert [status for status in domain.STATUSES if domain.may_refund(status)] == ["shipped"]
-    assert domain.next_status("shipped", domain.REFUND) == "refunded"
+def test_only_a_shipped_or_delivered_order_is_refunded():
+    assert [status for status in domain.STATUSES if domain.may_refund(status)] == ["shipped", "delivered"]
+
+
+def test_only_a_confirmed_order_is_shipped_and_only_a_shipped_one_delivered():
+    assert [status for status in domain.STATUSES if domain.may_ship(status)] == ["confirmed"]
+    assert [status for status in domain.STATUSES if domain.may_deliver(status)] == ["shipped"]
+
+
+@pytest.mark.parametrize("shipment_status, order_status, action", [
+    ("dispatched", "confirmed", "ship"),
+    ("delivered", "shipped", "deliver"),
+    ("dispatched", "shipped", None),      # the answer to staff came first: the event changes nothing
+    ("delivered", "delivered", None),
+    ("dispatched", "cancelled", None),
+    ("delivered", "refunded", None),
+])
+def test_a_shipments_new_status_moves_its_order_only_where_the_rules_say(shipment_status, order_status, action):
+    assert domain.shipment_action(shipment_status, order_status) == action
+
+
+def test_a_delivery_told_before_the_dispatch_waits_for_the_order_to_catch_up():
+    with pytest.raises(domain.ShipmentAhead):
+        domain.shipment_action("delivered", "confirmed")

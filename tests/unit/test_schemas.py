@@ -6,6 +6,7 @@ from inventory_service.schemas import NewProduct, Restock
 from order_service.schemas import NewOrder, OrderQuery
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.validation import CARD_NUMBER_REFUSED, LineInput, load, valid_id
+from harness.shipping import ADDRESS
 
 
 def errors_of(schema, data):
@@ -14,15 +15,16 @@ def errors_of(schema, data):
     return invalid.value.details
 
 
-CUSTOMER = {"customer_id": "acc-1", "customer_email": "a@b.co", "payment_method": "pm_card_visa"}
+CUSTOMER = {"customer_id": "acc-1", "customer_email": "a@b.co", "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
 LINE = {"sku": "A", "quantity": 1}
 
 
 def test_a_valid_order_loads():
     order = load(NewOrder(), {"customer_id": "acc-1", "customer_email": "ada@example.com",
-                              "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"})
+                              "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa", "shipping_address": ADDRESS})
     assert order == {"customer_id": "acc-1", "customer_email": "ada@example.com",
-                     "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa"}
+                     "items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa",
+                     "shipping_address": {**ADDRESS, "country_area": "", "city_area": ""}}
 
 
 @pytest.mark.parametrize("data, field", [
@@ -39,13 +41,13 @@ def test_a_valid_order_loads():
     ({**CUSTOMER, "items": [LINE], "coupon": "X"}, "coupon"),
 ])
 def test_an_invalid_order_names_the_field(data, field):
-    assert list(errors_of(NewOrder(), {"payment_method": "pm_card_visa", **data})) == [field]
+    assert list(errors_of(NewOrder(), {"payment_method": "pm_card_visa", "shipping_address": ADDRESS, **data})) == [field]
 
 
 @pytest.mark.parametrize("payment_method", [
     None, "", "pm_", "card_visa", "pm_card visa", "pm_" + "x" * 201, 4242424242424242, "tok_visa", "pm_card_visa\n"])
 def test_a_payment_method_of_a_wrong_shape_is_refused_naming_it(payment_method):
-    assert list(errors_of(NewOrder(), {**CUSTOMER, "items": [LINE], "payment_method": payment_method})) == [
+    assert list(errors_of(NewOrder(), {**CUSTOMER, "items": [LINE], "payment_method": payment_method, "shipping_address": ADDRESS})) == [
         "payment_method"]
 
 
@@ -57,9 +59,9 @@ def test_a_card_number_for_a_payment_method_is_refused_saying_what_to_send(card_
     assert card_number not in str(messages)
 
 
-def test_a_payment_method_is_required():
+def test_a_payment_method_and_a_shipping_address_are_required():
     assert errors_of(NewOrder(), {"customer_id": "acc-1", "customer_email": "a@b.co", "items": [LINE]}) == {
-        "payment_method": ["Missing data for required field."]}
+        "payment_method": ["Missing data for required field."], "shipping_address": ["Missing data for required field."]}
 
 
 @pytest.mark.parametrize("line, field", [
@@ -80,19 +82,19 @@ def test_an_invalid_line_names_its_field(line, field):
 
 
 def test_a_product_price_is_loaded_as_exact_decimal():
-    product = load(NewProduct(), {"sku": "A", "name": "Apple", "price": "0.10", "stock": 0})
+    product = load(NewProduct(), {"sku": "A", "name": "Apple", "price": "0.10", "stock": 0, "weight_grams": 250})
     assert product["price"] == Decimal("0.10")
     assert NewProduct().dump(product)["price"] == "0.10"
 
 
 @pytest.mark.parametrize("price", ["0", "-1", "1.005", "abc", "NaN", "Infinity", "1000000.01", None])
 def test_a_bad_price_is_refused(price):
-    assert "price" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": price, "stock": 1})
+    assert "price" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": price, "stock": 1, "weight_grams": 250})
 
 
 @pytest.mark.parametrize("stock", [-1, 1.5, "3", 1_000_001])
 def test_a_bad_stock_is_refused(stock):
-    assert "stock" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": "1.00", "stock": stock})
+    assert "stock" in errors_of(NewProduct(), {"sku": "A", "name": "Apple", "price": "1.00", "stock": stock, "weight_grams": 250})
 
 
 def test_restock_needs_a_positive_whole_quantity():
@@ -150,12 +152,12 @@ def test_an_address_that_cannot_be_mailed_or_stored_is_refused_naming_the_field(
 
 @pytest.mark.parametrize("name", ["Tea\x00", "Tea\ud800", "Tea\udfff leaf", "Tea\nleaf", "\x7f"])
 def test_a_product_name_with_control_characters_or_lone_surrogates_is_refused(name):
-    details = errors_of(NewProduct(), {"sku": "A", "name": name, "price": "1.00", "stock": 1})
+    details = errors_of(NewProduct(), {"sku": "A", "name": name, "price": "1.00", "stock": 1, "weight_grams": 250})
     assert "control characters" in details["name"][0]
 
 
 def test_a_product_name_in_any_script_with_emoji_is_taken():
-    assert load(NewProduct(), {"sku": "A", "name": "Grüner Tee 緑茶 🍵", "price": "1.00", "stock": 1})["name"]
+    assert load(NewProduct(), {"sku": "A", "name": "Grüner Tee 緑茶 🍵", "price": "1.00", "stock": 1, "weight_grams": 250})["name"]
 
 
 def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
@@ -166,8 +168,9 @@ def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
 
 def test_a_gateway_order_names_only_its_lines_the_customer_comes_from_the_token():
     from gateway.schemas import NewOrder as GatewayNewOrder
-    order = {"items": [LINE], "payment_method": "pm_card_visa"}
-    assert load(GatewayNewOrder(), order) == order
+    order = {"items": [LINE], "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
+    assert load(GatewayNewOrder(), order) == {**order, "shipping_address": {**ADDRESS, "country_area": "",
+                                                                          "city_area": ""}}
     for field in ("customer_id", "customer_email"):
         assert field in errors_of(GatewayNewOrder(), {field: CUSTOMER[field], **order})
 
