@@ -70,9 +70,10 @@ class Order(Base):
     def shipment(self):
         """``{status, carrier, tracking_number, dispatched_at, delivered_at}``: awaiting dispatch once confirmed,
         then as the shipping service told it; None before (and for an order that ended unshipped)."""
-        if self.shipment_status is None:
-            return {"status": shipping_events.AWAITING_DISPATCH} if self.status == CONFIRMED else None
-        return {"status": self.shipment_status, "carrier": self.carrier, "tracking_number": self.tracking_number,
+        status = self.shipment_status or (shipping_events.AWAITING_DISPATCH if self.status == CONFIRMED else None)
+        if status is None:
+            return None
+        return {"status": status, "carrier": self.carrier, "tracking_number": self.tracking_number,
                 "dispatched_at": self.dispatched_at, "delivered_at": self.delivered_at}
 
     @property

@@ -38,13 +38,13 @@ def quote(session, address, lines, weights, countries, currency):
             "currency": currency}
 
 
-def open_shipment(session, order_id, address):
-    """The order's shipment, awaiting dispatch to ``address``; nothing happens when it has one already (opened, or
+def open_shipment(session, order_id, shipping_address):
+    """The order's shipment, awaiting dispatch to ``shipping_address``; nothing happens when it has one already (opened, or
     cancelled before it was opened)."""
     now = utc_now()
     opened = session.execute(
         insert(Shipment)
-        .values(order_id=order_id, status=domain.AWAITING_DISPATCH, shipping_address=address, created_at=now,
+        .values(order_id=order_id, status=domain.AWAITING_DISPATCH, shipping_address=shipping_address, created_at=now,
                 updated_at=now)
         .on_conflict_do_nothing()
         .returning(Shipment.order_id)
@@ -52,10 +52,10 @@ def open_shipment(session, order_id, address):
     return Change(_find(session, order_id, for_update=True), opened is not None)
 
 
-def dispatch(session, order_id, address, carrier, tracking_number):
+def dispatch(session, order_id, shipping_address, carrier, tracking_number):
     """The order's parcel handed to ``carrier`` under ``tracking_number`` (opened now if the order's confirmation
     has not arrived yet). Asked again with the same carrier and number, the shipment as it is."""
-    shipment = open_shipment(session, order_id, address).subject
+    shipment = open_shipment(session, order_id, shipping_address).subject
     if shipment.status != domain.AWAITING_DISPATCH and (shipment.carrier, shipment.tracking_number) == (
             carrier, tracking_number):
         return Change(shipment, False)

@@ -7,10 +7,10 @@ from nameko.testing.services import entrypoint_waiter
 
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
-from harness.shipping import ADDRESS
+from harness.shipping import ADDRESS, tracking_number
 
-NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa", "shipping_address": ADDRESS,
-             "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
+NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
+             "shipping_address": ADDRESS, "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
 BOBS_ORDER = {**NEW_ORDER, "customer_id": "acc-bob", "customer_email": "bob@example.com"}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
 
@@ -60,11 +60,12 @@ def test_a_reservation_prices_the_order_and_asks_for_its_payment(orders, publish
     order = client.create_order(NEW_ORDER)
     hold_stock(container, publish_event, order["id"])
     priced = client.get_order(order["id"])
-    assert (priced["status"], priced["total"], priced["payment"]) == ("pending", "34.60", None)
+    assert (priced["status"], priced["items_total"], priced["shipping_cost"], priced["total"], priced["payment"]) == (
+        "pending", "34.60", "4.90", "39.50", None)
     assert [item["unit_price"] for item in priced["items"]] == ["12.50", "9.60"]
     [requested] = tap.wait_for("payment_requested")
     assert {key: requested[key] for key in ("order_id", "amount", "currency", "payment_method")} == {
-        "order_id": order["id"], "amount": "34.60", "currency": "EUR", "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
+        "order_id": order["id"], "amount": "39.50", "currency": "EUR", "payment_method": "pm_card_visa"}
     assert client.list_pending_orders()[0]["waiting_for"] == "payment"
 
 
@@ -75,7 +76,7 @@ def test_an_authorised_payment_confirms_the_order_and_the_order_shows_it(orders,
     confirm(container, publish_event, order["id"])
     confirmed = client.get_order(order["id"])
     assert confirmed["status"] == "confirmed"
-    assert confirmed["payment"] == {"status": "authorised", "amount": "34.60", "currency": "EUR",
+    assert confirmed["payment"] == {"status": "authorised", "amount": "39.50", "currency": "EUR",
                                     "reference": "pi_1", "refunded": "0.00"}
     assert tap.wait_for("order_confirmed")[0]["order"] == confirmed
 
@@ -119,7 +120,7 @@ def test_a_shipped_order_refunded_in_full_by_its_payment_is_refunded(orders, pub
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
     confirm(container, publish_event, order["id"])
-    client.ship_order(order["id"])
+    client.ship_order(order["id"], "DHL", tracking_number())
     tell_payment(container, publish_event, order["id"], "captured")
     tell_payment(container, publish_event, order["id"], "refunded", "captured", refunded="10.00")   # in part
     assert client.get_order(order["id"])["status"] == "shipped"
@@ -160,10 +161,10 @@ def test_cancel_and_ship_follow_the_rules_and_are_announced(orders, publish_even
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
     with pytest.raises(RemoteError) as refused:
-        client.ship_order(order["id"])
+        client.ship_order(order["id"], "DHL", tracking_number())
     assert refused.value.exc_type == "TransitionNotAllowed"
     confirm(container, publish_event, order["id"])
-    assert client.ship_order(order["id"])["status"] == "shipped"
+    assert client.ship_order(order["id"], "DHL", tracking_number())["status"] == "shipped"
     with pytest.raises(RemoteError):
         client.cancel_order(order["id"])
     assert tap.wait_for("order_shipped")[0]["order"]["status"] == "shipped"
@@ -260,7 +261,8 @@ def test_a_customer_caller_does_not_find_another_customers_order_and_is_refused_
             assert not_found.value.value == f"order {order_id} not found"
     assert [o["id"] for o in ada.list_orders(customer_id="acc-bob")] == [adas["id"]]
     for order_id in (adas["id"], bobs["id"], "no-such-order"):   # refused before any order is looked at
-        for staff_only in (ada.ship_order, ada.refund_order):
+        for staff_only in (lambda order_id: ada.ship_order(order_id, "DHL", "JD1"), ada.deliver_order,
+                           ada.refund_order):
             with pytest.raises(RemoteError) as refused:
                 staff_only(order_id)
             assert refused.value.exc_type == "Forbidden"

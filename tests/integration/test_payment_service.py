@@ -12,9 +12,9 @@ from order_service.service import OrderService
 from payment_service.service import PaymentService
 from shipping_service.service import ShippingService
 from tests.conftest import WEBHOOK_SECRET
-from harness.shipping import ADDRESS
+from harness.shipping import ADDRESS, tracking_number
 
-FINAL = {"confirmed", "rejected", "cancelled", "shipped", "refunded"}
+FINAL = {"confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded"}
 
 
 @pytest.fixture
@@ -52,9 +52,9 @@ def test_an_order_is_confirmed_once_its_payment_is_authorised_for_its_total(shop
     tap = event_tap("payments")
     order = wait_for(orders, place(orders)["id"])
     assert (order["status"], order["total"], order["payment"]["status"], order["payment"]["amount"]) == (
-        "confirmed", "25.00", "authorised", "25.00")
+        "confirmed", "29.90", "authorised", "29.90")
     intent = intent_of(payment_provider, order)
-    assert (intent["id"], intent["status"], intent["amount"]) == (order["payment"]["reference"], "requires_capture", 2500)
+    assert (intent["id"], intent["status"], intent["amount"]) == (order["payment"]["reference"], "requires_capture", 2990)
     assert tap.wait_for("payment_authorised")[0]["payment"]["order_id"] == order["id"]
     assert payments.get_payment(order["id"])["status"] == "authorised"
 
@@ -82,16 +82,16 @@ def test_shipping_captures_and_a_refund_through_orders_gives_it_back(shop, payme
     orders, _, _ = shop
     tap = event_tap("orders")
     order = wait_for(orders, place(orders)["id"])
-    orders.ship_order(order["id"])
+    orders.ship_order(order["id"], "DHL", tracking_number())
     wait_for(orders, order["id"], {"shipped"}, payment="captured")
     assert intent_of(payment_provider, order)["status"] == "succeeded"
     in_part = orders.refund_order(order["id"], "5.00")
     assert (in_part["status"], in_part["payment"]["refunded"]) == ("shipped", "5.00")
     in_full = orders.refund_order(order["id"])
     assert (in_full["status"], in_full["payment"]["status"], in_full["payment"]["refunded"]) == (
-        "refunded", "refunded", "25.00")
+        "refunded", "refunded", "29.90")
     assert sorted(refund["amount"] for refund in payment_provider.refunds(in_full["payment"]["reference"])) == [
-        500, 2000]
+        500, 2490]
     assert len(tap.wait_for("order_refunded")) == 1
     with pytest.raises(RemoteError) as refused:
         orders.refund_order(order["id"])
@@ -101,11 +101,11 @@ def test_shipping_captures_and_a_refund_through_orders_gives_it_back(shop, payme
 def test_a_refund_of_more_than_is_left_is_refused_naming_what_is_left(shop):
     orders, _, _ = shop
     order = wait_for(orders, place(orders)["id"])
-    orders.ship_order(order["id"])
+    orders.ship_order(order["id"], "DHL", tracking_number())
     wait_for(orders, order["id"], {"shipped"}, payment="captured")
     with pytest.raises(RemoteError) as refused:
-        orders.refund_order(order["id"], "25.01")
-    assert (refused.value.exc_type, "at most 25.00" in refused.value.value) == ("Conflict", True)   # its family
+        orders.refund_order(order["id"], "29.91")
+    assert (refused.value.exc_type, "at most 29.90" in refused.value.value) == ("Conflict", True)   # its family
 
 
 def test_a_signed_provider_event_is_applied_once_and_a_forged_or_stale_one_changes_nothing(
@@ -137,13 +137,13 @@ def test_a_capture_the_provider_keeps_refusing_is_dead_lettered_with_its_reason_
     """The authorisation was let go at the provider, and no webhook told the shop: shipping cannot take the money.
     After its retries the capture waits in the dead letters, with the provider's reason, for an operator."""
     quick = {**config, "EVENT_RETRY": {"MAX_ATTEMPTS": 2, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.1}}
-    for service in (InventoryService, OrderService, PaymentService):
+    for service in (InventoryService, OrderService, PaymentService, ShippingService):
         container_factory(service, quick).start()
     rpc_client("inventory").create_product({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250})
     orders, payments = rpc_client("orders"), rpc_client("payments")
     order = wait_for(orders, place(orders)["id"])
     payment_provider.post(f"/v1/payment_intents/{order['payment']['reference']}/cancel")
-    orders.ship_order(order["id"])
+    orders.ship_order(order["id"], "DHL", tracking_number())
     deadline = time.monotonic() + 10
     while not (dead := payments.list_dead_letters()):
         assert time.monotonic() < deadline, "the refused capture was not dead-lettered"

@@ -139,7 +139,8 @@ def test_a_confirmed_order_awaits_dispatch_then_keeps_the_shipment_as_shipping_t
     order_id = place(orders_db)
     assert orders.find_order(orders_db, order_id, OPERATOR).shipment is None   # nothing to send yet
     order, _ = confirm(orders_db, order_id)
-    assert order.shipment == {"status": "awaiting_dispatch"}
+    assert order.shipment == {"status": "awaiting_dispatch", "carrier": None, "tracking_number": None,
+                              "dispatched_at": None, "delivered_at": None}
     shipped = ship(orders_db, order_id).subject
     assert (shipped.status, shipped.shipment) == ("shipped", {
         "status": "dispatched", "carrier": "DHL", "tracking_number": f"JD-{order_id}", "dispatched_at": DISPATCHED_AT,
