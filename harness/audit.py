@@ -30,6 +30,7 @@ class Audit:
     slowest_answer: float = 0.0                      # seconds, the longest any request waited for its answer
     authorised_per_order: dict = field(default_factory=dict)   # intents ever authorised per order -> orders
     payment_errors: dict = field(default_factory=dict)          # order -> what the provider holds that is wrong
+    shipment_errors: dict = field(default_factory=dict)         # order -> its shipment, where it does not fit
 
     @property
     def lost(self):
@@ -42,7 +43,7 @@ class Audit:
                 f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)} "
                 f"slowest_answer={self.slowest_answer:.2f}s "
                 f"authorised_intents_per_order={dict(sorted(self.authorised_per_order.items()))} "
-                f"payment_errors={len(self.payment_errors)}")
+                f"payment_errors={len(self.payment_errors)} shipment_errors={len(self.shipment_errors)}")
 
     def assert_clean(self):
         assert self.missing == [], f"accepted orders missing: {self.missing[:5]}"
@@ -53,6 +54,7 @@ class Audit:
         assert self.unpublished == 0
         assert self.dead_letters == 0
         assert self.payment_errors == {}, f"payments that do not match their orders: {self.payment_errors}"
+        assert self.shipment_errors == {}, f"shipments that do not match their orders: {self.shipment_errors}"
 
 
 def _rows(databases, service, sql):
@@ -136,6 +138,24 @@ def payment_problems(provider, statuses, timeout=30.0):
         time.sleep(0.5)
 
 
+# The shipment an order in each status has in the shipping database (None: none at all).
+SHIPMENT_OF = {"confirmed": {"awaiting_dispatch"}, "rejected": {None}, "cancelled": {None, "cancelled"},
+               "shipped": {"dispatched"}, "delivered": {"delivered"}, "refunded": {"dispatched", "delivered"}}
+
+
+def shipment_problems(databases, statuses, timeout=30.0):
+    """``{order: problem}`` for every order whose shipment does not fit its status: one awaiting dispatch for each
+    confirmed order, none left awaiting for one that ended; once the problems are gone or ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shipments = dict(_rows(databases, "shipping", "SELECT order_id, status FROM shipments"))
+        problems = {order_id: f"{status}, its shipment {shipments.get(order_id)}"
+                    for order_id, status in statuses.items() if shipments.get(order_id) not in SHIPMENT_OF[status]}
+        if not problems or time.monotonic() > deadline:
+            return problems
+        time.sleep(0.5)
+
+
 def _with_outbox(databases):
     return [service for service in databases.uris
             if _rows(databases, service, "SELECT to_regclass('outbox') IS NOT NULL")[0][0]]
@@ -163,4 +183,5 @@ def audit(databases, smtp_sink, load, initial_stock, dead_letter_count, provider
     result.unpublished = unpublished_events(databases)
     result.dead_letters = dead_letter_count()
     result.authorised_per_order, result.payment_errors = payment_problems(provider, statuses)
+    result.shipment_errors = shipment_problems(databases, statuses)
     return result

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from nameko.standalone.rpc import ServiceRpcProxy
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from shop_common.operations.broker_accounts import Management, account_name, provision
@@ -103,6 +104,12 @@ class Stack:
         log.close()
         if wait:
             self.wait_until_ready(service)
+
+    @contextmanager
+    def rpc(self, service):
+        """A service's RPC, as an operator's ``nameko shell`` calls it (naming no caller: acting as staff)."""
+        with ServiceRpcProxy(service, {"AMQP_URI": self.amqp_uri}, timeout=30) as proxy:
+            yield proxy
 
     def start_payment_provider(self):
         """The payment provider the payments service calls (localstripe, empty), on a port of this stack's own."""

@@ -8,6 +8,10 @@ Published on the ``inventory`` events exchange, every payload with
 - ``stock_released``: the order's held stock is available again;
 - ``sale_completed``: the order shipped and its stock left for good.
 
+And, with ``event_id``, ``occurred_at`` and ``sku``:
+
+- ``product_weighed``: ``weight_grams`` of one unit, as of ``weighed_at`` (a product made, or weighed again).
+
 Consumers check each payload against its schema below; fields may be added,
 never taken away.
 """
@@ -16,7 +20,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from inventory_service.domain import REFUSED, RELEASED, RESERVED, SOLD
 from shop_common.vocabulary.events import EventEnvelope, new_event
-from shop_common.vocabulary.validation import MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field
+from shop_common.vocabulary.validation import (
+    MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field, weight_field)
 
 SOURCE = "inventory"
 
@@ -24,6 +29,7 @@ STOCK_RESERVED = "stock_reserved"
 STOCK_RESERVATION_FAILED = "stock_reservation_failed"
 STOCK_RELEASED = "stock_released"
 SALE_COMPLETED = "sale_completed"
+PRODUCT_WEIGHED = "product_weighed"
 
 
 class ReservedLine(Schema):
@@ -46,6 +52,17 @@ class StockReserved(StockEvent):
 class StockReservationFailed(StockEvent):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     shortages = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=MAX_LINES))
+
+
+class ProductWeighed(EventEnvelope):
+    sku = sku_field()
+    weight_grams = weight_field(required=True)
+    weighed_at = fields.AwareDateTime(required=True)
+
+
+def product_weighed(product):
+    return PRODUCT_WEIGHED, new_event(sku=product.sku, weight_grams=product.weight_grams,
+                                      weighed_at=product.updated_at.isoformat())
 
 
 def reserved_items(reservation):

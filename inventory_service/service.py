@@ -28,9 +28,7 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
     @command
     def create_product(self, product):
         self.caller.require(self.caller.is_staff, "create a product")
-        product = stock.create_product(self.db, **load(NewProduct(), product))
-        self.db.commit()
-        return product_output.dump(product)
+        return self._weighed(stock.create_product(self.db, **load(NewProduct(), product)))
 
     @query
     def get_product(self, sku):
@@ -57,9 +55,7 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
         """Set the weight of one unit of the product, in grams (staff): what its shipping is priced by."""
         self.caller.require(self.caller.is_staff, "weigh a product")
         weight = load(ProductWeight(), {"weight_grams": weight_grams})["weight_grams"]
-        product = stock.weigh_product(self.db, valid_id("sku", sku), weight)
-        self.db.commit()
-        return product_output.dump(product)
+        return self._weighed(stock.weigh_product(self.db, valid_id("sku", sku), weight))
 
     @command
     def reserve_stock(self, order_id, items):
@@ -90,6 +86,12 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
                    inbox=ProcessedEvent)
     def handle_order_shipped(self, event):
         self._publish_and_commit(stock.complete_sale(self.db, event["order"]["id"]))
+
+    def _weighed(self, product):
+        """Tell of the product's weight (shipping prices parcels by it) and commit both together."""
+        self.outbox.add(self.db, *events.product_weighed(product))
+        self.db.commit()
+        return product_output.dump(product)
 
     def _publish_and_commit(self, change):
         """Write the event of the reservation's new status (when it changed now) to the outbox and commit both."""

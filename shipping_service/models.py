@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Numeric, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +56,16 @@ class RateBand(Base):
     zone: Mapped[str] = mapped_column(String(32), primary_key=True)
     up_to_grams: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     cost: Mapped[Decimal] = mapped_column(Money)
+
+
+class ProductWeight(Base):
+    """The catalogue's weight of a product, as the inventory service told it (``product_weighed``)."""
+
+    __tablename__ = "product_weights"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    weighed_at: Mapped[object] = mapped_column(UtcDateTime)
 
 
 class ProcessedEvent(ProcessedEventMixin, Base):

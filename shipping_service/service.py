@@ -1,7 +1,8 @@
 """The ``shipping`` Nameko service: where orders go, what that costs, and what became of each parcel.
 
 A quote checks an address against its country's rules and prices the
-parcel by its weight (the catalogue's, over RPC) and the destination's zone.
+parcel by its weight (the catalogue's, as inventory's events tell it) and the
+destination's zone.
 A confirmed order gets a shipment awaiting dispatch; staff dispatch it (through
 the orders service, which calls ``dispatch_shipment``) with a carrier and a
 tracking number; the carrier's signed update, or staff, say it arrived. An
@@ -12,6 +13,7 @@ import json
 
 from nameko_tracer import Tracer
 
+from inventory_service import events as inventory_events
 from order_service import events as order_events
 from shipping_service import carrier_updates, events, shipments
 from shipping_service.exceptions import InvalidCarrierUpdate
@@ -48,10 +50,20 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
         """What shipping ``items`` (``[{sku, quantity}]``) to ``shipping_address`` costs, and the address as its
         country writes it: ``{shipping_address, weight_grams, shipping_cost, currency}`` (anyone)."""
         request = load(QuoteRequest(), {"shipping_address": shipping_address, "items": items})
-        products = self.inventory_rpc.list_products(sorted({line["sku"] for line in request["items"]}))
-        weights = {product["sku"]: product.get("weight_grams") for product in products}
-        return quote_output.dump(shipments.quote(self.db, request["shipping_address"], request["items"], weights,
-                                                 self.settings.countries, self.settings.currency))
+        return quote_output.dump(shipments.quote(
+            self.db, request["shipping_address"], request["items"], self._weights(request["items"]),
+            self.settings.countries, self.settings.currency))
+
+    def _weights(self, lines):
+        """sku -> grams of the products of ``lines``: as the catalogue told them, or, for one not told of yet (made
+        a moment ago), as the inventory service answers now (None for a product it has not weighed)."""
+        skus = sorted({line["sku"] for line in lines})
+        weights = shipments.known_weights(self.db, skus)
+        untold = [sku for sku in skus if sku not in weights]
+        if untold:
+            weights.update((product["sku"], product["weight_grams"])
+                           for product in self.inventory_rpc.list_products(untold))
+        return weights
 
     @query
     def get_shipment(self, order_id):
@@ -108,6 +120,12 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
         table = shipments.replace_rates(self.db, **load(RateTable(), {"zones": zones, "bands": bands}))
         self.db.commit()
         return RateTable().dump(table)
+
+    @event_handler(inventory_events.SOURCE, inventory_events.PRODUCT_WEIGHED, payload=inventory_events.ProductWeighed,
+                   inbox=ProcessedEvent)
+    def handle_product_weighed(self, event):
+        shipments.record_weight(self.db, event["sku"], event["weight_grams"], event["weighed_at"])
+        self.db.commit()
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shipping_service import addresses, domain
 from shipping_service.exceptions import ShipmentNotFound, TrackingNumberInUse, TransitionNotAllowed
-from shipping_service.models import ProcessedEvent, RateBand, Shipment, ZoneCountry
+from shipping_service.models import ProcessedEvent, ProductWeight, RateBand, Shipment, ZoneCountry
 from shop_common.persistence.models import first_delivery
 from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
@@ -36,6 +36,20 @@ def quote(session, address, lines, weights, countries, currency):
             addresses.FIELD: {"country_code": [f"the shop has no rate for {address['country_code']} yet"]}})
     return {"shipping_address": address, "weight_grams": grams, "shipping_cost": domain.shipping_cost(bands, grams),
             "currency": currency}
+
+
+def record_weight(session, sku, weight_grams, weighed_at):
+    """The catalogue's weight of ``sku``, unless the one held is as new or newer (events overtake each other)."""
+    statement = insert(ProductWeight).values(sku=sku, weight_grams=weight_grams, weighed_at=weighed_at)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ProductWeight.sku], set_={"weight_grams": weight_grams, "weighed_at": weighed_at},
+        where=ProductWeight.weighed_at < statement.excluded.weighed_at))
+
+
+def known_weights(session, skus):
+    """sku -> grams of those of ``skus`` whose weight the catalogue told."""
+    return dict(session.execute(select(ProductWeight.sku, ProductWeight.weight_grams)
+                                .where(ProductWeight.sku.in_(skus))).all())
 
 
 def open_shipment(session, order_id, shipping_address):

@@ -37,8 +37,19 @@ def new_traceparent():
     return f"00-{trace_id}-{span_id}-01", trace_id, span_id
 
 
+def wait_until(condition, what, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not so after {timeout}s: {what}"
+        time.sleep(0.05)
+
+
 def test_orders_taken_while_inventory_is_down_complete_when_it_returns(shop, stack, email):
+    """Placing an order needs inventory's word on nothing: shipping prices the parcel by the weights inventory's
+    events told it."""
     tea = shop.add_product(stock=5, name="Green tea")
+    wait_until(lambda: stack.databases.scalar("shipping", "SELECT count(*) FROM product_weights WHERE sku = :sku",
+                                              sku=tea) == 1, "shipping knows the product's weight")
     stack.stop("inventory")
     try:
         placed = shop.place_order(email, (tea, 2))

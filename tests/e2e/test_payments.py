@@ -5,6 +5,7 @@ import time
 import pytest
 
 from harness.payment_provider import DECLINED, signed_event
+from harness.shipping import ADDRESS
 from harness.smtp import ORDER_MAIL
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +96,8 @@ def test_a_card_number_is_refused_naming_the_field_and_never_logged(shop, stack,
     token = stack.accounts.customer_token(email)
     for card in (CARD_NUMBER, "4242 4242 4242 4242"):
         refused = shop.http.post(f"{shop.url}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                                 json={"items": [{"sku": tea, "quantity": 1}], "payment_method": card})
+                                 json={"items": [{"sku": tea, "quantity": 1}], "payment_method": card,
+                                       "shipping_address": ADDRESS})
         assert (refused.status_code, list(refused.json()["details"])) == (400, ["payment_method"])
         assert "card number" in refused.json()["details"]["payment_method"][0]
     named = shop.post("/products", json={"sku": "CARD-1", "name": f"gift {CARD_NUMBER}", "price": "1.00", "stock": 1, "weight_grams": 250})

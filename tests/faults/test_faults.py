@@ -76,6 +76,14 @@ def test_kill_9_of_payments_mid_load_authorises_each_order_once(stack, smtp, cat
     assert set(result.authorised_per_order) <= {0, 1}
 
 
+def test_kill_9_of_shipping_mid_load_loses_no_order_and_leaves_each_confirmed_one_a_shipment(
+        stack, smtp, catalogue, dead_letter_count):
+    """Placing an order asks shipping for its quote: while shipping is away the gateway answers 503 (the order is not
+    placed), and every order placed has the shipment its status calls for."""
+    load = under_load(stack, catalogue, lambda: restart(stack, "shipping", signal.SIGKILL))
+    check("kill -9 shipping", stack, smtp, catalogue, load, dead_letter_count)
+
+
 def frozen(provider, seconds):
     """The payment provider takes connections and answers nothing (SIGSTOP), then carries on where it was."""
     provider.process.send_signal(signal.SIGSTOP)

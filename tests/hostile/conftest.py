@@ -18,7 +18,7 @@ from harness.accounts import bearer
 from harness.audit import FINAL, email_problems, payment_problems, stock_errors, unpublished_events, wait_until_settled
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
-from harness.shipping import ADDRESS
+from harness.shipping import ADDRESS, WEIGHT_GRAMS
 
 pytestmark = pytest.mark.hostile
 
@@ -70,10 +70,10 @@ class HostileClient:
         # are the first to go when the gateway is full) is sent again on a new one.
         self.http.mount("http://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=0.1)))
 
-    def add_product(self, stock=5, price="12.50", name="Green tea"):
+    def add_product(self, stock=5, price="12.50", name="Green tea", weight_grams=WEIGHT_GRAMS):
         sku = f"H-{uuid.uuid4().hex[:10]}"
-        response = self.http.post(f"{self.url}/products", timeout=10,
-                                  json={"sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": 250})
+        response = self.http.post(f"{self.url}/products", timeout=10, json={
+            "sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": weight_grams})
         assert response.status_code == 201, response.text
         self.stack.catalogue[sku] = stock
         return sku
@@ -85,7 +85,8 @@ class HostileClient:
         return bearer(self.stack.accounts.customer_token(email))
 
     def place_order(self, *lines, email="hostile@example.com", headers=None, **kwargs):
-        body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+        body = {"payment_method": APPROVED, "shipping_address": ADDRESS,
+                "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
         headers = {**(headers or {}), **self.as_customer(email)}
         response = self.http.post(f"{self.url}/orders", json=body, timeout=10, headers=headers, **kwargs)
         assert response.status_code == 201, response.text

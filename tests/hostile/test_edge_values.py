@@ -14,6 +14,7 @@ from harness.shipping import ADDRESS
 pytestmark = pytest.mark.hostile
 
 MAX_STOCK = 1_000_000
+MAX_WEIGHT_GRAMS = 1_000_000
 
 
 def post(shop, path, body):
@@ -27,11 +28,20 @@ def refused(response, field):
     return response.json()["details"][field]
 
 
-def test_an_order_whose_total_is_the_largest_the_limits_allow_is_confirmed(shop, smtp_sink):
-    skus = [shop.add_product(stock=1000, price="1000000.00") for _ in range(100)]
-    placed = shop.place_order(*[(sku, 1000) for sku in skus], email="largest@example.com")
+def test_an_order_whose_total_is_the_largest_the_limits_allow_is_confirmed(shop, stack, smtp_sink):
+    """100 lines of 1,000 units at the highest price, and the freight of 100,000 units at the heaviest weight at the
+    highest rate (staff price such a parcel first): the total the shop holds."""
+    skus = [shop.add_product(stock=1000, price="1000000.00", weight_grams=MAX_WEIGHT_GRAMS) for _ in range(100)]
+    with stack.rpc("shipping") as shipping:
+        seeded = shipping.get_rates()
+        heaviest = {"zone": "EU", "up_to_grams": 100 * 1000 * MAX_WEIGHT_GRAMS, "cost": "100000.00"}
+        shipping.replace_rates(seeded["zones"], [*seeded["bands"], heaviest])
+        try:
+            placed = shop.place_order(*[(sku, 1000) for sku in skus], email="largest@example.com")
+        finally:
+            shipping.replace_rates(seeded["zones"], seeded["bands"])
     order = shop.wait_for_status(placed["id"], timeout=60)
-    assert (order["status"], order["total"]) == ("confirmed", "100000000000.00")
+    assert (order["status"], order["shipping_cost"], order["total"]) == ("confirmed", "100000.00", "100000100000.00")
     smtp_sink.wait_for(1, "largest@example.com", ORDER_MAIL)
 
 
@@ -71,7 +81,7 @@ def test_a_non_ascii_email_is_refused_at_the_edge(shop, email):
 
 
 def test_lines_of_one_product_past_its_bound_in_all_are_refused_naming_items(shop):
-    sku = shop.add_product(stock=MAX_STOCK, price="1.00")
+    sku = shop.add_product(stock=MAX_STOCK, price="1.00", weight_grams=1)
     for lines in ([(sku, 1000)] * 100, [(sku, 1000), (sku, 1)]):
         body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": line_sku, "quantity": quantity} for line_sku, quantity in lines]}
         response = shop.http.post(f"{shop.url}/orders", json=body, headers=shop.as_customer(), timeout=30)

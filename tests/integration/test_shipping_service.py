@@ -12,6 +12,7 @@ from harness.shipping import ADDRESS, carrier_signature, carrier_update, trackin
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
 from tests.conftest import CARRIER_SECRET
+from tests.integration.conftest import CATALOGUE
 
 LINES = [{"sku": "TEA-1", "quantity": 2}]
 NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
@@ -192,3 +193,16 @@ def test_staff_replace_the_rates_from_the_shell_and_quotes_follow_at_once(shippi
         shipping.replace_rates({"DE": "HOME"}, [{"zone": "HOME", "up_to_grams": 0, "cost": "-1"}])
     assert refused.value.exc_type == "InvalidInput"
     assert shipping.get_rates() == replaced
+
+
+def test_a_weighed_product_is_quoted_while_the_catalogue_is_away_and_an_unweighed_one_is_not(
+        quotes, shipping, clean_databases):
+    deadline = time.monotonic() + 10
+    while clean_databases.scalar("shipping", "SELECT count(*) FROM product_weights") < len(CATALOGUE):
+        assert time.monotonic() < deadline, "inventory's product_weighed events did not reach shipping"
+        time.sleep(0.05)
+    quotes.stop()   # the catalogue
+    assert shipping.quote(ADDRESS, LINES)["weight_grams"] == 500
+    with pytest.raises(RemoteError) as refused:
+        shipping.quote(ADDRESS, [{"sku": "NEW-1", "quantity": 1}])   # not told of: the catalogue must answer
+    assert refused.value.exc_type == "ServiceUnavailable"

@@ -174,3 +174,12 @@ def test_shipments_are_listed_oldest_first_by_status_in_pages(shipping_db):
     after = {"created_at": first[0].created_at, "order_id": first[0].order_id}
     rest = shipments.list_shipments(shipping_db, 10, status="awaiting_dispatch", after=after)
     assert [s.order_id for s in first + rest] == ["o-1", "o-3"]
+
+
+def test_the_catalogues_weights_are_kept_the_newest_told_winning_whatever_order_they_come_in(shipping_db):
+    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 6, 10, 5, tzinfo=timezone.utc)
+    shipments.record_weight(shipping_db, "TEA-1", 300, later)
+    shipments.record_weight(shipping_db, "TEA-1", 250, earlier)   # overtaken: an older weighing
+    shipments.record_weight(shipping_db, "CUP-1", 400, earlier)
+    shipping_db.commit()
+    assert shipments.known_weights(shipping_db, ["TEA-1", "CUP-1", "POT-1"]) == {"TEA-1": 300, "CUP-1": 400}

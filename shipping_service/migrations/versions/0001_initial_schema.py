@@ -1,4 +1,4 @@
-"""initial schema: shipments, the rate table (seeded), the events applied, the outbox
+"""initial schema: shipments, the rate table (seeded), the products' weights, the events applied, the outbox
 
 Revision ID: 0001
 Revises: 
@@ -56,6 +56,12 @@ def upgrade() -> None:
     sa.CheckConstraint('up_to_grams > 0 AND cost >= 0', name='rate_bands_positive'),
     sa.PrimaryKeyConstraint('zone', 'up_to_grams')
     )
+    op.create_table('product_weights',
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('weight_grams', sa.Integer(), nullable=False),
+    sa.Column('weighed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sku')
+    )
     op.create_table('processed_events',
     sa.Column('event_id', sa.String(length=64), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
@@ -81,6 +87,7 @@ def downgrade() -> None:
     op.drop_index('outbox_unpublished', table_name='outbox', postgresql_where=sa.text('published_at IS NULL'))
     op.drop_table('outbox')
     op.drop_table('processed_events')
+    op.drop_table('product_weights')
     op.drop_table('rate_bands')
     op.drop_table('zone_countries')
     op.drop_index('shipments_status_created_at', table_name='shipments')
