@@ -4,7 +4,8 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 EDGE_PORT ?= 8000
 export EDGE_ADDRESS ?= 127.0.0.1:$(EDGE_PORT)
-# `make run`'s payment provider: localstripe, which takes any test key; a webhook secret of this run's own.
+# `make run`'s payment provider: localstripe, which takes any test key; webhook secrets (the provider's, the
+# carriers') of this run's own.
 export PAYMENT_PROVIDER_PORT ?= 8420
 run: export STRIPE_API_BASE ?= http://127.0.0.1:$(PAYMENT_PROVIDER_PORT)
 run: export STRIPE_API_KEY ?= sk_test_local
@@ -39,10 +40,10 @@ run: migrate edge-packages
 	@echo "  echo 'n.rpc.accounts.create_staff(\"staff@example.com\", \"a long staff passphrase\")' | $(VENV)/bin/nameko shell --config config.yaml --interface plain"
 	@echo "Then try:"
 	@echo "  STAFF=\$$(curl -s -XPOST localhost:$(EDGE_PORT)/auth/token -d '{\"email\": \"staff@example.com\", \"password\": \"a long staff passphrase\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
-	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/products -H \"Authorization: Bearer \$$STAFF\" -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5}'"
+	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/products -H \"Authorization: Bearer \$$STAFF\" -d '{\"sku\": \"TEA-1\", \"name\": \"Green tea\", \"price\": \"12.50\", \"stock\": 5, \"weight_grams\": 250}'"
 	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/accounts -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}'"
 	@echo "  ADA=\$$(curl -s -XPOST localhost:$(EDGE_PORT)/auth/token -d '{\"email\": \"ada@example.com\", \"password\": \"correct horse battery\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
-	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/orders -H \"Authorization: Bearer \$$ADA\" -d '{\"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}], \"payment_method\": \"pm_card_visa\"}'"
+	@echo "  curl -s -XPOST localhost:$(EDGE_PORT)/orders -H \"Authorization: Bearer \$$ADA\" -d '{\"items\": [{\"sku\": \"TEA-1\", \"quantity\": 2}], \"payment_method\": \"pm_card_visa\", \"shipping_address\": {\"name\": \"Ada Lovelace\", \"street_address\": \"Unter den Linden 1\", \"city\": \"Berlin\", \"postal_code\": \"10117\", \"country_code\": \"DE\"}}'"
 	@echo "  curl -s localhost:$(EDGE_PORT)/orders/<id from the line above> -H \"Authorization: Bearer \$$ADA\""
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
