@@ -21,8 +21,8 @@ _log = getLogger(__name__)
 # No pre-ping: it costs a round trip per worker. A connection lost to a database
 # restart fails one statement, which SQLAlchemy answers by replacing the whole pool;
 # that worker's call is retried (reads, events) or answered 503 (writes).
-# The pool holds a connection per worker (``max_workers``), and a few more for bursts.
-MAX_OVERFLOW = 5
+# A worker holds at most one connection: the pool holds ``DB_POOL_SIZE`` of them (one per worker, ``max_workers``,
+# when it is not set), and no more, so that every instance's share of the database's connections is known.
 # A worker's session ends with its worker: what it committed stays readable without reloading.
 SESSION_OPTIONS = {"expire_on_commit": False}
 
@@ -38,7 +38,8 @@ class GreenDatabaseSession(ExportsGauges, DatabaseSession):
 
     def setup(self):
         patch_psycopg()
-        self.engine_options = {"pool_size": self.container.max_workers, "max_overflow": MAX_OVERFLOW}
+        self.engine_options = {"pool_size": pool_size(self.container.config, self.container.max_workers),
+                               "max_overflow": 0}
         super().setup()
         trace_statements(self.engine)
 
@@ -72,6 +73,12 @@ class DatabaseGauges(ExportsGauges, DependencyProvider):
     def stop(self):
         super().stop()
         self.engine.dispose()
+
+
+def pool_size(config, max_workers):
+    """Connections a service instance's workers share: ``DB_POOL_SIZE``, or one per worker when it is empty. A
+    worker finding none free waits for one."""
+    return int(config.get("DB_POOL_SIZE") or max_workers)
 
 
 def database_session(declarative_base):

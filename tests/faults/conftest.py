@@ -20,6 +20,9 @@ FAULT_TOLERANT_ENV = {
     "CIRCUIT_BREAKER_RESET_SECONDS": "1",
     "STRIPE_CALL_TIMEOUT": "1",
     "PAYMENT_AUTHORISATION_DEADLINE": "4",
+    # Two instances of each of the six services with a database share one PostgreSQL of 100 connections:
+    # 12 x (4 + 3) = 84 at most, and the tests' own.
+    "DB_POOL_SIZE": "4",
 }
 
 
