@@ -12,8 +12,6 @@ ship, deliver and refund orders and see everyone's. An operator's call (from
 ``nameko shell``) names no caller and acts as staff.
 """
 
-from decimal import Decimal
-
 from nameko.dependency_providers import Config
 from nameko_tracer import Tracer
 
@@ -60,10 +58,10 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
         if fingerprint is not None:
             fingerprint = valid_id("fingerprint", fingerprint)
         order = load(NewOrder(), order)
-        quote = self.shipping_rpc.quote(order["shipping_address"], order["items"])
+        quote = load(shipping_events.Quote(), self.shipping_rpc.quote(order["shipping_address"], order["items"]))
         return self._publish_and_commit(orders.place_order(
             self.db, self.caller, **{**order, "shipping_address": quote["shipping_address"]},
-            shipping_cost=Decimal(quote["shipping_cost"]), currency=self.config["SHOP_CURRENCY"], order_id=order_id,
+            shipping_cost=quote["shipping_cost"], currency=self.config["SHOP_CURRENCY"], order_id=order_id,
             fingerprint=fingerprint))
 
     @query
@@ -89,7 +87,8 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     @command
     def ship_order(self, order_id, carrier, tracking_number):
         """Hand a confirmed order's parcel to ``carrier`` under ``tracking_number`` (staff): the order is
-        ``shipped`` (its payment is captured), or refused while another word about it holds the order."""
+        ``shipped`` (its payment is captured). The order stays locked while shipping dispatches it, so a cancel
+        at that moment waits, then finds it shipped."""
         order = orders.shippable_order(self.db, self.caller, valid_id("order_id", order_id))
         return self._follow_shipment(self.shipping_rpc.dispatch_shipment(
             order.id, order.shipping_address, carrier, tracking_number))

@@ -2,7 +2,8 @@
 
 An address (``PostalAddress``, as a customer gives it) is checked by the
 shipping service's ``quote`` against its country's rules and answered
-normalised (``AddressCopy``, as orders keep it).
+normalised (``AddressCopy``, as orders keep it), with the parcel's cost
+(``Quote``).
 
 Published on the ``shipping`` events exchange, every payload is
 ``{"event_id", "occurred_at", "shipment": <ShipmentSnapshot>}``, the order's
@@ -16,16 +17,15 @@ Fields may be added, never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shipping_service.domain import AWAITING_DISPATCH, DELIVERED, DISPATCHED, STATUSES
+from shipping_service.domain import AWAITING_DISPATCH as AWAITING_DISPATCH   # the status a shipment starts in
+from shipping_service.domain import DELIVERED, DISPATCHED, MAX_RATE, STATUSES
 from shop_common.vocabulary.events import EventEnvelope, new_event
-from shop_common.vocabulary.validation import MAX_CARRIER, MAX_TRACKING_NUMBER, PostalAddress, id_field
+from shop_common.vocabulary.validation import MAX_CARRIER, MAX_TRACKING_NUMBER, PostalAddress, id_field, money_field
 
 SOURCE = "shipping"
 
 SHIPMENT_DISPATCHED = "shipment_dispatched"
 SHIPMENT_DELIVERED = "shipment_delivered"
-
-__all__ = ["AWAITING_DISPATCH"]   # a status of the contract: the one an order's shipment starts in
 
 EVENT_OF_STATUS = {DISPATCHED: SHIPMENT_DISPATCHED, DELIVERED: SHIPMENT_DELIVERED}
 
@@ -34,6 +34,18 @@ class AddressCopy(PostalAddress):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class Quote(Schema):
+    """What shipping an order costs: ``quote``'s answer."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    shipping_address = fields.Nested(AddressCopy, required=True)
+    weight_grams = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    shipping_cost = money_field(minimum=0, maximum=MAX_RATE, required=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
 
 
 class ShipmentSnapshot(Schema):

@@ -64,17 +64,9 @@ class RateTable(Schema):
     bands = fields.List(fields.Nested(RateBandInput), required=True, validate=validate.Length(min=1, max=1000))
 
 
-class QuoteOutput(Schema):
-    shipping_address = fields.Nested(AddressCopy)
-    weight_grams = fields.Integer()
-    shipping_cost = fields.Decimal(as_string=True)
-    currency = fields.String()
-
-
 class ShipmentOutput(ShipmentSnapshot):
     shipping_address = fields.Nested(AddressCopy, allow_none=True)
     created_at = fields.AwareDateTime()
 
 
-quote_output = QuoteOutput()
 shipment_output = ShipmentOutput()

@@ -19,8 +19,7 @@ from shipping_service import carrier_updates, events, shipments
 from shipping_service.exceptions import InvalidCarrierUpdate
 from shipping_service.models import Base, OutboxMessage, ProcessedEvent
 from shipping_service.schemas import (
-    CarrierUpdate, CarrierWebhook, DispatchRequest, QuoteRequest, RateTable, ShipmentQuery, quote_output,
-    shipment_output)
+    CarrierUpdate, CarrierWebhook, DispatchRequest, QuoteRequest, RateTable, ShipmentQuery, shipment_output)
 from shipping_service.settings import ShippingSettings
 from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import command, query
@@ -50,7 +49,7 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
         """What shipping ``items`` (``[{sku, quantity}]``) to ``shipping_address`` costs, and the address as its
         country writes it: ``{shipping_address, weight_grams, shipping_cost, currency}`` (anyone)."""
         request = load(QuoteRequest(), {"shipping_address": shipping_address, "items": items})
-        return quote_output.dump(shipments.quote(
+        return events.Quote().dump(shipments.quote(
             self.db, request["shipping_address"], request["items"], self._weights(request["items"]),
             self.settings.countries, self.settings.currency))
 
