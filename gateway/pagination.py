@@ -1,7 +1,8 @@
 """Pages of a list: at most ``limit`` items and an opaque cursor to the next page. Plain Python, no I/O.
 
 A cursor is the position of a page's last item (its sort key), as base64url
-JSON; the client passes it back as ``cursor`` and gets the items after it,
+JSON, not signed: one made by hand names a position like any other, and the
+list it reads still shows the caller only what is theirs. The client passes it back as ``cursor`` and gets the items after it,
 so no answer grows with the size of the list, and items added meanwhile
 neither repeat nor shift a page. ``next_cursor`` is null when a page is not
 full (a full last page is followed by an empty one).
@@ -31,7 +32,8 @@ def decode_cursor(cursor, schema):
             raise ValueError(cursor)
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("invalid cursor", {"cursor": ["is not a cursor this API gave"]}) from None
+        raise InvalidInput("invalid cursor", {"cursor": ["is not a position in this list: send the next_cursor of "
+                                                         "the page before"]}) from None
 
 
 def page(items, limit, position_of):

@@ -2,6 +2,7 @@
 own: real containers on a real RabbitMQ and PostgreSQL, asked over HTTP."""
 
 import pytest
+from nameko.exceptions import RemoteError
 import requests
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_extension
@@ -67,8 +68,9 @@ def test_entrypoint_calls_are_counted_by_outcome_and_timed(started, rpc_client):
               sample(url, "shop_entrypoint_calls_total", entrypoint="get_order", outcome="refused", **labels),
               sample(url, "shop_entrypoint_duration_seconds_count", entrypoint="get_order", **labels))
     orders.list_pending_orders()
-    with pytest.raises(Exception):
+    with pytest.raises(RemoteError) as refused:
         orders.get_order("no-such-order")
+    assert refused.value.exc_type == "OrderNotFound"
     after = (sample(url, "shop_entrypoint_calls_total", entrypoint="list_pending_orders", outcome="ok", **labels),
              sample(url, "shop_entrypoint_calls_total", entrypoint="get_order", outcome="refused", **labels),
              sample(url, "shop_entrypoint_duration_seconds_count", entrypoint="get_order", **labels))

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from kombu.exceptions import OperationalError
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -68,7 +69,7 @@ def test_an_event_written_within_a_trace_is_published_with_that_traces_context_a
 def test_while_the_broker_is_unreachable_events_wait_and_none_is_lost(make_relay, clean_databases, event_tap):
     tap = event_tap("orders")
     write(clean_databases, 1, 2, 3)
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):   # kombu's: the broker cannot be reached
         make_relay("amqp://guest:guest@127.0.0.1:1/").publish_pending()
     relay = make_relay()
     assert relay.unpublished_count() == 3

@@ -93,6 +93,8 @@ def test_refuse_if_spent_counts_nothing():
     for _ in range(10):
         limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)
     allowed(limits, "FAILED_LOGINS_PER_ACCOUNT", ADA, 2)
+    with pytest.raises(TooManyRequests):   # the two checks counted: a limiter that never counts fails here
+        limits.check("FAILED_LOGINS_PER_ACCOUNT", ADA)
 
 
 def test_failed_logins_counted_up_to_the_limit_lock_the_account_out():
