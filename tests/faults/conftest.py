@@ -12,6 +12,11 @@ from harness.broker import queue_state
 from harness.smtp import running_sink
 from harness.stack import running_stack
 
+# Seconds the gateway (and orders, asking shipping for a quote) waits for a service: short, so that a killed
+# service is answered 503 soon, and above the slowest answer of a rolling restart on two cores (about 2 s: each
+# order's placement is two calls deep, gateway -> orders -> shipping, while restarted processes take the CPU).
+RPC_TIMEOUT = 3
+
 # Short backoffs, so that a fault of a few seconds is ridden out within the retries.
 FAULT_TOLERANT_ENV = {
     "EVENT_RETRY_MAX_ATTEMPTS": "12",
@@ -36,7 +41,7 @@ def smtp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp, tmp_path_factory):
     with running_stack(vhost_pipeline, f"shop_test_{run_id}_faults", tmp_path_factory.mktemp("fault-logs"),
-                       smtp.port, rpc_timeout=2, extra_env=FAULT_TOLERANT_ENV) as stack:
+                       smtp.port, rpc_timeout=RPC_TIMEOUT, extra_env=FAULT_TOLERANT_ENV) as stack:
         yield stack
 
 
