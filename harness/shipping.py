@@ -9,7 +9,6 @@ import uuid
 
 ADDRESS = {"name": "Ada Lovelace", "street_address": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
            "country_code": "DE"}
-EU_SMALL_PARCEL = "4.90"   # what the seeded rates charge for ADDRESS up to 2 kg
 WEIGHT_GRAMS = 250         # of one unit of every product the tests make
 CARRIER = "DHL"
 

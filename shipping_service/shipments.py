@@ -63,7 +63,7 @@ def open_shipment(session, order_id, shipping_address):
         .on_conflict_do_nothing()
         .returning(Shipment.order_id)
     ).first()
-    return Change(_find(session, order_id, for_update=True), opened is not None)
+    return Change(find_shipment(session, order_id, for_update=True), opened is not None)
 
 
 def dispatch(session, order_id, shipping_address, carrier, tracking_number):
@@ -92,7 +92,7 @@ def _check_tracking_number_free(session, order_id, tracking_number):
 
 def deliver(session, order_id, delivered_at=None):
     """The order's parcel arrived (at ``delivered_at``: now when not told); nothing happens when it was said so."""
-    return _deliver(_find(session, order_id, for_update=True), delivered_at)
+    return _deliver(find_shipment(session, order_id, for_update=True), delivered_at)
 
 
 def _deliver(shipment, delivered_at):
@@ -126,7 +126,7 @@ def cancel(session, order_id):
     tombstone = session.execute(
         insert(Shipment).values(order_id=order_id, status=domain.CANCELLED, created_at=now, updated_at=now)
         .on_conflict_do_nothing().returning(Shipment.order_id)).first()
-    shipment = _find(session, order_id, for_update=True)
+    shipment = find_shipment(session, order_id, for_update=True)
     if tombstone is not None or shipment.status == domain.CANCELLED:
         return Change(shipment, tombstone is not None)
     if shipment.status != domain.AWAITING_DISPATCH:
@@ -144,7 +144,7 @@ def _move(shipment, action):
     return Change(shipment, True)
 
 
-def _find(session, order_id, for_update=False):
+def find_shipment(session, order_id, for_update=False):
     query = select(Shipment).where(Shipment.order_id == order_id)
     if for_update:
         query = query.with_for_update()
@@ -152,10 +152,6 @@ def _find(session, order_id, for_update=False):
     if shipment is None:
         raise ShipmentNotFound(order_id)
     return shipment
-
-
-def find_shipment(session, order_id):
-    return _find(session, order_id)
 
 
 def list_shipments(session, limit, status=None, after=None):
