@@ -45,7 +45,7 @@ from harness.databases import TestDatabases
 from harness.load import OrderLoad
 from harness.smtp import free_port, running_sink
 from harness.stack import MODULES, Stack
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 
 DASHBOARD = ROOT / "docker" / "grafana" / "dashboards" / "shop.json"
 PROMETHEUS = Path("/usr/bin/prometheus")

@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import text
 
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from harness.figures import (confirmation_figures, cpu_ms_per_order, cpu_now, keeps_up, peak_rss,
                              server_cpu_ms_per_order, server_cpu_now)
 from harness.accounts import bearer

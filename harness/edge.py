@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 
 EDGE = str(ROOT / "deploy" / "nginx" / "run")
 

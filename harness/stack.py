@@ -14,7 +14,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from shop_common.operations.broker_accounts import Management, account_name, provision
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from shop_common.operations.services import BY_NAME, SERVICES
 from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers

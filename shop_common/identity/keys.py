@@ -32,7 +32,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from shop_common.operations.config import ROOT
 
 _log = getLogger(__name__)
 
@@ -122,7 +121,7 @@ def trusted_keys(config):
 
 def development_key(config):
     """The checkout's development signing key, made on first use (by whichever process needs it first)."""
-    folder = ROOT / config["AUTH"]["DEVELOPMENT_KEY_DIR"]
+    folder = Path(config["AUTH"]["DEVELOPMENT_KEY_DIR"])   # relative: to the working directory
     path = folder / DEVELOPMENT_KEY_FILE
     if not path.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

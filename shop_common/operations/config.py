@@ -1,15 +1,20 @@
-"""Reads ``config.yaml`` the way ``nameko run`` does, ``${ENV_VAR:default}`` included."""
+"""Reads ``config.yaml`` the way ``nameko run`` does, ``${ENV_VAR:default}`` included.
 
-from pathlib import Path
+The file is the one ``SHOP_CONFIG`` names, else ``config.yaml`` in the working directory (where ``nameko run
+--config config.yaml`` finds it too): nothing reads the source checkout's own path at run time.
+"""
+
+import os
 
 import yaml
 from nameko.cli.main import setup_yaml_parser
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
+
+def config_path():
+    return os.environ.get("SHOP_CONFIG", "config.yaml")
 
 
-def load_config(path=DEFAULT_CONFIG_PATH):
+def load_config(path=None):
     setup_yaml_parser()
-    with open(path) as config_file:
+    with open(path or config_path()) as config_file:
         return yaml.safe_load(config_file)

@@ -55,6 +55,11 @@ class Service:
     def migrations(self):
         return f"{self.package}/migrations"
 
+    @property
+    def migration_scripts(self):
+        """Its alembic ``script_location`` as a package resource: found wherever the package is installed."""
+        return f"{self.package}:migrations"
+
     def service_class(self):
         """The Nameko service class ``module`` defines for ``name``."""
         module = import_module(self.module)

@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from shop_common.operations.config import ROOT, load_config
+from shop_common.operations.config import load_config
 from shop_common.operations.services import BY_NAME, WITH_DATABASES
 
 
@@ -50,8 +50,10 @@ def drop_database(uri):
 
 
 def alembic_config(service, uri):
-    config = Config(str(ROOT / "alembic.ini"), ini_section=BY_NAME[service].alembic_section)
-    config.set_main_option("script_location", str(ROOT / config.get_main_option("script_location")))
+    """Alembic's settings for ``service``, from its installed package (``alembic.ini`` is for the ``alembic`` command
+    in a checkout)."""
+    config = Config()
+    config.set_main_option("script_location", BY_NAME[service].migration_scripts)
     config.attributes["database_uri"] = uri
     return config
 

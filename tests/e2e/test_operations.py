@@ -11,7 +11,7 @@ import requests
 import yaml
 from harness.otlp import running_receiver
 from harness.smtp import ORDER_MAIL
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS

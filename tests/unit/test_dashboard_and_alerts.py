@@ -12,7 +12,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from payment_service import domain as payment_domain
 from shop_common.operations import metrics
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
 
 DASHBOARD = ROOT / "docker" / "grafana" / "dashboards" / "shop.json"

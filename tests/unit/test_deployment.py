@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from shop_common.operations.broker_accounts import account_name
-from shop_common.operations.config import ROOT, load_config
+from harness.repository import ROOT
+from shop_common.operations.config import load_config
 from shop_common.operations.services import SERVICES, WITH_DATABASES
 
 MODULES = {service.name: service.module for service in SERVICES}

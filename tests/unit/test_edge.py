@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from shop_common.operations.config import ROOT, load_config
+from harness.repository import ROOT
+from shop_common.operations.config import load_config
 from shop_common.operations.edge import EDGE_ERRORS, error_pages, gateway_servers, render, settings
 
 TEMPLATE = (ROOT / "deploy" / "nginx" / "nginx.conf.template").read_text()

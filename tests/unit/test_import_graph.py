@@ -5,7 +5,7 @@ import ast
 
 import pytest
 
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
 
 PACKAGES = {service.package for service in SERVICES}

@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shop_common.operations.config import ROOT
+from harness.repository import ROOT
 from shop_common.operations.services import BY_NAME, SERVICES, WITH_DATABASES
 
 K8S = ROOT / "deploy" / "k8s"
