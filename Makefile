@@ -27,8 +27,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
-migrate: install
-	$(PYTHON) -m shop_common.persistence.migrate
+# `make migrate` (so `make run`) first installs the shop into $(VENV), editable; INSTALLED=yes leaves out that step
+# for a VENV where it is installed already (`pip install .`, or its wheel). `make -f CHECKOUT/Makefile migrate
+# VENV=DIR INSTALLED=yes`, run where its config.yaml is (or with SHOP_CONFIG naming it), migrates with DIR's shop.
+INSTALLED :=
+migrate: $(if $(INSTALLED),,install)
+	$(PYTHON) -m shop_common.operations.migrate
 
 edge-packages:
 	@deploy/install-debian-packages $(EDGE_PACKAGES)

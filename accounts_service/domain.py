@@ -10,6 +10,7 @@ refresh token rotation).
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 
 CUSTOMER = "customer"
 STAFF = "staff"
@@ -18,30 +19,30 @@ ROLES = (CUSTOMER, STAFF)
 REFRESH_TOKEN_PREFIX = "shop_rt_"   # recognisable, so a leaked one can be found (and scrubbed from logs)
 
 
-def new_account_id():
+def new_account_id() -> str:
     return uuid.uuid4().hex
 
 
-def new_refresh_token():
+def new_refresh_token() -> tuple[str, str]:
     """A fresh refresh token: what the client gets, and the digest the service keeps."""
     token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
     return token, digest_of(token)
 
 
-def digest_of(refresh_token):
+def digest_of(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
 class RefreshRefused(Exception):
     """The refresh token cannot be used; ``revoke_family`` when its use shows it was stolen."""
 
-    def __init__(self, reason, revoke_family=False):
+    def __init__(self, reason: str, revoke_family: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.revoke_family = revoke_family
 
 
-def check_refresh(used_at, revoked_at, expires_at, now):
+def check_refresh(used_at: datetime | None, revoked_at: datetime | None, expires_at: datetime, now: datetime) -> None:
     """Raise ``RefreshRefused`` unless a stored token with these times may be spent ``now``."""
     if used_at is not None:
         raise RefreshRefused("used before", revoke_family=True)

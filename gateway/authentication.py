@@ -61,8 +61,8 @@ def issuers(config):
     trusted = []
     if settings["TRUST_ACCOUNTS_SERVICE"]:
         trusted.append(LocalIssuer(settings["ISSUER"], settings["AUDIENCE"], trusted_keys(config)))
-    external = settings.get("EXTERNAL") or {}
-    if external.get("ISSUER"):
+    external = settings["EXTERNAL"]
+    if external["ISSUER"]:
         trusted.append(ExternalIssuer(external["ISSUER"], external["AUDIENCE"], external["JWKS_URL"]))
     if not trusted:
         raise ValueError("AUTH trusts no issuer: trust the accounts service or set AUTH.EXTERNAL")

@@ -38,9 +38,6 @@ from functools import partial
 from logging import getLogger
 
 import eventlet
-from eventlet.event import Event
-from eventlet.greenio import GreenSocket
-from eventlet.hubs import notify_opened
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
@@ -49,10 +46,12 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.authentication import ACCESS, ANYONE, Authenticator, admit, caller_of
 from gateway.rate_limits import SharedRateLimiter
+from shop_common import internals
 from shop_common.identity.caller import CALLER_KEY
 from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, VALID_REQUEST_ID, new_request_id
-from shop_common.operations.metrics import HTTP_REQUESTS, HTTP_SECONDS
-from shop_common.operations.tracing import current_traceparent, http_server_span
+from shop_common.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shop_common.observability.tracing import http_server_span
+from shop_common.messaging.traces import current_traceparent
 from shop_common.vocabulary.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, ShopError, TooManyRequests, Unauthenticated,
     Unprocessable)
@@ -116,7 +115,7 @@ def read_json(request):
 def trusted_proxies(config):
     """The networks of ``TRUSTED_PROXIES`` (comma-separated addresses or networks): the edge's own addresses."""
     return tuple(ipaddress.ip_network(entry.strip(), strict=False)
-                 for entry in str(config.get("TRUSTED_PROXIES") or "").split(",") if entry.strip())
+                 for entry in str(config["TRUSTED_PROXIES"] or "").split(",") if entry.strip())
 
 
 def client_address(peer, forwarded_for, proxies):
@@ -206,6 +205,11 @@ class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
+    def context_data_from_headers(self, request):
+        """A worker's context: the request's id, its caller and its span; nothing a client's headers say."""
+        return {REQUEST_ID_KEY: request.request_id, CALLER_KEY: caller_of(request.identity).as_context(),
+                TRACEPARENT_KEY: current_traceparent()}
+
     def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
         server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
         server.keepalive = False
@@ -221,8 +225,8 @@ class JsonWebServer(WebServer):
 
     def drain(self):
         """Stops accepting connections, then waits until those in hand are answered (``DRAIN_SECONDS`` at most)."""
-        if self._is_accepting:
-            self._stop_accepting()
+        if internals.is_accepting(self):
+            internals.close_listening_socket(self, self._take_queued)
             _log.info("stopping: taking no new connections; %s in hand", self.in_hand)
         deadline = time.monotonic() + DRAIN_SECONDS
         eventlet.sleep(0)   # a connection accepted just now begins, and counts
@@ -231,27 +235,8 @@ class JsonWebServer(WebServer):
         if self.in_hand:
             _log.warning("stopping: %s connections still open after %ss", self.in_hand, DRAIN_SECONDS)
 
-
-    def _stop_accepting(self):
-        """Closes the listening socket (nameko's), first taking the connections the kernel has queued on it, which
-        closing would reset, with no switch to another green thread in between."""
-        self._is_accepting = False
-        self._gt.kill()
-        try:
-            while True:
-                try:
-                    connection, address = self._sock.fd.accept()   # the listening socket does not block
-                except BlockingIOError:
-                    break
-                except OSError as error:   # no descriptor left for it, say: the rest are refused with the socket
-                    _log.warning("stopping: a queued connection could not be taken: %s", error)
-                    break
-                notify_opened(connection.fileno())
-                connection = GreenSocket(connection)
-                connection.settimeout(self._serv.socket_timeout)
-                self.container.spawn_managed_thread(partial(self.process_request, connection, address))
-        finally:
-            self._sock.close()
+    def _take_queued(self, connection, address):
+        self.container.spawn_managed_thread(partial(self.process_request, connection, address))
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
@@ -273,7 +258,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         self.answers = answers or {200: None}
         self.limit_per_address, self.limit_per_account = limit_per_address, limit_per_account
         self.published = published   # in the OpenAPI document (gateway.contract), and traced
-        secrets = [f"body.{name}" for name, field in (body._declared_fields if body else {}).items()
+        secrets = [f"body.{name}" for name, field in (body().fields if body else {}).items()
                    if field.metadata.get("secret")]
         super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)   # never in a trace line
 
@@ -295,28 +280,28 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         return response
 
     def _answer(self, request):
-        request.shallow = False
+        """Admits the request and reads its inputs, then lets nameko's ``handle_request`` run the worker."""
+        request.shallow = False   # its body may be read here
         request.max_content_length = self.max_body_bytes  # the edge has refused larger ones; this only guards it
         request.client_address = client_address(request.remote_addr, request.headers.get(FORWARDED_FOR_HEADER),
                                                 self.server.trusted_proxies)
-        request_id = request_id_of(request)
+        request.request_id = request_id_of(request)
         try:
             request.identity = self._admitted(request)
-            args, kwargs = self.get_entrypoint_parameters(request)
-            kwargs.update(self._inputs(request))
-            self.check_signature(args, kwargs)
-            finished = Event()
-            self.container.spawn_worker(
-                self, args, kwargs,
-                context_data={REQUEST_ID_KEY: request_id, CALLER_KEY: caller_of(request.identity).as_context(),
-                              TRACEPARENT_KEY: current_traceparent()},
-                handle_result=partial(self.handle_result, finished),
-            )
-            response = self.response_from_result(finished.wait())
+            request.inputs = self._inputs(request)
         except Exception as exc:
             response = error_response(exc)
-        response.headers[REQUEST_ID_HEADER] = request_id
+        else:
+            response = super().handle_request(request)
+        response.headers[REQUEST_ID_HEADER] = request.request_id
         return response
+
+    def get_entrypoint_parameters(self, request):
+        args, kwargs = super().get_entrypoint_parameters(request)
+        return args, {**kwargs, **request.inputs}
+
+    def response_from_exception(self, exc):
+        return error_response(exc)
 
     def _admitted(self, request):
         """The caller's identity, once the request is within its limits and the route lets the caller in."""

@@ -34,7 +34,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from nameko.extensions import DependencyProvider, SharedExtension
 
-from shop_common.operations.metrics import RATE_LIMITED
+from shop_common.observability.metrics import RATE_LIMITED
 from shop_common.vocabulary.errors import TooManyRequests
 
 _log = getLogger(__name__)
@@ -65,7 +65,7 @@ def _storage(storage_uri):
 class RateLimiter:
     """Named limits, each counted per identity (a client address, an account id...), in one storage."""
 
-    def __init__(self, limits, storage_uri="memory://", key_prefix="shop"):
+    def __init__(self, limits, storage_uri, key_prefix):
         # each key: "<prefix>/<name>/<identity>/<amount>/<multiples>/<granularity>" (after "LIMITS:" in Redis)
         self._limits = {name: parse_limit(name, limit_string, key_prefix) for name, limit_string in limits.items()}
         self._strategy = MovingWindowRateLimiter(_storage(storage_uri))
@@ -143,12 +143,12 @@ class SharedRateLimiter(SharedExtension):
     """The gateway's one ``RateLimiter``: its HTTP entrypoints and its workers count in the same one.
 
     Built in setup() from config: ``RATE_LIMIT`` (name -> limit string), ``REDIS_URL`` (Redis storage when set
-    and not empty, the gateway's own memory otherwise) and ``RATE_LIMIT_KEY_PREFIX`` (default "shop").
+    and not empty, the gateway's own memory otherwise) and ``RATE_LIMIT_KEY_PREFIX``.
     """
 
     def setup(self):
         config = self.container.config
-        self.limiter = RateLimiter(config["RATE_LIMIT"], storage_uri=config.get("REDIS_URL") or "memory://",
+        self.limiter = RateLimiter(config["RATE_LIMIT"], storage_uri=config["REDIS_URL"] or "memory://",
                                    key_prefix=config["RATE_LIMIT_KEY_PREFIX"])
 
 

@@ -6,6 +6,8 @@ import requests
 from amqp.exceptions import NotFound, ResourceLocked
 from kombu import Connection
 
+from harness.waiting import wait_until
+
 MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"   # an administrator's, as the tests use it
 MANAGEMENT_API = f"{MANAGEMENT_URL}/api"
 
@@ -27,23 +29,19 @@ def queue_state(amqp_uri, queue):
 
 
 def wait_for_consumers(amqp_uri, queue, count, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def consumed():
         state = queue_state(amqp_uri, queue)
-        if state and state[1] >= count:
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{queue} has not {count} consumers: {queue_state(amqp_uri, queue)}")
+        return state if state and state[1] >= count else None
+
+    wait_until(consumed, timeout, f"{count} consumers of {queue}", poll_seconds=0.1)
 
 
 def wait_until_drained(amqp_uri, vhost, timeout=30.0, settle=0.5, keeping=".dead-letters"):
     """Wait until every queue of ``vhost`` (but those whose name ends with ``keeping``) is empty,
     then ``settle`` seconds for work in hand."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def drained():
         states = [queue_state(amqp_uri, name) for name in queue_names(vhost) if not name.endswith(keeping)]
-        if all(state is None or state[0] == 0 for state in states):
-            time.sleep(settle)
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"queues of {vhost} still hold messages")
+        return all(state is None or state[0] == 0 for state in states)
+
+    wait_until(drained, timeout, f"every queue of {vhost} empty", poll_seconds=0.1)
+    time.sleep(settle)

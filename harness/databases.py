@@ -3,7 +3,7 @@
 from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from shop_common.persistence.migrate import drop_database, migrate
+from shop_common.operations.migrate import drop_database, migrate
 from shop_common.operations.services import BY_NAME, WITH_DATABASES
 
 SERVER_URI = "postgresql+psycopg2://postgres@127.0.0.1:5432"

@@ -3,13 +3,13 @@
 import os
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
 from harness.repository import ROOT
+from harness.waiting import wait_until
 
 EDGE = str(ROOT / "deploy" / "nginx" / "run")
 
@@ -37,15 +37,13 @@ def running_edge(env, work_dir):
 
 def wait_for_http(url, path="/health", answered=lambda response: response.status_code == 200, timeout=30.0):
     """Waits until ``url + path`` answers as ``answered`` wants."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers():
         try:
-            if answered(requests.get(url + path, timeout=1)):
-                return
+            return answered(requests.get(url + path, timeout=1))
         except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} does not answer")
+            return False
+
+    wait_until(answers, timeout, f"{url + path} answering", poll_seconds=0.1)
 
 
 def listeners(port):
@@ -57,8 +55,5 @@ def listeners(port):
 
 def wait_for_listeners(port, count, timeout=30.0):
     """Waits until ``count`` sockets listen on ``port``: each instance behind it takes connections."""
-    deadline = time.monotonic() + timeout
-    while listeners(port) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{listeners(port)} of {count} instances listen on port {port}")
-        time.sleep(0.1)
+    wait_until(lambda: listeners(port) >= count, timeout, f"{count} instances listening on port {port}",
+               poll_seconds=0.1)

@@ -4,10 +4,10 @@ A tap is a queue of its own bound to ``<service>.events`` with ``#``: it sees
 every event exactly as the consumers do, without taking any from them.
 """
 
-import time
-
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import get_event_exchange
+
+from harness.waiting import wait_until
 
 
 class EventTap:
@@ -39,13 +39,12 @@ class EventTap:
         return {message.delivery_info["routing_key"] for message in self.seen}
 
     def wait_for(self, event_type, count=1, timeout=10.0, where=lambda payload: True):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The payloads of the ``event_type`` events seen that are ``where``, once there are ``count`` of them."""
+        def enough():
             found = [payload for payload in self.events(event_type) if where(payload)]
-            if len(found) >= count:
-                return found
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} {event_type} events, saw {self.events(event_type)}")
+            return found if len(found) >= count else None
+
+        return wait_until(enough, timeout, f"{count} {event_type} events", poll_seconds=0.02)
 
     def republish_all(self, config):
         """Publish every event seen so far once more, body and headers unchanged (a redelivery)."""

@@ -1,5 +1,5 @@
 """What a benchmark reports, computed from what it measured: percentiles, confirmations per second,
-CPU time and peak memory of processes (read from /proc)."""
+CPU time and peak memory of processes (read from /proc). Unrounded: the report rounds (``bench/report.py``)."""
 
 import math
 import os
@@ -26,7 +26,7 @@ def cpu_seconds(pid):
 
 def cpu_ms_per_order(processes, cpu_before, orders):
     """Each process's CPU milliseconds per order since ``cpu_before`` was read."""
-    return {name: round((cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1), 2)
+    return {name: (cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1)
             for name, process in processes.items()}
 
 
@@ -53,8 +53,7 @@ def server_cpu_ms_per_order(before, orders):
     A process started since counts in full; one that ended since is not counted (PostgreSQL's backends live as
     long as the services' pooled connections, so for the length of a run).
     """
-    return {server: round(sum(seconds - before[server].get(pid, 0.0) for pid, seconds in pids.items())
-                          * 1000 / max(orders, 1), 2)
+    return {server: sum(seconds - before[server].get(pid, 0.0) for pid, seconds in pids.items()) * 1000 / max(orders, 1)
             for server, pids in server_cpu_now().items()}
 
 
@@ -62,7 +61,7 @@ def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+                return int(line.split()[1]) / 1024
     return None
 
 
@@ -80,11 +79,10 @@ def confirmation_figures(confirmed, began, ended):
     latencies = [(c - a) * 1000 for a, c in confirmed]
     return {
         "confirmed": len(confirmed),
-        "confirmed_per_second": round(len(in_window) / (ended - began), 1),
+        "confirmed_per_second": len(in_window) / (ended - began),
         "accept_to_confirmed_ms": {
-            "p50": _rounded(percentile(latencies, 0.50)), "p95": _rounded(percentile(latencies, 0.95)),
-            "p99": _rounded(percentile(latencies, 0.99)),
-            "mean": _rounded(statistics.fmean(latencies) if latencies else None)},
+            "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
+            "mean": statistics.fmean(latencies) if latencies else None},
         "confirmed_history": _per_second(confirmed, began),
     }
 
@@ -99,10 +97,6 @@ def keeps_up(offered, accepted_at, confirmed_at, began, ended, tolerance=0.05, g
     arrived = sum(1 for t in accepted_at if middle <= t <= ended)
     confirmed = sum(1 for t in confirmed_at if middle <= t <= ended)
     return answered >= (1 - tolerance) * offered and confirmed >= (1 - tolerance) * arrived
-
-
-def _rounded(value):
-    return None if value is None else round(value, 1)
 
 
 def _per_second(confirmed, began):

@@ -3,7 +3,6 @@ the spans, decoded."""
 
 import gzip
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest, ExportTraceServiceResponse)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
+
+from harness.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,11 @@ class OtlpReceiver:
 
     def wait_for_trace(self, trace_id, complete, timeout=20.0):
         """The spans of ``trace_id`` once ``complete(spans)`` holds; AssertionError after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while not complete(spans := self.trace(trace_id)):
-            assert time.monotonic() < deadline, f"trace {trace_id} incomplete: {sorted((s.service, s.name) for s in spans)}"
-            time.sleep(0.1)
-        return spans
+        def completed():
+            spans = self.trace(trace_id)
+            return spans if complete(spans) else None
+
+        return wait_until(completed, timeout, f"trace {trace_id} complete", poll_seconds=0.1)
 
 
 @contextmanager

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 import socket
 import subprocess
 import sys
-import time
 
+from harness.waiting import wait_until
 
 ORDER_MAIL = "Order "   # the subject of every email about an order starts so
 
@@ -18,14 +18,14 @@ def free_port():
 
 
 def wait_for_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening():
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
+            return False
+
+    wait_until(listening, timeout, f"something listening on port {port}")
 
 
 @contextmanager
@@ -70,13 +70,12 @@ class SmtpSink:
         return sorted(message["Subject"] for message in self.messages_to(address, subject_prefix))
 
     def wait_for(self, count, address, subject_prefix="", timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The mails to ``address`` whose subject starts with ``subject_prefix``, once there are ``count`` of them."""
+        def enough():
             found = self.messages_to(address, subject_prefix)
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} mails to {address}, got {len(self.messages_to(address, subject_prefix))}")
+            return found if len(found) >= count else None
+
+        return wait_until(enough, timeout, f"{count} mails to {address}")
 
     def config(self):
         return {"HOST": "127.0.0.1", "PORT": self.port, "SENDER": "shop@test.local", "TIMEOUT": 5}

@@ -111,6 +111,13 @@ class Stack:
         with ServiceRpcProxy(service, {"AMQP_URI": self.amqp_uri}, timeout=30) as proxy:
             yield proxy
 
+    def start_all(self):
+        """The payment provider, one instance of every service, then the edge in front: the whole shop, ready."""
+        self.start_payment_provider()
+        for service in MODULES:
+            self.start(service)
+        self.start_edge()
+
     def start_payment_provider(self):
         """The payment provider the payments service calls (localstripe, empty), on a port of this stack's own."""
         self.payment_provider.start()
@@ -192,11 +199,8 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
         stack.databases = databases
         try:
             stack.use_broker_accounts(prefix=f"{vhost}-")
-            stack.start_payment_provider()
-            for service in MODULES:
-                stack.start(service)
+            stack.start_all()
             stack.start("inventory", instance=1)  # two instances share the reservations
-            stack.start_edge()
             yield stack
         finally:
             stack.stop_all()

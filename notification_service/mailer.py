@@ -14,7 +14,7 @@ from datetime import timedelta
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
-from shop_common.operations.tracing import smtp_span
+from shop_common.observability.tracing import smtp_span
 
 
 class SmtpMailer:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from notification_service.exceptions import EmailBeingSent
 from notification_service.models import SentEmail
 from shop_common.vocabulary.clock import utc_now
-from shop_common.operations.metrics import EMAILS
+from shop_common.observability.metrics import EMAILS
 from shop_common.persistence.database import commit_surely
 
 LIST_LIMIT = 100

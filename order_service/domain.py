@@ -1,7 +1,10 @@
 """Order rules: statuses, the transitions between them, lines and pricing. Plain Python, no I/O."""
 
 import uuid
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+
+from shop_common.vocabulary.lines import Line
 
 PENDING = "pending"
 CONFIRMED = "confirmed"
@@ -35,7 +38,7 @@ PAYMENT_DECLINED = "payment_declined"
 PAYMENT_UNAVAILABLE = "payment_unavailable"
 
 # What a payment's new status does to its order, by the order's status: (action, rejection reason).
-_PAYMENT_ACTIONS = {
+_PAYMENT_ACTIONS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("authorised", PENDING): (CONFIRM, None),
     ("declined", PENDING): (REJECT, PAYMENT_DECLINED),
     ("failed", PENDING): (REJECT, PAYMENT_UNAVAILABLE),
@@ -54,19 +57,31 @@ _SHIPMENT_ACTIONS = {
 MAX_TOTAL = Decimal("999999999999.99")   # what the orders database holds; the order limits stay below it
 
 
+class ReservedLine(Line):
+    """A line as inventory reserved it, at its ``unit_price`` (a decimal string, as the event carries it)."""
+
+    unit_price: Decimal | str
+
+
+class PricedLine(Line):
+    """A line of the order at the unit price it was reserved at."""
+
+    unit_price: Decimal
+
+
 class TransitionRefused(Exception):
-    def __init__(self, status, action):
+    def __init__(self, status: str, action: str) -> None:
         super().__init__(f"cannot {action} an order that is {status}")
         self.status = status
         self.action = action
 
 
-def new_order_id():
+def new_order_id() -> str:
     """An opaque order id: 32 hex characters."""
     return uuid.uuid4().hex
 
 
-def next_status(status, action):
+def next_status(status: str, action: str) -> str:
     """The status an order in ``status`` moves to on ``action``, or TransitionRefused."""
     allowed_from, target = _ALLOWED_FROM[action]
     if status not in allowed_from:
@@ -76,36 +91,36 @@ def next_status(status, action):
 class Unconfirmable(Exception):
     """The reservation cannot confirm the order; ``reason`` says why, for the customer."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def merge_lines(items):
+def merge_lines(items: Iterable[Line]) -> list[Line]:
     """One line per sku, quantities of repeated skus added up, first-seen order kept."""
-    quantities = {}
+    quantities: dict[str, int] = {}
     for item in items:
         quantities[item["sku"]] = quantities.get(item["sku"], 0) + item["quantity"]
     return [{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()]
 
 
-def awaits_stock(order_status, total):
+def awaits_stock(order_status: str, total: Decimal | None) -> bool:
     """Does the order still wait for inventory's answer? A late answer to one that does not is ignored."""
     return order_status == PENDING and total is None
 
 
-def waiting_for(total):
+def waiting_for(total: Decimal | None) -> str:
     """What a pending order waits for: its stock (not priced yet), then its payment."""
     return "stock" if total is None else "payment"
 
 
-def payment_action(payment_status, order_status):
+def payment_action(payment_status: str, order_status: str) -> tuple[str, str | None] | None:
     """``(action, rejection reason)`` a payment reaching ``payment_status`` takes on an order in
     ``order_status``; None when it leaves the order as it is (a late or repeated answer, a partial refund)."""
     return _PAYMENT_ACTIONS.get((payment_status, order_status))
 
 
-def shipment_action(shipment_status, order_status):
+def shipment_action(shipment_status: str, order_status: str) -> str | None:
     """The action a shipment reaching ``shipment_status`` takes on an order in ``order_status``; None when it
     leaves the order as it is (a late or repeated word).
 
@@ -117,23 +132,24 @@ def shipment_action(shipment_status, order_status):
 
 
 class ShipmentAhead(Exception):
-    def __init__(self, shipment_status, order_status):
+    def __init__(self, shipment_status: str, order_status: str) -> None:
         super().__init__(f"a shipment {shipment_status} for an order that is {order_status}: not yet")
 
 
-def may_refund(status):
+def may_refund(status: str) -> bool:
     return status in _ALLOWED_FROM[REFUND][0]
 
 
-def may_ship(status):
+def may_ship(status: str) -> bool:
     return status in _ALLOWED_FROM[SHIP][0]
 
 
-def may_deliver(status):
+def may_deliver(status: str) -> bool:
     return status in _ALLOWED_FROM[DELIVER][0]
 
 
-def priced_lines(lines, reserved_items, shipping_cost):
+def priced_lines(lines: Sequence[Line], reserved_items: Iterable[ReservedLine],
+                 shipping_cost: Decimal | None) -> list[PricedLine]:
     """The order's lines with the unit prices inventory reserved them at.
 
     The reservation must cover the order line for line (same skus, same
@@ -144,17 +160,18 @@ def priced_lines(lines, reserved_items, shipping_cost):
     if set(reserved) != {line["sku"] for line in lines} or any(
             reserved[line["sku"]]["quantity"] != line["quantity"] for line in lines):
         raise Unconfirmable("the stock reserved does not match the order")
-    priced = [{**line, "unit_price": Decimal(reserved[line["sku"]]["unit_price"])} for line in lines]
+    priced: list[PricedLine] = [
+        {**line, "unit_price": Decimal(reserved[line["sku"]]["unit_price"])} for line in lines]
     if order_total(priced, shipping_cost) > MAX_TOTAL:
         raise Unconfirmable(f"the total is over {MAX_TOTAL}")
     return priced
 
 
-def items_total(lines):
+def items_total(lines: Iterable[PricedLine | ReservedLine]) -> Decimal:
     """Sum of quantity x unit price over priced lines."""
     return sum((line["quantity"] * Decimal(line["unit_price"]) for line in lines), Decimal("0.00"))
 
 
-def order_total(lines, shipping_cost):
+def order_total(lines: Iterable[PricedLine | ReservedLine], shipping_cost: Decimal | None) -> Decimal:
     """What the customer pays: the priced lines and their shipping (what the payment authorises)."""
     return items_total(lines) + (shipping_cost or Decimal("0.00"))

@@ -15,7 +15,6 @@ from order_service import domain
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
 from shop_common.identity.caller import OPERATOR
-from shop_common.operations.metrics import PENDING_ORDERS, PENDING_ORDERS_OLDEST_AGE
 from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.database import lost_connection
@@ -98,11 +97,11 @@ def pending_orders(session, caller, older_than_seconds=0):
 
 
 def pending_backlog(session):
-    """``PENDING_ORDERS`` and ``PENDING_ORDERS_OLDEST_AGE``, for the metrics."""
+    """How many orders are pending and how long the oldest has waited, as the metrics name them."""
     count, oldest = session.execute(select(func.count(), func.min(Order.created_at))
                                     .where(Order.status == domain.PENDING)).one()
-    return {PENDING_ORDERS: {(): count},
-            PENDING_ORDERS_OLDEST_AGE: {(): (utc_now() - oldest).total_seconds() if oldest else 0.0}}
+    return {"shop_pending_orders": {(): count},
+            "shop_pending_orders_oldest_age_seconds": {(): (utc_now() - oldest).total_seconds() if oldest else 0.0}}
 
 
 def _move(order, action):

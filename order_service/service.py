@@ -24,7 +24,7 @@ from payment_service import events as payment_events
 from shipping_service import events as shipping_events
 from shop_common.messaging import dead_letters
 from shop_common.operations import operated
-from shop_common.operations.metrics import ORDER_OUTCOMES
+from shop_common.observability.metrics import ORDER_OUTCOMES
 from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox

@@ -25,7 +25,7 @@ FAILED = "failed"
 STATUSES = (AUTHORISING, AUTHORISED, CAPTURED, VOIDED, REFUNDED, DECLINED, FAILED)
 
 # What the provider says of an intent, as the shop's status (None: not authorised, nothing held).
-PROVIDER_STATUS = {
+PROVIDER_STATUS: dict[str, str | None] = {
     "requires_payment_method": None,
     "requires_confirmation": None,
     "requires_action": None,
@@ -52,16 +52,16 @@ class AmountNotExact(ValueError):
 class NotAllowed(Exception):
     """What was asked cannot be done to a payment in its status (or past what is left)."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-def exponent(currency):
+def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
-def minor_units(amount, currency):
+def minor_units(amount: Decimal, currency: str) -> int:
     """``amount`` (a Decimal) as a whole number of the currency's minor units: ``Decimal("12.50")``, EUR -> 1250."""
     scaled = Decimal(amount).scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
@@ -69,28 +69,28 @@ def minor_units(amount, currency):
     return int(scaled)
 
 
-def from_minor_units(units, currency):
+def from_minor_units(units: int, currency: str) -> Decimal:
     """``units`` of the currency's minor unit as a Decimal amount: 1250, EUR -> ``Decimal("12.50")``."""
     places = exponent(currency)
     return Decimal(units).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
-def authorisation_outcome(provider_status):
+def authorisation_outcome(provider_status: str) -> str | None:
     """The status an authorisation ends in for the intent's status at the provider; None while it can still be
     confirmed (it was never confirmed, or it was and the answer was lost: the provider tells)."""
     return PROVIDER_STATUS[provider_status]
 
 
-def may_void(status):
+def may_void(status: str) -> bool:
     """An order that ends (cancelled, rejected) gives back what its payment holds or might hold."""
     return status in (AUTHORISING, AUTHORISED, FAILED)
 
 
-def may_capture(status):
+def may_capture(status: str) -> bool:
     return status == AUTHORISED
 
 
-def refundable(status, amount, refunded, asked=None):
+def refundable(status: str, amount: Decimal, refunded: Decimal, asked: Decimal | None = None) -> Decimal:
     """What to refund of a payment: ``asked`` (all that is left when None), at most what is left; NotAllowed
     otherwise."""
     if status not in (CAPTURED, REFUNDED):
@@ -104,5 +104,5 @@ def refundable(status, amount, refunded, asked=None):
     return asked
 
 
-def status_after_refunds(amount, refunded):
+def status_after_refunds(amount: Decimal, refunded: Decimal) -> str:
     return REFUNDED if refunded >= amount else CAPTURED

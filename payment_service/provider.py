@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import stripe
 from nameko.extensions import DependencyProvider
 
-from shop_common.operations.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
-from shop_common.operations.secrets import secret_from_environment
-from shop_common.operations.tracing import provider_span
+from shop_common.observability.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
+from shop_common.identity.secrets import secret_from_environment
+from shop_common.observability.tracing import provider_span
 
 
 class ProviderUnavailable(Exception):

@@ -21,7 +21,7 @@ from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.request_context import RequestContext
 from shop_common.operations import operated
-from shop_common.operations.metrics import PAYMENTS
+from shop_common.observability.metrics import PAYMENTS
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 

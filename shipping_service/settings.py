@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nameko.extensions import DependencyProvider
 
 from shipping_service import carrier_updates
-from shop_common.operations.secrets import secret_from_environment
+from shop_common.identity.secrets import secret_from_environment
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
 from order_service.models import Base
-from shop_common.persistence.migration_env import run_migrations
+from shop_common.operations.migration_env import run_migrations
 
 run_migrations("orders", Base.metadata)

@@ -14,7 +14,7 @@ HALF_OPEN = "half_open"
 
 
 class CircuitBreaker:
-    def __init__(self, failure_threshold=5, reset_seconds=5.0, clock=time.monotonic):
+    def __init__(self, failure_threshold, reset_seconds, clock=time.monotonic):
         self.failure_threshold = failure_threshold
         self.reset_seconds = reset_seconds
         self.clock = clock

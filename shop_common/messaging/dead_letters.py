@@ -19,7 +19,6 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
 from shop_common.messaging.entrypoints import rpc
-from shop_common.operations.metrics import DEAD_LETTERS, ExportsGauges
 from shop_common.messaging.queues import queue_arguments
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.messaging.set_aside import (
@@ -112,7 +111,7 @@ def _limit(limit):
     return min(limit, MAX_LISTED)
 
 
-class DeadLetterCount(ExportsGauges, DependencyProvider):
+class DeadLetterCount(DependencyProvider):
     """``shop_dead_letters``: how many messages wait in the service's dead letters, read when Prometheus scrapes."""
 
     def figures(self):
@@ -120,7 +119,7 @@ class DeadLetterCount(ExportsGauges, DependencyProvider):
         with Connection(config["AMQP_URI"], connect_timeout=2) as connection:
             _, waiting, _ = dead_letter_queue(service, queue_arguments(config))(connection.default_channel).queue_declare(
                 passive=True)
-        return {DEAD_LETTERS: {(service,): waiting}}
+        return {"shop_dead_letters": {(service,): waiting}}
 
 
 class DeadLetterAdmin:

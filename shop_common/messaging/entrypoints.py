@@ -26,6 +26,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
+from shop_common import internals
 from shop_common.persistence.database import on_lost_connection
 from shop_common.vocabulary.errors import ShopError
 from shop_common.messaging.queues import queue_arguments
@@ -80,7 +81,7 @@ class GuardedQueueConsumer(QueueConsumer):
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
-        for provider, consumer in self._consumers.items():
+        for provider, consumer in internals.consumers_by_provider(self).items():
             consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
 

@@ -28,8 +28,7 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from shop_common.operations.metrics import OUTBOX_OLDEST_AGE, OUTBOX_UNPUBLISHED, ExportsGauges
-from shop_common.operations.tracing import TRACEPARENT_HEADER, creation_traceparent, send_span
+from shop_common.messaging.traces import TRACEPARENT_HEADER, creation_traceparent, send_span
 from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
@@ -142,7 +141,7 @@ class Relay:
         return count, (utc_now() - oldest).total_seconds() if oldest else 0.0
 
 
-class Outbox(ExportsGauges, DependencyProvider, HeaderEncoder):
+class Outbox(DependencyProvider, HeaderEncoder):
     """Provides an ``OutboxWriter`` per worker and runs the relay for the service.
 
     ``Outbox(Base, OutboxMessage)``: the relay uses the database that
@@ -176,7 +175,8 @@ class Outbox(ExportsGauges, DependencyProvider, HeaderEncoder):
     def figures(self):
         count, oldest_age = self.relay.backlog()
         service = (self.container.service_name,)
-        return {OUTBOX_UNPUBLISHED: {service: count}, OUTBOX_OLDEST_AGE: {service: oldest_age}}
+        return {"shop_outbox_unpublished_events": {service: count},
+                "shop_outbox_oldest_unpublished_age_seconds": {service: oldest_age}}
 
     def get_dependency(self, worker_ctx):
         headers = {key: value for key, value in self.get_message_headers(worker_ctx).items()

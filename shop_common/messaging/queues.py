@@ -1,6 +1,6 @@
 """Which type of queue the services declare: ``QUEUE_TYPE`` in config.yaml.
 
-``classic`` (the default) or ``quorum`` (replicated, for a RabbitMQ cluster).
+``classic`` or ``quorum`` (replicated, for a RabbitMQ cluster).
 It applies to every durable queue a service declares: ``rpc-<service>``, its
 event handlers' queues, their ``.backoff`` queues and ``<service>.dead-letters``.
 RPC reply queues stay classic: they belong to one process and expire with it.
@@ -22,7 +22,7 @@ class QueueTypeError(ValueError):
 
 def queue_arguments(config):
     """The arguments every durable queue of the service is declared with, by ``config["QUEUE_TYPE"]``."""
-    queue_type = config.get("QUEUE_TYPE", "classic")
+    queue_type = config["QUEUE_TYPE"]
     try:
         return dict(QUEUE_TYPES[queue_type.strip().lower()])
     except (AttributeError, KeyError):

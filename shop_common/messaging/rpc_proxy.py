@@ -23,11 +23,11 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import ReplyListener, RpcProxy
 
+from shop_common import internals
 from shop_common.messaging.circuit_breaker import CLOSED, CircuitBreaker
 from shop_common.messaging.remote_errors import shop_error_from
 from shop_common.messaging.entrypoints import settle
-from shop_common.operations.metrics import CIRCUIT_BREAKER_OPEN, ExportsGauges
-from shop_common.operations.tracing import TracedMethodProxy, rpc_client_span
+from shop_common.messaging.traces import TracedMethodProxy, rpc_client_span
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 
@@ -124,12 +124,12 @@ class SettlingReplyListener(ReplyListener):
 
     def handle_message(self, body, message):
         settle(message)
-        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        waiting = internals.take_reply_waiter(self, message.properties.get("correlation_id"))
         if waiting is not None:
             waiting.send(body)
 
 
-class GuardedRpcProxy(ExportsGauges, RpcProxy):
+class GuardedRpcProxy(RpcProxy):
     """An ``RpcProxy`` with a timeout per call and one circuit breaker per target service.
 
     Configured by ``RPC_TIMEOUT`` and ``CIRCUIT_BREAKER`` in config.yaml.
@@ -149,7 +149,7 @@ class GuardedRpcProxy(ExportsGauges, RpcProxy):
 
 
     def figures(self):
-        return {CIRCUIT_BREAKER_OPEN: {(self.container.service_name, self.target_service):
+        return {"shop_circuit_breaker_open": {(self.container.service_name, self.target_service):
                                        int(self.breaker.state != CLOSED)}}
 
     def get_dependency(self, worker_ctx):

@@ -29,9 +29,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from shop_common.operations.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS
+from shop_common import internals
+from shop_common.observability.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS, Gauges
 from shop_common.operations.services import BY_NAME
-from shop_common.operations.tracing import Traced, kind_of
+from shop_common.observability.tracing import Traced, kind_of, trace_statements
 from shop_common.vocabulary.errors import ShopError
 
 _log = getLogger(__name__)
@@ -45,11 +46,26 @@ def outcome_of(exc_info):
 
 
 class Operations(DependencyProvider):
-    """Counts and times every worker of the service, whatever its entrypoint; hands a worker the service's
-    readiness (``readiness()``: ``{check: problem}`` of each failing check)."""
+    """Counts and times every worker of the service, whatever its entrypoint; exports the gauges its extensions
+    know (each one's ``figures()``) and traces the statements of its database sessions; hands a worker the
+    service's readiness (``readiness()``: ``{check: problem}`` of each failing check)."""
 
     def setup(self):
         self.started = WeakKeyDictionary()
+        self.gauges = Gauges([extension.figures for extension in self.container.extensions
+                              if callable(getattr(extension, "figures", None))])
+
+    def start(self):
+        for extension in self.container.extensions:
+            if isinstance(extension, DatabaseSession):
+                trace_statements(extension.engine)
+        self.gauges.start()
+
+    def stop(self):
+        self.gauges.stop()
+
+    def kill(self):
+        self.gauges.stop()
 
     def worker_setup(self, worker_ctx):
         self.started[worker_ctx] = time.perf_counter()
@@ -117,7 +133,7 @@ def readiness(container):
 
 def consumers_attached(queue_consumer):
     """Whether ``queue_consumer`` has attached its consumers and (when it says) still holds its connection."""
-    return queue_consumer._consumers_ready.ready() and getattr(queue_consumer, "attached", True)
+    return internals.consumers_ready(queue_consumer) and getattr(queue_consumer, "attached", True)
 
 
 def _database_problem(engine):

@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 from psycogreen.eventlet import patch_psycopg
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from shop_common.operations.metrics import DATABASE_CONNECTIONS_IN_USE, ExportsGauges
-from shop_common.operations.tracing import trace_statements
 from shop_common.vocabulary.errors import ServiceUnavailable
 
 _log = getLogger(__name__)
@@ -27,7 +25,7 @@ _log = getLogger(__name__)
 SESSION_OPTIONS = {"expire_on_commit": False}
 
 
-class GreenDatabaseSession(ExportsGauges, DatabaseSession):
+class GreenDatabaseSession(DatabaseSession):
     """nameko-sqlalchemy's ``DatabaseSession`` with psycopg2 made cooperative.
 
     psycopg2 blocks the whole process while it waits for PostgreSQL; with
@@ -41,10 +39,9 @@ class GreenDatabaseSession(ExportsGauges, DatabaseSession):
         self.engine_options = {"pool_size": pool_size(self.container.config, self.container.max_workers),
                                "max_overflow": 0}
         super().setup()
-        trace_statements(self.engine)
 
     def figures(self):
-        return {DATABASE_CONNECTIONS_IN_USE: {(self.container.service_name,): self.engine.pool.checkedout()}}
+        return {"shop_database_connections_in_use": {(self.container.service_name,): self.engine.pool.checkedout()}}
 
     def worker_teardown(self, worker_ctx):
         """Close the worker's session; one whose connection was lost must not take the service down."""
@@ -54,7 +51,7 @@ class GreenDatabaseSession(ExportsGauges, DatabaseSession):
             _log.warning("closed a session whose database connection was lost: %s", error)
 
 
-class DatabaseGauges(ExportsGauges, DependencyProvider):
+class DatabaseGauges(DependencyProvider):
     """Gauges read from the service's database when Prometheus scrapes: ``read(session)`` gives the figures
     (as ``Gauges`` takes them), over a connection of its own."""
 
@@ -71,14 +68,13 @@ class DatabaseGauges(ExportsGauges, DependencyProvider):
             return self.read(session)
 
     def stop(self):
-        super().stop()
         self.engine.dispose()
 
 
 def pool_size(config, max_workers):
     """Connections a service instance's workers share: ``DB_POOL_SIZE``, or one per worker when it is empty. A
     worker finding none free waits for one."""
-    return int(config.get("DB_POOL_SIZE") or max_workers)
+    return int(config["DB_POOL_SIZE"] or max_workers)
 
 
 def database_session(declarative_base):

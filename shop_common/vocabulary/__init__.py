@@ -1,1 +1,1 @@
-"""What every service speaks, plain Python: error families, the event envelope, time, validation, changes."""
+"""What every service speaks, plain Python: error families, the event envelope, time, validation, changes, lines."""

@@ -3,5 +3,5 @@
 from datetime import datetime, timezone
 
 
-def utc_now():
+def utc_now() -> datetime:
     return datetime.now(timezone.utc)

@@ -9,14 +9,16 @@ the service's classes. The classes are plain exceptions so that domain
 modules can raise them without importing any framework.
 """
 
+from collections.abc import Mapping
+
 
 class ShopError(Exception):
     """Base of every error a client can cause."""
 
     family = "error"
-    code = None   # the family's, unless a subclass names its own
+    code: str | None = None   # the family's, unless a subclass names its own
 
-    def __init__(self, message, details=None, code=None):
+    def __init__(self, message: str, details: Mapping[str, object] | None = None, code: str | None = None) -> None:
         details = details or {}
         code = code or self.code or self.family
         super().__init__(message, details, self.family, code)   # what travels over RPC, in this order
@@ -24,7 +26,7 @@ class ShopError(Exception):
         self.details = details
         self.code = code
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
 
@@ -72,11 +74,11 @@ class ServiceUnavailable(ShopError):
     family = "service_unavailable"
 
 
-FAMILIES = {family.family: family for family in (
+FAMILIES: dict[str, type[ShopError]] = {family.family: family for family in (
     InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable, TooManyRequests, ServiceUnavailable)}
 
 
-def from_remote(exc_args):
+def from_remote(exc_args: object) -> ShopError | None:
     """The ``ShopError`` of its family for the arguments of an error that came over RPC; None for any other."""
     if not isinstance(exc_args, (list, tuple)) or len(exc_args) != 4:
         return None

@@ -17,7 +17,7 @@ from shop_common.vocabulary.clock import utc_now
 VERSION = 1   # of every event contract: a change that would break a consumer is a new version
 
 
-def new_event(**payload):
+def new_event(**payload: object) -> dict[str, object]:
     return {"event_id": uuid.uuid4().hex, "occurred_at": utc_now().isoformat(), "version": VERSION, **payload}
 
 
@@ -30,7 +30,7 @@ class EventEnvelope(Schema):
     version = fields.Integer(strict=True, validate=validate.OneOf([VERSION]))   # absent: published before versions
 
 
-def payload_problems(schema, payload):
+def payload_problems(schema: Schema, payload: object) -> dict[str, list[str]] | None:
     """What is wrong with ``payload`` for ``schema`` (field -> messages), or None when nothing is."""
     if not isinstance(payload, dict):
         return {"_schema": ["an event payload must be a JSON object"]}

@@ -1,6 +1,5 @@
 """The whole shop as processes on a real RabbitMQ, PostgreSQL and SMTP server, driven over HTTP."""
 
-import time
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ from harness.accounts import bearer
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS, CARRIER, tracking_number
+from harness.waiting import wait_until
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded"}
 
@@ -64,13 +64,12 @@ class ShopClient:
         return response.json()
 
     def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while True:
+        """The order once its status is one of ``statuses``."""
+        def arrived():
             order = self.get(f"/orders/{order_id}").json()
-            if order["status"] in statuses:
-                return order
-            assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
-            time.sleep(0.05)
+            return order if order["status"] in statuses else None
+
+        return wait_until(arrived, timeout, f"order {order_id} {' or '.join(sorted(statuses))}")
 
     def ship(self, order_id, tracking=None):
         """Staff hand the order's parcel to ``CARRIER``; the order as the answer has it."""

@@ -15,6 +15,7 @@ from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -37,19 +38,12 @@ def new_traceparent():
     return f"00-{trace_id}-{span_id}-01", trace_id, span_id
 
 
-def wait_until(condition, what, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not so after {timeout}s: {what}"
-        time.sleep(0.05)
-
-
 def test_orders_taken_while_inventory_is_down_complete_when_it_returns(shop, stack, email):
     """Placing an order needs inventory's word on nothing: shipping prices the parcel by the weights inventory's
     events told it."""
     tea = shop.add_product(stock=5, name="Green tea")
     wait_until(lambda: stack.databases.scalar("shipping", "SELECT count(*) FROM product_weights WHERE sku = :sku",
-                                              sku=tea) == 1, "shipping knows the product's weight")
+                                              sku=tea) == 1, 10, "shipping knows the product's weight")
     stack.stop("inventory")
     try:
         placed = shop.place_order(email, (tea, 2))

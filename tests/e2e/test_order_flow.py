@@ -9,6 +9,7 @@ from harness.event_tap import EventTap
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
 from harness.smtp import ORDER_MAIL
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -69,12 +70,7 @@ def test_cancel_gives_the_stock_back_and_ship_is_final(shop, smtp_sink, email):
 
 def wait_for_stock(shop, sku, expected, timeout=10.0):
     """Wait until ``sku``'s available stock is ``expected`` (released stock comes back asynchronously)."""
-    deadline = eventlet.Timeout(timeout)
-    try:
-        while shop.stock_of(sku) != expected:
-            eventlet.sleep(0.05)
-    finally:
-        deadline.cancel()
+    wait_until(lambda: shop.stock_of(sku) == expected, timeout, f"{expected} units of {sku} in stock")
 
 
 def test_a_pending_order_can_be_cancelled_and_never_holds_stock(shop, email):

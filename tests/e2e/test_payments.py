@@ -7,6 +7,7 @@ import pytest
 from harness.payment_provider import DECLINED, signed_event
 from harness.shipping import ADDRESS
 from harness.smtp import ORDER_MAIL
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,11 +20,12 @@ def intents_of(stack, order_id):
 
 
 def wait_for_payment(shop, order_id, status, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while (order := shop.get(f"/orders/{order_id}").json())["payment"]["status"] != status:
-        assert time.monotonic() < deadline, f"the payment of {order_id} is still {order['payment']}"
-        time.sleep(0.05)
-    return order
+    """The order once its payment's status is ``status``."""
+    def arrived():
+        order = shop.get(f"/orders/{order_id}").json()
+        return order if order["payment"]["status"] == status else None
+
+    return wait_until(arrived, timeout, f"the payment of {order_id} {status}")
 
 
 def test_an_order_is_authorised_confirmed_captured_at_shipment_and_refunded_with_an_email_at_each_step(
@@ -64,10 +66,7 @@ def test_a_declined_card_rejects_the_order_releases_its_stock_and_tells_the_cust
         "rejected", "payment_declined", "declined")
     [mail] = smtp_sink.wait_for(1, email, ORDER_MAIL)
     assert "your payment method was declined" in mail.get_payload()
-    deadline = time.monotonic() + 10
-    while shop.stock_of(tea) != 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: shop.stock_of(tea) == 2, 10, "the stock of the declined order released")
 
 
 def test_cancelling_a_confirmed_order_voids_its_authorisation_at_the_provider(shop, stack, email):

@@ -5,7 +5,6 @@ run and answer; when the suite ends, every order it placed is final, stock is
 exact and every final order sent exactly one email.
 """
 
-import time
 import uuid
 
 import pytest
@@ -19,6 +18,7 @@ from harness.audit import FINAL, email_problems, payment_problems, stock_errors,
 from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS, WEIGHT_GRAMS
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.hostile
 
@@ -93,19 +93,16 @@ class HostileClient:
         return response.json()
 
     def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while True:
+        """The order once its status is one of ``statuses``."""
+        def arrived():
             order = self.http.get(f"{self.url}/orders/{order_id}", timeout=10).json()
-            if order["status"] in statuses:
-                return order
-            assert time.monotonic() < deadline, f"order {order_id} still {order['status']}"
-            time.sleep(0.05)
+            return order if order["status"] in statuses else None
+
+        return wait_until(arrived, timeout, f"order {order_id} {' or '.join(sorted(statuses))}")
 
     def wait_for_stock(self, sku, units, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while (stock := self.http.get(f"{self.url}/products/{sku}", timeout=10).json()["stock"]) != units:
-            assert time.monotonic() < deadline, f"{sku} has {stock} units, not {units}"
-            time.sleep(0.05)
+        wait_until(lambda: self.http.get(f"{self.url}/products/{sku}", timeout=10).json()["stock"] == units,
+                   timeout, f"{units} units of {sku} in stock")
 
     def assert_serving(self):
         """Every service process runs, and an order still goes all the way through."""
@@ -118,6 +115,8 @@ class HostileClient:
 
 @pytest.fixture
 def shop(stack):
+    """A client of the one stack. After each test it checks, as a net under every attack, that the shop still
+    serves; a test whose claim that is (nothing crashed) checks it itself, with ``shop.assert_serving()``."""
     client = HostileClient(stack)
     yield client
     client.assert_serving()

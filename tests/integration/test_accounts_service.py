@@ -15,7 +15,7 @@ from accounts_service.service import AccountsService
 from shop_common.identity.caller import Caller
 from shop_common.identity.keys import trusted_keys
 from shop_common.identity.tokens import Identity, LocalIssuer, TokenVerifier
-from shop_common.operations.log_format import JsonFormatter, TraceFormatter
+from shop_common.observability.log_format import JsonFormatter, TraceFormatter
 from shop_common.vocabulary.errors import from_remote
 
 PASSWORD = "correct horse battery staple"

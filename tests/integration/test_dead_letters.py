@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from harness.waiting import wait_until
 from shop_common.messaging import dead_letters
 from shop_common.vocabulary.events import new_event
 from shop_common.messaging.reliable_events import event_handler
@@ -34,18 +35,11 @@ def flaky(container_factory, config, rpc_client):
     return rpc_client("flaky")
 
 
-def eventually(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def test_a_handler_that_fails_a_few_times_handles_the_event_once(flaky, publish_event):
     event = new_event(n=1)
     FAILURES_LEFT[event["event_id"]] = 2
     publish_event("orders", "order_created", event)
-    eventually(lambda: HANDLED == [event["event_id"]])
+    wait_until(lambda: HANDLED == [event["event_id"]], 10, "the event handled")
     time.sleep(0.3)
     assert HANDLED == [event["event_id"]]
     assert flaky.list_dead_letters() == []
@@ -55,7 +49,7 @@ def test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letters(flaky,
     event = new_event(n=2)
     FAILURES_LEFT[event["event_id"]] = 1000
     publish_event("orders", "order_created", event)
-    eventually(lambda: flaky.list_dead_letters() != [])
+    wait_until(flaky.list_dead_letters, 10, "the event in the dead letters")
     [dead] = flaky.list_dead_letters()
     assert dead["payload"] == event
     assert dead["event_type"] == "order_created"
@@ -70,7 +64,7 @@ def test_replayed_dead_letters_go_back_to_their_handler(flaky, publish_event):
     event = new_event(n=3)
     FAILURES_LEFT[event["event_id"]] = 3
     publish_event("orders", "order_created", event)
-    eventually(lambda: flaky.list_dead_letters() != [])
+    wait_until(flaky.list_dead_letters, 10, "the event in the dead letters")
     assert flaky.replay_dead_letters() == {"replayed": 1, "kept": 0}
-    eventually(lambda: HANDLED == [event["event_id"]])
+    wait_until(lambda: HANDLED == [event["event_id"]], 10, "the replayed event handled")
     assert flaky.list_dead_letters() == []

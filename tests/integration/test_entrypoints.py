@@ -1,12 +1,11 @@
 """What the shop's entrypoints do beyond nameko's own, on a real RabbitMQ: here, how a stopping service lets go."""
 
-import time
-
 import eventlet
 import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from harness.waiting import wait_until
 from shop_common.messaging.entrypoints import rpc
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.vocabulary.events import new_event
@@ -60,10 +59,8 @@ def test_a_stopping_service_hands_back_at_once_the_requests_it_holds_without_a_w
     publish_event("orders", "order_created", new_event(n=1))
     hold["holding"].wait()                        # the only worker is busy
     reply = client.which.call_async("instance 0")
-    deadline = time.monotonic() + 5
-    while ready_requests(config, "rpc-busy") > 0:  # the request is delivered: it waits for the worker
-        assert time.monotonic() < deadline, "the request was never delivered"
-        time.sleep(0.02)
+    # the request is delivered: it waits for the worker
+    wait_until(lambda: ready_requests(config, "rpc-busy") == 0, 5, "the request delivered", poll_seconds=0.02)
 
     stopped = eventlet.spawn(stopping.stop)       # waits for the held worker, not for the request
     container_factory(InstanceOne, one_worker).start()

@@ -13,6 +13,7 @@ from shipping_service.service import ShippingService
 from harness.accounts import bearer
 from harness.smtp import free_port
 from harness.shipping import ADDRESS
+from harness.waiting import wait_until
 
 
 @pytest.fixture
@@ -89,10 +90,12 @@ def test_products_and_orders_compose_over_http(start, as_staff, as_customer):
     created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa", "shipping_address": ADDRESS},
                             headers=as_customer).json()
     assert (created["customer_id"], created["customer_email"]) == ("acc-ada", "ada@example.com")
-    deadline = time.monotonic() + 10
-    while (shown := requests.get(f"{base}/orders/{created['id']}", headers=as_customer).json())["status"] == "pending":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+
+    def past_pending():
+        order = requests.get(f"{base}/orders/{created['id']}", headers=as_customer).json()
+        return order if order["status"] != "pending" else None
+
+    shown = wait_until(past_pending, 10, "the order past pending")
     assert (shown["status"], shown["items_total"], shown["shipping_cost"], shown["total"]) == (
         "confirmed", "25.00", "4.90", "29.90")
     assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]

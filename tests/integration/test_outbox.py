@@ -10,7 +10,8 @@ from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
 from shop_common.messaging.outbox import BatchPublisher, OutboxWriter, Relay
-from shop_common.operations.tracing import TRACEPARENT_HEADER, trace_id_of, within
+from shop_common.observability.tracing import trace_id_of
+from shop_common.messaging.traces import TRACEPARENT_HEADER, within
 
 LOCK_KEY = 4242
 

@@ -13,6 +13,7 @@ from payment_service.service import PaymentService
 from shipping_service.service import ShippingService
 from tests.conftest import WEBHOOK_SECRET
 from harness.shipping import ADDRESS, tracking_number
+from harness.waiting import wait_until
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded"}
 
@@ -32,13 +33,15 @@ def place(orders, payment_method=APPROVED, quantity=2):
 
 
 def wait_for(orders, order_id, statuses=FINAL, timeout=10.0, payment=None):
-    deadline = time.monotonic() + timeout
-    while True:
+    """The order once its status is one of ``statuses`` (and its payment's is ``payment``, if given)."""
+    def arrived():
         order = orders.get_order(order_id)
         if order["status"] in statuses and (payment is None or (order["payment"] or {}).get("status") == payment):
             return order
-        assert time.monotonic() < deadline, f"order {order_id} is {order['status']}, its payment {order['payment']}"
-        time.sleep(0.05)
+        return None
+
+    what = f"order {order_id} {' or '.join(sorted(statuses))}" + (f", its payment {payment}" if payment else "")
+    return wait_until(arrived, timeout, what)
 
 
 def intent_of(payment_provider, order):
@@ -64,10 +67,7 @@ def test_a_declined_card_rejects_the_order_and_gives_its_stock_back(shop):
     order = wait_for(orders, place(orders, DECLINED)["id"])
     assert (order["status"], order["rejection_reason"], order["payment"]["status"]) == (
         "rejected", "payment_declined", "declined")
-    deadline = time.monotonic() + 10
-    while inventory.get_product("TEA-1")["stock"] != 5:
-        assert time.monotonic() < deadline, "the stock of a declined order was not released"
-        time.sleep(0.05)
+    wait_until(lambda: inventory.get_product("TEA-1")["stock"] == 5, 10, "the stock of the declined order released")
 
 
 def test_cancelling_a_confirmed_order_voids_its_authorisation(shop, payment_provider):
@@ -144,11 +144,7 @@ def test_a_capture_the_provider_keeps_refusing_is_dead_lettered_with_its_reason_
     order = wait_for(orders, place(orders)["id"])
     payment_provider.post(f"/v1/payment_intents/{order['payment']['reference']}/cancel")
     orders.ship_order(order["id"], "DHL", tracking_number())
-    deadline = time.monotonic() + 10
-    while not (dead := payments.list_dead_letters()):
-        assert time.monotonic() < deadline, "the refused capture was not dead-lettered"
-        time.sleep(0.1)
-    [letter] = dead
+    [letter] = wait_until(payments.list_dead_letters, 10, "the refused capture in the dead letters", poll_seconds=0.1)
     assert (letter["event_type"], letter["attempts"]) == ("order_shipped", 2)
     assert "the intent is canceled, not captured" in letter["error"]
     assert payments.get_payment(order["id"])["status"] == "authorised"   # nothing recorded that did not happen

@@ -10,9 +10,10 @@ import requests
 from nameko.rpc import RpcProxy
 
 from harness.broker import MANAGEMENT_API
+from harness.waiting import wait_until
 from shop_common.messaging.queues import QueueTypeError
 from tests.integration import test_dead_letters as on_classic_queues
-from tests.integration.test_dead_letters import FAILURES_LEFT, HANDLED, FlakyService, eventually
+from tests.integration.test_dead_letters import FAILURES_LEFT, HANDLED, FlakyService
 
 HANDLER_QUEUE = "evt-orders-order_created--flaky.handle_order_created"
 RETRY = {"MAX_ATTEMPTS": 3, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.2}
@@ -48,8 +49,7 @@ def queues_of(vhost):
 
 def test_every_durable_queue_of_the_service_is_a_quorum_queue_and_reply_queues_stay_classic(flaky, rabbit_config):
     assert flaky.list_dead_letters() == []   # a call: the RPC client's reply queue exists too
-    eventually(lambda: len(queues_of(rabbit_config["vhost"])) == 6)
-    queues = queues_of(rabbit_config["vhost"])
+    queues = wait_until(lambda: len(found := queues_of(rabbit_config["vhost"])) == 6 and found, 10, "six queues")
     replies = {name: state for name, state in queues.items() if name.startswith("rpc.reply-")}
     durable = {name: state for name, state in queues.items() if name not in replies}
     assert durable == {name: ("quorum", True, False, False) for name in (

@@ -9,6 +9,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from harness.shipping import ADDRESS, carrier_signature, carrier_update, tracking_number
+from harness.waiting import wait_until
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
 from tests.conftest import CARRIER_SECRET
@@ -45,16 +46,16 @@ def confirmed_order(container, client, publish_event):
 
 
 def wait_for_shipment(shipping, order_id, status, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
+    """The order's shipment once its status is ``status``."""
+    def arrived():
         try:
             shipment = shipping.get_shipment(order_id)
-            if shipment["status"] == status:
-                return shipment
         except RemoteError as error:
             assert error.exc_type == "ShipmentNotFound"
-        assert time.monotonic() < deadline, f"no shipment {status} for order {order_id}"
-        time.sleep(0.05)
+            return None
+        return shipment if shipment["status"] == status else None
+
+    return wait_until(arrived, timeout, f"a shipment {status} for order {order_id}")
 
 
 def test_a_quote_prices_the_weighed_parcel_for_its_zone_and_normalises_the_address(shipping):
@@ -197,10 +198,8 @@ def test_staff_replace_the_rates_from_the_shell_and_quotes_follow_at_once(shippi
 
 def test_a_weighed_product_is_quoted_while_the_catalogue_is_away_and_an_unweighed_one_is_not(
         quotes, shipping, clean_databases):
-    deadline = time.monotonic() + 10
-    while clean_databases.scalar("shipping", "SELECT count(*) FROM product_weights") < len(CATALOGUE):
-        assert time.monotonic() < deadline, "inventory's product_weighed events did not reach shipping"
-        time.sleep(0.05)
+    wait_until(lambda: clean_databases.scalar("shipping", "SELECT count(*) FROM product_weights") >= len(CATALOGUE),
+               10, "inventory's product_weighed events at shipping")
     quotes.stop()   # the catalogue
     assert shipping.quote(ADDRESS, LINES)["weight_grams"] == 500
     with pytest.raises(RemoteError) as refused:

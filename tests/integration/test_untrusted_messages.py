@@ -12,6 +12,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from marshmallow import fields
 
+from harness.waiting import wait_until
 from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import rpc
 from shop_common.vocabulary.events import EventEnvelope, new_event
@@ -19,7 +20,7 @@ from shop_common.messaging.reliable_events import event_handler
 from nameko.exceptions import RemoteError
 from shop_common.messaging.request_context import RequestContext, current_request_id
 from shop_common.identity.caller import OPERATOR, Caller
-from shop_common.operations.tracing import Traced, current_ids
+from shop_common.observability.tracing import Traced, current_ids
 
 HANDLED = []
 CONTEXTS = []
@@ -82,20 +83,12 @@ def publish_raw(config):
     connection.release()
 
 
-def eventually(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 def greeting(name):
     return new_event(name=name)
 
 
 def the_dead_letter(wary):
-    [dead] = eventually(wary.list_dead_letters)
+    [dead] = wait_until(wary.list_dead_letters, 10, "a message in the dead letters")
     return dead
 
 
@@ -103,14 +96,14 @@ def still_serves(wary, publish_raw):
     """The container lives and its handler still takes a good event."""
     assert wary.echo("ping") == "ping"
     publish_raw(json.dumps(greeting("after")))
-    eventually(lambda: "after" in HANDLED)
+    wait_until(lambda: "after" in HANDLED, 10, "the good event after it handled")
     assert not wary.container._died.ready()
 
 
 @pytest.mark.parametrize("stack", [[1], 7, "a", [["x"]], ["bad id with spaces"], ["x"] * 50])
 def test_a_malformed_call_id_stack_header_on_an_event_is_ignored_not_fatal(wary, publish_raw, stack):
     publish_raw(json.dumps(greeting("ada")), headers={"nameko.call_id_stack": stack})
-    eventually(lambda: "ada" in HANDLED)
+    wait_until(lambda: "ada" in HANDLED, 10, "the event handled")
     still_serves(wary, publish_raw)
 
 
@@ -123,7 +116,7 @@ def raw_rpc(config, method, args, headers):
         connection.Producer().publish(
             {"args": args, "kwargs": {}}, exchange="nameko-rpc", routing_key=f"wary.{method}", headers=headers,
             reply_to=reply_queue.routing_key, correlation_id=uuid.uuid4().hex, serializer="json")
-        reply = eventually(lambda: reply_queue.get(no_ack=True))
+        reply = wait_until(lambda: reply_queue.get(no_ack=True), 10, f"the reply to {method}")
         return reply.payload
 
 
@@ -236,17 +229,17 @@ def test_listing_and_replay_work_with_anything_in_the_dead_letters(wary, publish
                 headers={"x-shop-original-queue": "rpc-wary"})
     publish_raw(json.dumps(greeting("back")), exchange="wary.redelivery", routing_key="wary.dead-letters",
                 headers={"x-shop-original-queue": "evt-peer-greeted--wary.handle_greeted"})
-    listed = eventually(lambda: len(wary.list_dead_letters()) == 3 and wary.list_dead_letters())
+    listed = wait_until(lambda: len(dead := wary.list_dead_letters()) == 3 and dead, 10, "three dead letters")
     assert {dead["queue"] for dead in listed} == {12, "rpc-wary", "evt-peer-greeted--wary.handle_greeted"}
     assert wary.replay_dead_letters() == {"replayed": 1, "kept": 2}
-    eventually(lambda: "back" in HANDLED)
+    wait_until(lambda: "back" in HANDLED, 10, "the replayed event handled")
     assert len(wary.list_dead_letters()) == 2   # those with nowhere to go stay for the operator
 
 
 def test_a_forged_dead_letter_cannot_be_replayed_into_another_services_queue(wary, publish_raw):
     publish_raw(json.dumps(greeting("x")), exchange="wary.redelivery", routing_key="wary.dead-letters",
                 headers={"x-shop-original-queue": "rpc-orders"})
-    eventually(wary.list_dead_letters)
+    wait_until(wary.list_dead_letters, 10, "the forged letter in the dead letters")
     assert wary.replay_dead_letters() == {"replayed": 0, "kept": 1}
 
 

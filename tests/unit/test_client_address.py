@@ -25,4 +25,4 @@ def test_trusted_proxies_are_addresses_or_networks_separated_by_commas():
     assert trusted_proxies({"TRUSTED_PROXIES": "127.0.0.1, ::1,10.0.0.0/8"}) == (
         ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"), ipaddress.ip_network("10.0.0.0/8"))
     assert trusted_proxies({"TRUSTED_PROXIES": ""}) == ()
-    assert client_address("127.0.0.1", "203.0.113.9", trusted_proxies({})) == "127.0.0.1"
+    assert client_address("127.0.0.1", "203.0.113.9", trusted_proxies({"TRUSTED_PROXIES": None})) == "127.0.0.1"

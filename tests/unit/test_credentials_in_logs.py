@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accounts_service.domain import new_refresh_token
 from shop_common.identity.tokens import issue_access_token
-from shop_common.operations.log_format import WITHHELD, JsonFormatter, TraceFormatter
+from shop_common.observability.log_format import WITHHELD, JsonFormatter, TraceFormatter
 
 ACCESS_TOKEN = issue_access_token(ed25519.Ed25519PrivateKey.generate(),
                                   {"id": "acc-ada", "email": "ada@example.com", "role": "customer"},

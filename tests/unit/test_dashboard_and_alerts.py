@@ -1,5 +1,5 @@
 """The operator's dashboard (docker/grafana/dashboards/shop.json) and alerts (docker/alerts.yml), read as files:
-every query names only metrics ``shop_common/operations/metrics.py`` defines, with labels (and, where the shop's
+every query names only metrics ``shop_common/observability/metrics.py`` defines, with labels (and, where the shop's
 code fixes them, label values) those metrics have; payments have their panels and alerts.
 (tests/e2e/test_operations.py checks the same queries against what a running shop exports.)"""
 
@@ -11,7 +11,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from payment_service import domain as payment_domain
-from shop_common.operations import metrics
+from shop_common.observability import metrics
 from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
 

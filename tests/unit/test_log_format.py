@@ -3,7 +3,7 @@ import logging
 import sys
 
 from shop_common.messaging import request_context
-from shop_common.operations.log_format import JsonFormatter, RefusalsInOneLine, TraceFormatter
+from shop_common.observability.log_format import JsonFormatter, RefusalsInOneLine, TraceFormatter
 
 
 def record(message="placed %s", args=("o1",), **extra):

@@ -10,7 +10,7 @@ from gateway.http import JsonHttpEntrypoint
 from shop_common.messaging.entrypoints import GuardedQueueConsumer, ResilientRpc
 from shop_common.messaging.reliable_events import ReliableEventHandler
 from shop_common.operations.operated import consumers_attached, outcome_of, ready_answer
-from shop_common.operations.tracing import kind_of
+from shop_common.observability.tracing import kind_of
 from shop_common.vocabulary.errors import NotFound
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shop_common.operations.secrets import MissingSecret, secret_from_environment
+from shop_common.identity.secrets import MissingSecret, secret_from_environment
 
 
 def test_a_secret_comes_from_the_environment_or_the_file_it_names(tmp_path, monkeypatch):

@@ -16,10 +16,6 @@ def test_quorum_queues_are_asked_for_by_their_argument():
     assert queue_arguments({"QUEUE_TYPE": " Quorum "}) == {"x-queue-type": "quorum"}
 
 
-def test_without_the_setting_queues_are_classic():
-    assert queue_arguments({}) == {}
-
-
 def test_config_yaml_says_classic_unless_the_environment_says_otherwise(monkeypatch):
     monkeypatch.delenv("QUEUE_TYPE", raising=False)
     assert load_config()["QUEUE_TYPE"] == "classic"

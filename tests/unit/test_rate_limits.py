@@ -17,10 +17,12 @@ from shop_common.vocabulary.errors import TooManyRequests
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1"   # nothing listens on port 1: connections are refused
+MEMORY = "memory://"
+PREFIX = "test"
 
 
 def limiter(**limits):
-    return RateLimiter(limits)
+    return RateLimiter(limits, MEMORY, PREFIX)
 
 
 def allowed(limiter, name, identity, times):
@@ -119,11 +121,11 @@ def test_an_unknown_limit_name_is_a_programming_error():
 @pytest.mark.parametrize("malformed", ["bogus", "5/15 fortnights", "", "5/minute;100/hour", None, 5])
 def test_a_malformed_limit_is_refused_naming_it(malformed):
     with pytest.raises(ValueError, match="ORDERS_PER_ACCOUNT"):
-        RateLimiter({"PER_CLIENT": "100/minute", "ORDERS_PER_ACCOUNT": malformed})
+        RateLimiter({"PER_CLIENT": "100/minute", "ORDERS_PER_ACCOUNT": malformed}, MEMORY, PREFIX)
 
 
 def test_requests_go_through_when_the_storage_is_unreachable_with_one_warning_that_names_no_identity(caplog):
-    limits = RateLimiter({"FAILED_LOGINS_PER_ACCOUNT": "1/hour"}, storage_uri=UNREACHABLE_REDIS)
+    limits = RateLimiter({"FAILED_LOGINS_PER_ACCOUNT": "1/hour"}, UNREACHABLE_REDIS, PREFIX)
     with caplog.at_level(logging.DEBUG, logger="gateway.rate_limits"):
         for _ in range(3):
             limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)
@@ -152,7 +154,8 @@ def limiter_of(container):
 
 
 def test_the_provider_gives_every_worker_the_one_limiter_built_from_config():
-    container = gateway_container({"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}, "RATE_LIMIT_KEY_PREFIX": "shop"})
+    container = gateway_container({"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}, "REDIS_URL": None,
+                                   "RATE_LIMIT_KEY_PREFIX": PREFIX})
     first, second = limiter_of(container), limiter_of(container)
     assert first is second
     first.check("ORDERS_PER_ACCOUNT", "account-1")
@@ -160,11 +163,9 @@ def test_the_provider_gives_every_worker_the_one_limiter_built_from_config():
         second.check("ORDERS_PER_ACCOUNT", "account-1")
 
 
-@pytest.mark.parametrize("redis_url", [None, ""], ids=["no REDIS_URL", "empty REDIS_URL"])
+@pytest.mark.parametrize("redis_url", [None, ""], ids=["REDIS_URL unset", "REDIS_URL empty"])
 def test_without_redis_each_gateway_counts_in_its_own_memory(redis_url):
-    config = {"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "RATE_LIMIT_KEY_PREFIX": "one-prefix"}
-    if redis_url is not None:
-        config["REDIS_URL"] = redis_url
+    config = {"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": redis_url, "RATE_LIMIT_KEY_PREFIX": "one-prefix"}
     one, another = gateway_container(config), gateway_container(config)
     limiter_of(one).check("PER_CLIENT", "10.0.0.1")
     limiter_of(another).check("PER_CLIENT", "10.0.0.1")
@@ -174,7 +175,7 @@ def test_without_redis_each_gateway_counts_in_its_own_memory(redis_url):
 
 def test_with_redis_configured_the_provider_counts_there(caplog):
     container = gateway_container({"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": UNREACHABLE_REDIS,
-                                  "RATE_LIMIT_KEY_PREFIX": "shop"})
+                                  "RATE_LIMIT_KEY_PREFIX": PREFIX})
     with caplog.at_level(logging.WARNING, logger="gateway.rate_limits"):
         limiter_of(container).check("PER_CLIENT", "10.0.0.1")
         limiter_of(container).check("PER_CLIENT", "10.0.0.1")   # memory would refuse it; no Redis lets it by

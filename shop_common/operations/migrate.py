@@ -1,7 +1,7 @@
 """Create each service's database when missing and bring its schema to the latest migration.
 
-    python -m shop_common.persistence.migrate            # every service
-    python -m shop_common.persistence.migrate orders     # one
+    python -m shop_common.operations.migrate            # every service
+    python -m shop_common.operations.migrate orders     # one
 
 Addresses come from config.yaml, so from each service's ``<SERVICE>_DB_URI``
 when it is set; the services are those of ``shop_common.operations.services`` that own a

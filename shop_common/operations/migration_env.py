@@ -8,7 +8,7 @@ def run_migrations(service, metadata):
     config = context.config
     uri = config.attributes.get("database_uri")
     if uri is None:
-        from shop_common.persistence.migrate import database_uri
+        from shop_common.operations.migrate import database_uri
 
         uri = database_uri(service)
     engine = create_engine(uri)

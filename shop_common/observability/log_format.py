@@ -3,8 +3,8 @@
 Used from the ``LOGGING`` section of ``config.yaml``::
 
     formatters:
-      json: {(): shop_common.operations.log_format.JsonFormatter}      # application lines
-      trace: {(): shop_common.operations.log_format.TraceFormatter}    # nameko-tracer's line per call and result
+      json: {(): shop_common.observability.log_format.JsonFormatter}      # application lines
+      trace: {(): shop_common.observability.log_format.TraceFormatter}    # nameko-tracer's line per call and result
 
 A field longer than ``MAX_FIELD_CHARS`` once written (a large payload, a
 long error) is cut there and says how long it was: a message that fails
@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from nameko_tracer import constants as trace_constants
 
 from shop_common.messaging.request_context import TRACEPARENT_KEY, current_caller, current_request_id
-from shop_common.operations.tracing import current_ids, trace_id_of
+from shop_common.observability.tracing import current_ids, trace_id_of
 from shop_common.vocabulary.validation import without_card_numbers
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

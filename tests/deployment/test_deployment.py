@@ -29,7 +29,7 @@ FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
                 "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments",
                 "CARRIER_WEBHOOK_SECRET": "shipping"}
 KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}   # the same, as the path of a file that holds it
-TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.operations.tracing)
+TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.observability.tracing)
 IMAGE_UID = 10001   # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
 
 

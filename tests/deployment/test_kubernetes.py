@@ -32,7 +32,7 @@ EDGE_PORT = 8000
 DEPLOYED = tuple(service.name for service in SERVICES) + (EDGE,)   # every Deployment
 IMAGE_UID = 10001              # the Dockerfile's shop user (uid and gid)
 
-MIGRATE = ["python", "-m", "shop_common.persistence.migrate"]
+MIGRATE = ["python", "-m", "shop_common.operations.migrate"]
 BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 
 # Read from the environment by code rather than config.yaml.

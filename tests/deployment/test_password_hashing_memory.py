@@ -1,4 +1,4 @@
-"""Password hashing: the memory each hash takes is given back."""
+"""Password hashing, in a process of its own: the memory each hash takes is given back."""
 
 import subprocess
 import sys

@@ -9,7 +9,7 @@ every worker of every entrypoint has its span with no work of its author:
 - ``http``: the gateway's entrypoint makes the SERVER span ``<METHOD> <route>``,
   honouring an incoming W3C ``traceparent``; its worker works inside it.
 
-The context travels as nameko context travels: the ``traceparent`` key,
+The context travels as nameko context travels (``shop_common.messaging.traces``): the ``traceparent`` key,
 sent as the ``nameko.traceparent`` header of every RPC call and event. Each
 event gets a PRODUCER span ``create <exchange>`` when the worker adds it to
 the outbox; that span's context is stored with the row and published with
@@ -30,30 +30,22 @@ from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
 from nameko.extensions import DependencyProvider
-from nameko.messaging import HeaderEncoder
-from nameko.rpc import MethodProxy
 from nameko.standalone.events import get_event_exchange
 from opentelemetry import context, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.sqlalchemy import __version__ as sqlalchemy_instrumentation_version
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import NoOpUpDownCounter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from shop_common.vocabulary.validation import without_card_numbers
+from shop_common import internals
 from shop_common.messaging.request_context import TRACEPARENT_KEY
-from shop_common.vocabulary.errors import ServiceUnavailable, ShopError
+from shop_common.messaging.traces import (
+    context_of, context_of_headers, failed, messaging_attributes, refusal, rpc_attributes, tracer)
+from shop_common.vocabulary.validation import without_card_numbers
 
 EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-TRACEPARENT_HEADER = f"{HeaderEncoder.header_prefix}.{TRACEPARENT_KEY}"
-
-tracer = trace.get_tracer("shop")
-_propagator = TraceContextTextMapPropagator()
 
 
 class EntriesOnly(Sampler):
@@ -92,29 +84,6 @@ def flush():
         provider.force_flush()
 
 
-# -- the context as nameko carries it -----------------------------------------------------------------------
-
-def context_of(traceparent):
-    """The trace context a ``traceparent`` value names (an empty context for None or a malformed one)."""
-    return _propagator.extract({TRACEPARENT_KEY: traceparent} if traceparent else {})
-
-
-def current_traceparent():
-    """The current span's context as a ``traceparent`` value; None outside any span."""
-    carrier = {}
-    _propagator.inject(carrier)
-    return carrier.get(TRACEPARENT_KEY)
-
-
-def with_current_trace(headers):
-    """Message ``headers`` whose ``nameko.traceparent`` is the current span's (none outside any span)."""
-    headers = {key: value for key, value in headers.items() if key != TRACEPARENT_HEADER}
-    traceparent = current_traceparent()
-    if traceparent:
-        headers[TRACEPARENT_HEADER] = traceparent
-    return headers
-
-
 def current_ids():
     """``(trace_id, span_id)`` of the current span as hex, or None outside any span."""
     span_context = trace.get_current_span().get_span_context()
@@ -128,25 +97,7 @@ def trace_id_of(traceparent):
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
-@contextmanager
-def within(traceparent):
-    """Run the block in the trace context ``traceparent`` names."""
-    token = context.attach(context_of(traceparent))
-    try:
-        yield
-    finally:
-        context.detach(token)
-
-
 # -- spans ------------------------------------------------------------------------------------------------
-
-def failed(span, error, expected=False):
-    """Record ``error`` on ``span``: its type always; an error status unless it was ``expected`` (a refusal)."""
-    span.set_attribute("error.type", type(error).__name__)
-    if not expected:
-        span.record_exception(error)
-        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-
 
 @contextmanager
 def http_server_span(request, method, route, traced=True):
@@ -158,7 +109,7 @@ def http_server_span(request, method, route, traced=True):
     if not traced:
         yield lambda status: None
         return
-    parent = _propagator.extract(request.headers)
+    parent = context_of_headers(request.headers)
     attributes = {"http.request.method": method, "http.route": route, "url.path": without_card_numbers(request.path),
                   "url.scheme": request.scheme, "client.address": request.remote_addr or ""}
     with tracer.start_as_current_span(f"{method} {route}", context=parent, kind=SpanKind.SERVER,
@@ -168,51 +119,6 @@ def http_server_span(request, method, route, traced=True):
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
         yield answered
-
-
-@contextmanager
-def rpc_client_span(service, method):
-    """The CLIENT span of an RPC call from the current worker; a ``ShopError`` answer is not a failure."""
-    with tracer.start_as_current_span(f"{service}/{method}", kind=SpanKind.CLIENT, record_exception=False,
-                                      set_status_on_exception=False, attributes=_rpc_attributes(service, method)) as span:
-        try:
-            yield span
-        except Exception as error:
-            failed(span, error, expected=_refusal(error))
-            raise
-
-
-def _refusal(error):
-    """Whether ``error`` is the caller's mistake (bad input, unknown id...), not a failure of the service."""
-    return isinstance(error, ShopError) and not isinstance(error, ServiceUnavailable)
-
-
-def _rpc_attributes(service, method):
-    return {"rpc.system": "nameko", "rpc.service": service, "rpc.method": method}
-
-
-def _messaging_attributes(operation, exchange, routing_key):
-    return {"messaging.system": "rabbitmq", "messaging.operation.type": operation, "messaging.operation.name": operation,
-            "messaging.destination.name": exchange, "messaging.rabbitmq.destination.routing_key": routing_key}
-
-
-def creation_traceparent(exchange, routing_key, message_id=None):
-    """A PRODUCER span ``create <exchange>`` for an event about to be stored for sending; its context as a
-    ``traceparent``, to travel with the event."""
-    attributes = _messaging_attributes("create", exchange, routing_key)
-    if message_id:
-        attributes["messaging.message.id"] = str(message_id)
-    with tracer.start_as_current_span(f"create {exchange}", kind=SpanKind.PRODUCER, attributes=attributes):
-        return current_traceparent()
-
-
-@contextmanager
-def send_span(exchange, routing_key, headers):
-    """The relay's CLIENT span ``send <exchange>`` for a stored event: a child of its creation context."""
-    parent = context_of(headers.get(TRACEPARENT_HEADER))
-    with tracer.start_as_current_span(f"send {exchange}", context=parent, kind=SpanKind.CLIENT,
-                                      attributes=_messaging_attributes("send", exchange, routing_key)):
-        yield
 
 
 @contextmanager
@@ -237,15 +143,7 @@ def provider_span(operation):
 
 def trace_statements(engine):
     """Spans for the SQL statements ``engine`` runs (opentelemetry-instrumentation-sqlalchemy)."""
-    EngineTracer(trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version),
-                 engine, NoOpUpDownCounter("db.client.connections.usage"))
-
-
-class TracedMethodProxy(MethodProxy):
-    """nameko's ``MethodProxy``, sending the current span's context rather than the worker's."""
-
-    def get_message_headers(self, worker_ctx):
-        return with_current_trace(super().get_message_headers(worker_ctx))
+    internals.trace_sql_statements(engine)
 
 
 # -- every worker's span ----------------------------------------------------------------------------------
@@ -267,7 +165,7 @@ def _worker_span(worker_ctx, kind):
         return None, parent
     if kind == "rpc":
         span = tracer.start_span(f"{service}/{method}", context=parent, kind=SpanKind.SERVER,
-                                 attributes=_rpc_attributes(service, method))
+                                 attributes=rpc_attributes(service, method))
     elif kind == "event":
         entrypoint = worker_ctx.entrypoint
         exchange = get_event_exchange(entrypoint.source_service, worker_ctx.config).name
@@ -275,7 +173,7 @@ def _worker_span(worker_ctx, kind):
         span = tracer.start_span(
             f"process {exchange}", context=parent, kind=SpanKind.CONSUMER,
             links=[Link(creation)] if creation.is_valid else None,
-            attributes={**_messaging_attributes("process", exchange, entrypoint.event_type),
+            attributes={**messaging_attributes("process", exchange, entrypoint.event_type),
                         "messaging.consumer.group.name": entrypoint.queue.name})
     else:
         span = tracer.start_span(f"{service}.{method}", context=parent, kind=SpanKind.SERVER)
@@ -299,7 +197,7 @@ class Traced(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         span, _ = self.workers.get(worker_ctx, (None, None))
         if span is not None and exc_info is not None:
-            failed(span, exc_info[1], expected=_refusal(exc_info[1]))
+            failed(span, exc_info[1], expected=refusal(exc_info[1]))
 
     def worker_teardown(self, worker_ctx):
         span, token = self.workers.pop(worker_ctx, (None, None))

@@ -69,32 +69,39 @@ PENDING_ORDERS = ("shop_pending_orders", "Orders waiting for inventory's answer.
 PENDING_ORDERS_OLDEST_AGE = ("shop_pending_orders_oldest_age_seconds", "How long the oldest pending order has "
                              "waited, in seconds (0 with none).", ())
 DEAD_LETTERS = ("shop_dead_letters", "Messages waiting in a service's dead-letter queue.", ("service",))
+GAUGES = {gauge[0]: gauge for gauge in (CIRCUIT_BREAKER_OPEN, DATABASE_CONNECTIONS_IN_USE, OUTBOX_UNPUBLISHED,
+                                        OUTBOX_OLDEST_AGE, PENDING_ORDERS, PENDING_ORDERS_OLDEST_AGE, DEAD_LETTERS)}
 
 
 class Gauges:
-    """Gauges read at scrape time from ``read()``: ``{(name, help, labels tuple): {label values tuple: value}}``.
+    """Gauges read when Prometheus scrapes, from ``readers``: each returns ``{gauge name: {label values: value}}``
+    of gauges ``GAUGES`` declares (a service's extensions that know a figure have a ``figures()`` that does).
 
     ``start()`` registers them with the process's registry, ``stop()`` takes them out (a service stopped or
-    killed in a test process exports nothing more). ``ExportsGauges`` does both for a nameko extension. A ``read()`` that fails exports nothing that time and logs why.
+    killed in a test process exports nothing more). A reader that fails exports nothing that time and logs why;
+    the others still do.
     """
 
-    def __init__(self, read):
-        self.read = read
+    def __init__(self, readers):
+        self.readers = readers
 
     def describe(self):
         return []   # figures vary by service: no fixed names to check at registration
 
     def collect(self):
-        try:
-            figures = self.read()
-        except Exception as error:
-            _log.warning("metrics not read: %r", error)
-            return
-        for (name, documentation, labels), samples in figures.items():
-            family = GaugeMetricFamily(name, documentation, labels=list(labels))
-            for values, value in samples.items():
-                family.add_metric(list(values), value)
-            yield family
+        families = {}
+        for read in self.readers:
+            try:
+                figures = read()
+            except Exception as error:
+                _log.warning("metrics not read: %r", error)
+                continue
+            for name, samples in figures.items():
+                _, documentation, labels = GAUGES[name]
+                family = families.setdefault(name, GaugeMetricFamily(name, documentation, labels=list(labels)))
+                for values, value in samples.items():
+                    family.add_metric(list(values), value)
+        yield from families.values()
 
     def start(self):
         REGISTRY.register(self)
@@ -104,29 +111,3 @@ class Gauges:
             REGISTRY.unregister(self)
         except KeyError:
             pass
-
-
-class ExportsGauges:
-    """Mixed into a nameko extension: the gauges its ``figures()`` gives are exported while it runs."""
-
-    _gauges = None
-
-    def figures(self):
-        raise NotImplementedError
-
-    def start(self):
-        super().start()
-        self._gauges = Gauges(self.figures)
-        self._gauges.start()
-
-    def stop(self):
-        self._stop_exporting()
-        super().stop()
-
-    def kill(self):
-        self._stop_exporting()
-        super().kill()
-
-    def _stop_exporting(self):
-        if self._gauges is not None:
-            self._gauges.stop()
