@@ -12,10 +12,6 @@ import secrets
 import uuid
 from datetime import datetime
 
-CUSTOMER = "customer"
-STAFF = "staff"
-ROLES = (CUSTOMER, STAFF)
-
 REFRESH_TOKEN_PREFIX = "shop_rt_"   # recognisable, so a leaked one can be found (and scrubbed from logs)
 
 

@@ -7,7 +7,7 @@ Published on the ``accounts`` events exchange. ``account_registered`` is
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from accounts_service.domain import ROLES
+from shop_common.identity.caller import ROLES
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import EmailAddress, id_field
 

@@ -3,7 +3,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from accounts_service.domain import ROLES
+from shop_common.identity.caller import ROLES
 from shop_common.persistence.models import OutboxMessageMixin, UtcDateTime
 
 

@@ -8,7 +8,7 @@ From ``nameko shell`` an operator makes a staff account (never possible over HTT
 from nameko_tracer import Tracer
 
 from accounts_service import accounts, events
-from accounts_service.domain import CUSTOMER, STAFF
+from shop_common.identity.caller import CUSTOMER, STAFF
 from accounts_service.exceptions import OperatorsOnly, WrongCredentials
 from accounts_service.models import Base, OutboxMessage
 from accounts_service.passwords import hash_password, password_matches

@@ -8,13 +8,10 @@ from typing import TypedDict
 
 from inventory_service.exceptions import StockLimitExceeded
 from shop_common.vocabulary.lines import Line
+from inventory_service.statuses import REFUSED, RELEASED, RESERVED, SOLD
 
 MAX_STOCK = 1_000_000    # units of a product, available and held together
 
-RESERVED = "reserved"    # stock is held for the order
-REFUSED = "refused"      # some line could not be covered; nothing is held
-RELEASED = "released"    # held stock went back, or the order was cancelled first
-SOLD = "sold"            # the order shipped; the held stock left the warehouse
 
 
 class Shortage(TypedDict):

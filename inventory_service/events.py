@@ -18,7 +18,7 @@ never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from inventory_service.domain import REFUSED, RELEASED, RESERVED, SOLD
+from inventory_service.statuses import REFUSED, RELEASED, RESERVED, SOLD
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (
     MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field, weight_field)

@@ -5,16 +5,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from shop_common.vocabulary.lines import Line
+from order_service.statuses import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
 
-PENDING = "pending"
-CONFIRMED = "confirmed"
-REJECTED = "rejected"
-CANCELLED = "cancelled"
-SHIPPED = "shipped"
-DELIVERED = "delivered"
-REFUNDED = "refunded"
-
-STATUSES = (PENDING, CONFIRMED, REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED)
 FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED})   # what the shop does is done
 
 CONFIRM = "confirm"

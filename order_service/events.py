@@ -16,7 +16,7 @@ held and its total known: ``payment_requested``, ``{"event_id",
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from order_service.domain import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
+from order_service.statuses import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
 from shipping_service.events import AddressCopy
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (

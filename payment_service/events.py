@@ -16,7 +16,7 @@ Fields may be added, never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from payment_service.domain import AUTHORISED, CAPTURED, DECLINED, FAILED, REFUNDED, STATUSES, VOIDED
+from payment_service.statuses import AUTHORISED, CAPTURED, DECLINED, FAILED, REFUNDED, STATUSES, VOIDED
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import MAX_AMOUNT, id_field, money_field
 

@@ -11,13 +11,8 @@ from typing import TypedDict
 
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.lines import Line
+from shipping_service.statuses import AWAITING_DISPATCH, CANCELLED, DELIVERED, DISPATCHED, MAX_RATE, STATUSES
 
-AWAITING_DISPATCH = "awaiting_dispatch"
-DISPATCHED = "dispatched"
-DELIVERED = "delivered"
-CANCELLED = "cancelled"
-
-STATUSES = (AWAITING_DISPATCH, DISPATCHED, DELIVERED, CANCELLED)
 
 DISPATCH = "dispatch"
 DELIVER = "deliver"
@@ -30,7 +25,6 @@ _ALLOWED_FROM = {
 }
 
 MAX_BAND_GRAMS = 10 ** 12   # past what any order could weigh
-MAX_RATE = Decimal("100000")
 
 
 class Band(TypedDict):

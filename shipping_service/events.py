@@ -17,8 +17,8 @@ Fields may be added, never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shipping_service.domain import AWAITING_DISPATCH as AWAITING_DISPATCH   # the status a shipment starts in
-from shipping_service.domain import DELIVERED, DISPATCHED, MAX_RATE, STATUSES
+from shipping_service.statuses import AWAITING_DISPATCH as AWAITING_DISPATCH   # the status a shipment starts in
+from shipping_service.statuses import DELIVERED, DISPATCHED, MAX_RATE, STATUSES
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import MAX_CARRIER, MAX_TRACKING_NUMBER, PostalAddress, id_field, money_field
 

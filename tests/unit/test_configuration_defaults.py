@@ -79,7 +79,8 @@ def test_the_database_pool_is_one_connection_per_worker_as_config_yaml_leaves_it
 
 
 def test_the_trusted_proxies_are_config_yamls(config):
-    assert trusted_proxies(config) == tuple(ipaddress.ip_network(entry) for entry in config["TRUSTED_PROXIES"].split(","))
+    networks = tuple(ipaddress.ip_network(entry) for entry in config["TRUSTED_PROXIES"].split(","))
+    assert trusted_proxies(config) == networks
 
 
 def test_no_external_issuer_is_trusted_as_config_yaml_names_none(config):
