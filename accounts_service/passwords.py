@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
+from nameko.extensions import DependencyProvider
 
 # OWASP Password Storage Cheat Sheet, Argon2id: 19 MiB, 2 iterations, 1 lane.
 MEMORY_KIB = 19 * 1024
@@ -29,8 +30,10 @@ _slots = Semaphore(CONCURRENT_HASHES)
 _hash_of_nothing = None
 
 
-def _give_back_hashing_memory():
-    """Blocks as large as a hash's memory are mapped for each hash and unmapped after it.
+def give_back_hashing_memory():
+    """Called once as the service starts (``HashingMemory``), not on import: it changes the whole process.
+
+    Blocks as large as a hash's memory are mapped for each hash and unmapped after it.
 
     glibc raises its mmap threshold after freeing a large mapped block, so every later
     hash took its memory from the hashing thread's own arena, which keeps it: eventlet's
@@ -42,7 +45,12 @@ def _give_back_hashing_memory():
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
-_give_back_hashing_memory()
+
+class HashingMemory(DependencyProvider):
+    """Holds glibc's mmap threshold for the service's process as it starts (``give_back_hashing_memory``)."""
+
+    def setup(self):
+        give_back_hashing_memory()
 
 
 def hash_password(password):

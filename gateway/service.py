@@ -27,8 +27,6 @@ caller, and composes their answers. Examples (bodies are JSON)::
 import uuid
 from logging import getLogger
 
-from nameko_tracer import Tracer
-
 from gateway import contract
 from gateway.authentication import ANYONE, SIGNED_IN, STAFF
 from gateway.composition import skus_of, with_product_names
@@ -42,8 +40,8 @@ from gateway.schemas import (
     Product, ProductPage, ProductPosition, ProductQuery, Quote, QuoteRequest, RefreshRequest, RefundRequest, Restock,
     ShipmentPage, ShipmentPosition, ShipmentQuery, ShipRequest, TokenPair, WebhookReceipt, account_response,
     order_response, product_response, shipment_response)
-from shop_common.messaging.request_context import RequestContext
-from shop_common.operations.operated import Metered, as_response, live_answer, metrics_answer, ready_answer
+from shop_common.operations.operated import as_response, live_answer, metrics_answer, ready_answer
+from shop_common.operations.service_base import ShopService
 from shop_common.vocabulary.errors import ServiceUnavailable, ShopError, Unauthenticated
 from shop_common.vocabulary.validation import valid_id
 
@@ -53,7 +51,7 @@ STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 CARRIER_SIGNATURE_HEADER = "Carrier-Signature"
 
 
-class GatewayService(Metered):
+class GatewayService(ShopService):
     name = "gateway"
 
     orders_rpc = GuardedRpcProxy("orders")
@@ -62,8 +60,6 @@ class GatewayService(Metered):
     payments_rpc = GuardedRpcProxy("payments")
     shipping_rpc = GuardedRpcProxy("shipping")
     rate_limits = RateLimits()
-    tracer = Tracer()
-    caller = RequestContext()
 
     @http("GET", "/health", access=ANYONE, answers={200: Health})
     def health(self, request):

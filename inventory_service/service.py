@@ -1,29 +1,24 @@
 """The ``inventory`` Nameko service: catalogue and stock over RPC, reservations from order events."""
 
-from nameko_tracer import Tracer
 
 from inventory_service import events, stock
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent
 from inventory_service.schemas import (
     NewProduct, ProductPage, ProductSkus, ProductWeight, ReserveStock, Restock, product_output)
 from order_service import events as order_events
-from shop_common.messaging import dead_letters
-from shop_common.operations import operated
+from shop_common.operations.service_base import DomainService
 from shop_common.persistence.database import database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.messaging.request_context import RequestContext
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
+class InventoryService(DomainService):
     name = "inventory"
 
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
-    tracer = Tracer()
-    caller = RequestContext()
 
     @command
     def create_product(self, product):
@@ -60,32 +55,32 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
     @command
     def reserve_stock(self, order_id, items):
         items = load(ReserveStock(), {"items": items})["items"]
-        return self._publish_and_commit(stock.reserve(self.db, valid_id("order_id", order_id), items))
+        return self._commit(stock.reserve(self.db, valid_id("order_id", order_id), items))
 
     @command
     def release_stock(self, order_id):
-        return self._publish_and_commit(stock.release(self.db, valid_id("order_id", order_id)))
+        return self._commit(stock.release(self.db, valid_id("order_id", order_id)))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CREATED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)
     def handle_order_created(self, event):
-        self._publish_and_commit(stock.reserve(self.db, event["order"]["id"], event["order"]["items"]))
+        self._commit(stock.reserve(self.db, event["order"]["id"], event["order"]["items"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)
     def handle_order_cancelled(self, event):
-        self._publish_and_commit(stock.release(self.db, event["order"]["id"]))
+        self._commit(stock.release(self.db, event["order"]["id"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)
     def handle_order_rejected(self, event):
         """An order rejected after its stock was held (it could not be confirmed) gives the stock back."""
-        self._publish_and_commit(stock.release(self.db, event["order"]["id"]))
+        self._commit(stock.release(self.db, event["order"]["id"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)
     def handle_order_shipped(self, event):
-        self._publish_and_commit(stock.complete_sale(self.db, event["order"]["id"]))
+        self._commit(stock.complete_sale(self.db, event["order"]["id"]))
 
     def _weighed(self, product):
         """Tell of the product's weight (shipping prices parcels by it) and commit both together."""
@@ -93,11 +88,9 @@ class InventoryService(operated.Operated, dead_letters.DeadLetterAdmin):
         self.db.commit()
         return product_output.dump(product)
 
-    def _publish_and_commit(self, change):
-        """Write the event of the reservation's new status (when it changed now) to the outbox and commit both."""
-        if change.happened:
-            self.outbox.add(self.db, *events.stock_event(change.subject))
-        self.db.commit()
+    def _commit(self, change):
+        """Commit the reservation's change with its event, and answer the reservation."""
+        self.commit_with_event(change, events.stock_event)
         return None if change.subject is None else _reservation_output(change.subject)
 
 

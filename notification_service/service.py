@@ -1,6 +1,5 @@
 """The ``notifications`` Nameko service: emails the customer on every order outcome, and welcomes new accounts."""
 
-from nameko_tracer import Tracer
 
 from accounts_service import events as account_events
 from notification_service import notices
@@ -10,21 +9,17 @@ from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
 from shop_common.persistence.database import database_session
-from shop_common.messaging import dead_letters
-from shop_common.operations import operated
+from shop_common.operations.service_base import DomainService
 from shop_common.messaging.entrypoints import query
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.messaging.request_context import RequestContext
 from shop_common.vocabulary.validation import load
 
 
-class NotificationService(operated.Operated, dead_letters.DeadLetterAdmin):
+class NotificationService(DomainService):
     name = "notifications"
 
     db = database_session(Base)
     mailer = Mailer()
-    tracer = Tracer()
-    caller = RequestContext()
 
     @query
     def list_notifications(self, customer_email):

@@ -12,8 +12,6 @@ ship, deliver and refund orders and see everyone's. An operator's call (from
 ``nameko shell``) names no caller and acts as staff.
 """
 
-from nameko.dependency_providers import Config
-from nameko_tracer import Tracer
 
 from inventory_service import events as inventory_events
 from order_service import events, orders
@@ -22,19 +20,17 @@ from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
 from payment_service import events as payment_events
 from shipping_service import events as shipping_events
-from shop_common.messaging import dead_letters
-from shop_common.operations import operated
+from shop_common.operations.service_base import DomainService
 from shop_common.observability.metrics import ORDER_OUTCOMES
 from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.messaging.request_context import RequestContext
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
+class OrderService(DomainService):
     name = "orders"
 
     db = database_session(Base)
@@ -42,9 +38,6 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
     pending_orders_gauges = DatabaseGauges(Base, orders.pending_backlog)
     payments_rpc = GuardedRpcProxy("payments")
     shipping_rpc = GuardedRpcProxy("shipping")
-    config = Config()
-    tracer = Tracer()
-    caller = RequestContext()
 
     @command
     def create_order(self, order, order_id=None, fingerprint=None):
@@ -59,7 +52,7 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
             fingerprint = valid_id("fingerprint", fingerprint)
         order = load(NewOrder(), order)
         quote = load(shipping_events.Quote(), self.shipping_rpc.quote(order["shipping_address"], order["items"]))
-        return self._publish_and_commit(orders.place_order(
+        return self._commit(orders.place_order(
             self.db, self.caller, **{**order, "shipping_address": quote["shipping_address"]},
             shipping_cost=quote["shipping_cost"], currency=self.config["SHOP_CURRENCY"], order_id=order_id,
             fingerprint=fingerprint))
@@ -82,7 +75,7 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
 
     @command
     def cancel_order(self, order_id):
-        return self._publish_and_commit(orders.cancel_order(self.db, self.caller, valid_id("order_id", order_id)))
+        return self._commit(orders.cancel_order(self.db, self.caller, valid_id("order_id", order_id)))
 
     @command
     def ship_order(self, order_id, carrier, tracking_number):
@@ -111,12 +104,12 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
                    payload=inventory_events.StockReserved, inbox=ProcessedEvent)
     def handle_stock_reserved(self, event):
         """Priced, and its payment asked for; rejected when the reservation cannot price it."""
-        self._publish_and_commit(orders.price_order(self.db, event["order_id"], event["items"]))
+        self._commit(orders.price_order(self.db, event["order_id"], event["items"]))
 
     @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED,
                    payload=inventory_events.StockReservationFailed, inbox=ProcessedEvent)
     def handle_stock_reservation_failed(self, event):
-        self._publish_and_commit(orders.reject_order(self.db, event["order_id"], event["reason"]))
+        self._commit(orders.reject_order(self.db, event["order_id"], event["reason"]))
 
     @event_handler(payment_events.SOURCE, payment_events.PAYMENT_AUTHORISED, payload=payment_events.PaymentEvent,
                    inbox=ProcessedEvent)
@@ -160,19 +153,17 @@ class OrderService(operated.Operated, dead_letters.DeadLetterAdmin):
 
     def _follow_shipment(self, shipment):
         """``shipment`` as the shipping service told it (in an event, or answering staff), read by its contract."""
-        return self._publish_and_commit(orders.follow_shipment(
+        return self._commit(orders.follow_shipment(
             self.db, load(shipping_events.ShipmentSnapshot(), shipment)))
 
     def _follow_payment(self, payment):
         """``payment`` as the payments service told it (in an event, or answering a refund), read by its contract."""
-        return self._publish_and_commit(orders.follow_payment(self.db, load(payment_events.PaymentSnapshot(), payment)))
+        return self._commit(orders.follow_payment(self.db, load(payment_events.PaymentSnapshot(), payment)))
 
-    def _publish_and_commit(self, change):
-        """Write the event of the order's change (when it changed now) to the outbox and commit both together."""
+    def _commit(self, change):
+        """Commit the order's change with its event, count its outcome, and answer the order."""
+        self.commit_with_event(change, events.order_event)
         order = change.subject
-        if change.happened:
-            self.outbox.add(self.db, *events.order_event(order))
-        self.db.commit()
         if change.happened and order.status != PENDING:
             ORDER_OUTCOMES.labels(order.status).inc()
         return order_output.dump(order)

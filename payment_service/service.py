@@ -6,8 +6,6 @@ payment captured. Staff refund over RPC (through the orders service), and the
 provider's webhooks keep the shop's record in step with the provider's.
 """
 
-from nameko.dependency_providers import Config
-from nameko_tracer import Tracer
 
 from order_service import events as order_events
 from payment_service import events, payments
@@ -15,26 +13,21 @@ from payment_service.exceptions import InvalidWebhook
 from payment_service.models import Base, OutboxMessage
 from payment_service.provider import InvalidSignature, PaymentProvider
 from payment_service.schemas import ProviderEvent, RefundRequest
-from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.messaging.request_context import RequestContext
-from shop_common.operations import operated
+from shop_common.operations.service_base import DomainService
 from shop_common.observability.metrics import PAYMENTS
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class PaymentService(operated.Operated, dead_letters.DeadLetterAdmin):
+class PaymentService(DomainService):
     name = "payments"
 
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
     provider = PaymentProvider()
-    config = Config()
-    tracer = Tracer()
-    caller = RequestContext()
 
     @query
     def get_payment(self, order_id):
@@ -47,7 +40,7 @@ class PaymentService(operated.Operated, dead_letters.DeadLetterAdmin):
         """Give back ``amount`` (all that is left when None) of the order's captured payment (staff)."""
         self.caller.require(self.caller.is_staff, "refund a payment")
         asked = load(RefundRequest(), {"amount": amount})["amount"]
-        return self._publish_and_commit("refund", payments.refund(
+        return self._commit("refund", payments.refund(
             self.db, self.provider, valid_id("order_id", order_id), asked))
 
     @command
@@ -58,33 +51,31 @@ class PaymentService(operated.Operated, dead_letters.DeadLetterAdmin):
             event = self.provider.verified_event(payload["payload"], payload["signature"])
         except InvalidSignature as invalid:
             raise InvalidWebhook(str(invalid)) from None
-        self._publish_and_commit("webhook", payments.follow_provider(self.db, self.provider, event))
+        self._commit("webhook", payments.follow_provider(self.db, self.provider, event))
         return {"received": True}
 
     @event_handler(order_events.SOURCE, order_events.PAYMENT_REQUESTED, payload=order_events.PaymentRequest)
     def handle_payment_requested(self, request):
-        self._publish_and_commit("authorise", payments.authorise(
+        self._commit("authorise", payments.authorise(
             self.db, self.provider, request["order_id"], request["amount"], request["currency"],
             request["payment_method"], float(self.config["PAYMENTS"]["AUTHORISATION_DEADLINE"])))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
     def handle_order_cancelled(self, event):
-        self._publish_and_commit("void", payments.void(self.db, self.provider, event["order"]["id"]))
+        self._commit("void", payments.void(self.db, self.provider, event["order"]["id"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent)
     def handle_order_rejected(self, event):
-        self._publish_and_commit("void", payments.void(self.db, self.provider, event["order"]["id"]))
+        self._commit("void", payments.void(self.db, self.provider, event["order"]["id"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
     def handle_order_shipped(self, event):
-        self._publish_and_commit("capture", payments.capture(self.db, self.provider, event["order"]["id"]))
+        self._commit("capture", payments.capture(self.db, self.provider, event["order"]["id"]))
 
-    def _publish_and_commit(self, step, change):
-        """Write the event of the payment's change (when it changed now) to the outbox and commit both together."""
+    def _commit(self, step, change):
+        """Commit the payment's change with its event, count it by ``step``, and answer the payment."""
+        self.commit_with_event(change, events.payment_event)
         payment = change.subject
-        if change.happened:
-            self.outbox.add(self.db, *events.payment_event(payment))
-        self.db.commit()
         if change.happened:
             PAYMENTS.labels(step, payment.status).inc()
         return None if payment is None else events.snapshot(payment)

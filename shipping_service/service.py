@@ -11,7 +11,6 @@ order that ends first cancels its shipment.
 
 import json
 
-from nameko_tracer import Tracer
 
 from inventory_service import events as inventory_events
 from order_service import events as order_events
@@ -21,28 +20,24 @@ from shipping_service.models import Base, OutboxMessage, ProcessedEvent
 from shipping_service.schemas import (
     CarrierUpdate, CarrierWebhook, DispatchRequest, QuoteRequest, RateTable, ShipmentQuery, shipment_output)
 from shipping_service.settings import ShippingSettings
-from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.messaging.request_context import RequestContext
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
-from shop_common.operations import operated
+from shop_common.operations.service_base import DomainService
 from shop_common.observability.metrics import CARRIER_UPDATES, SHIPMENTS
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
+class ShippingService(DomainService):
     name = "shipping"
 
     db = database_session(Base)
     outbox = Outbox(Base, OutboxMessage)
     inventory_rpc = GuardedRpcProxy("inventory")
     settings = ShippingSettings()
-    tracer = Tracer()
-    caller = RequestContext()
 
     @query
     def quote(self, shipping_address, items):
@@ -83,14 +78,14 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
         self.caller.require(self.caller.is_staff, "dispatch a shipment")
         request = load(DispatchRequest(), {"shipping_address": shipping_address, "carrier": carrier,
                                            "tracking_number": tracking_number})
-        return self._publish_and_commit("dispatch", shipments.dispatch(
+        return self._commit("dispatch", shipments.dispatch(
             self.db, valid_id("order_id", order_id), **request))
 
     @command
     def deliver_shipment(self, order_id):
         """The order's parcel arrived, as staff say (the orders service calls it)."""
         self.caller.require(self.caller.is_staff, "mark a shipment delivered")
-        return self._publish_and_commit("deliver", shipments.deliver(self.db, valid_id("order_id", order_id)))
+        return self._commit("deliver", shipments.deliver(self.db, valid_id("order_id", order_id)))
 
     @command
     def receive_carrier_update(self, payload, signature):
@@ -103,7 +98,7 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
             CARRIER_UPDATES.labels("refused").inc()
             raise InvalidCarrierUpdate(str(invalid)) from None
         change, outcome = shipments.follow_carrier(self.db, load(CarrierUpdate(), _json_object(body)))
-        self._publish_and_commit("deliver", change)
+        self._commit("deliver", change)
         CARRIER_UPDATES.labels(outcome).inc()
         return {"received": True}
 
@@ -130,21 +125,17 @@ class ShippingService(operated.Operated, dead_letters.DeadLetterAdmin):
                    inbox=ProcessedEvent)
     def handle_order_confirmed(self, event):
         order = event["order"]
-        self._publish_and_commit("open", shipments.open_shipment(self.db, order["id"], order["shipping_address"]))
+        self._commit("open", shipments.open_shipment(self.db, order["id"], order["shipping_address"]))
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent,
                    inbox=ProcessedEvent)
     def handle_order_cancelled(self, event):
-        self._publish_and_commit("cancel", shipments.cancel(self.db, event["order"]["id"]))
+        self._commit("cancel", shipments.cancel(self.db, event["order"]["id"]))
 
-    def _publish_and_commit(self, step, change):
-        """Write the event of the shipment's change (when it changed now, and someone is told) to the outbox and
-        commit both together."""
+    def _commit(self, step, change):
+        """Commit the shipment's change with its event (when someone is told), count it by ``step``, and answer it."""
+        self.commit_with_event(change, events.shipment_event)
         shipment = change.subject
-        published = change.happened and events.shipment_event(shipment)
-        if published:
-            self.outbox.add(self.db, *published)
-        self.db.commit()
         if change.happened:
             SHIPMENTS.labels(step, shipment.status).inc()
         return None if shipment is None else shipment_output.dump(shipment)

@@ -1,6 +1,6 @@
 """Traces (OpenTelemetry): one request is one trace, across the gateway, every service and the events between them.
 
-A service class mixes in ``Metered`` (``operated``), which holds ``Traced``, so
+Every service class holds ``Traced`` (``shop_common.operations.service_base``), so
 every worker of every entrypoint has its span with no work of its author:
 
 - ``rpc``: a SERVER span ``<service>/<method>`` (the gateway's call is its CLIENT span);

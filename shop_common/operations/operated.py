@@ -1,6 +1,7 @@
 """What every service shows its operator: whether it lives, whether it is ready, and its metrics.
 
-A service class mixes in ``Operated`` (the gateway: ``Metered``) and so, with no work of its own:
+Every service class derives from ``ShopService`` or ``DomainService`` (``service_base``), which declare what is
+here, and so, with no work of its own:
 
 - answers ``GET /health/live`` (200 while its event loop turns),
   ``GET /health/ready`` (200 only when its database answers and its AMQP
@@ -163,28 +164,3 @@ def ready_answer(problems):
 
 def metrics_answer():
     return 200, generate_latest(), CONTENT_TYPE_LATEST
-
-
-class Metered:
-    """Mixed into every service class: its entrypoints' metrics and spans (``tracing``), and its readiness
-    (``self.operations``)."""
-
-    operations = Operations()
-    traces = Traced()
-
-
-class Operated(Metered):
-    """Mixed into every service class but the gateway: ``Metered``, and the operations endpoints on the
-    operations address."""
-
-    @ops_endpoint("GET", "/health/live")
-    def health_live(self, request):
-        return live_answer()
-
-    @ops_endpoint("GET", "/health/ready")
-    def health_ready(self, request):
-        return ready_answer(self.operations.readiness())
-
-    @ops_endpoint("GET", "/metrics")
-    def metrics(self, request):
-        return metrics_answer()

@@ -50,7 +50,7 @@ KNOWN_VALUES = {
     ("shop_circuit_breaker_open", "caller"): SERVICE_NAMES,
     ("shop_circuit_breaker_open", "service"): SERVICE_NAMES,
     ("shop_dead_letters", "service"): SERVICE_NAMES,
-    ("shop_payments_total", "step"): set(re.findall(r'_publish_and_commit\("(\w+)"',
+    ("shop_payments_total", "step"): set(re.findall(r'_commit\("(\w+)"',
                                                      source("payment_service/service.py"))),
     ("shop_payments_total", "outcome"): set(payment_domain.STATUSES),
     ("shop_payment_provider_calls_total", "operation"): set(re.findall(r'self\._call\("(\w+)"',
