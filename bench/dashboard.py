@@ -1,34 +1,23 @@
-"""A picture of the shop's Grafana dashboard, drawn from a real run.
+"""A picture of the shop's Grafana dashboard, drawn from the benchmark's run of the shop.
 
 For a machine without Grafana (or a container engine to run it), this draws
-``docker/grafana/dashboards/shop.json`` itself:
-it starts the whole shop as real processes on fresh databases and a fresh
-RabbitMQ virtual host (as ``bench/run.py`` does), a real Prometheus
-(``/usr/bin/prometheus``; ``apt-get install prometheus``) scraping every
-process's ``/metrics`` every 2 s, and a load of orders from 8 clients for
-``--seconds``. One product has little stock, so some orders are rejected; now
-and then a request is answered 404, 401 or 429; and the mail server is stopped
-for a few seconds, so the error and email panels show something. Then it asks
-Prometheus for every panel's queries over the run and draws the panels in the
-dashboard's own grid, in Grafana's dark colours. Everything it started or
-created is removed at the end.
-
-    .venv/bin/python -m bench.dashboard [--seconds 90] [--out docs/dashboard.png]
+``docker/grafana/dashboards/shop.json`` itself. With ``--dashboard PATH``,
+``bench/run.py`` runs a real Prometheus (``/usr/bin/prometheus``; ``apt-get
+install prometheus``) beside the shop it seeded, scraping every process's
+``/metrics`` every 2 s while the benchmark loads it; after the shop's runs it
+asks Prometheus for every panel's queries over that time and draws the panels
+in the dashboard's own grid, in Grafana's dark colours, to PATH. Prometheus
+shares the cores with the shop: a run that draws the picture is not one to
+take figures from.
 """
 
-import eventlet
-eventlet.monkey_patch()  # noqa: E402  (OrderLoad's clients are green threads)
-
-import argparse
 import collections
 import json
 import math
 import re
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,22 +27,13 @@ from matplotlib import dates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bench.run import VirtualHost
-from harness.accounts import bearer
-from harness.audit import wait_until_settled
-from harness.databases import TestDatabases
-from harness.load import OrderLoad
-from harness.smtp import free_port, running_sink
-from harness.stack import MODULES, Stack
+from bench.report import rounded
 from harness.repository import ROOT
+from harness.smtp import free_port
 
 DASHBOARD = ROOT / "docker" / "grafana" / "dashboards" / "shop.json"
 PROMETHEUS = Path("/usr/bin/prometheus")
 SCRAPE_SECONDS = 2
-CLIENTS = 8
-CATALOGUE = {**{f"DASH-{n}": 1_000_000 for n in range(8)}, "DASH-SCARCE": 20}
-MAIL_OUTAGE_SECONDS = 10
-QUIET_SECONDS = 10   # scraped before the load starts and after the orders settle
 
 # Grafana's look: its dark theme's colours, and distinct colours of its palette for the lines.
 BACKGROUND, PANEL, BORDER, GRID, TEXT, DIM_TEXT = "#111217", "#181b1f", "#2c3235", "#25282d", "#ccccdc", "#9fa1b0"
@@ -63,71 +43,57 @@ COLUMN_PX, ROW_PX, HEADER_PX, GAP_PX, WIDTH_PX = 75, 36, 70, 8, 1800   # 24 colu
 UNIT_SUFFIXES = {"s": " s", "ops": " ops/s", "reqps": " req/s", "percent": "%"}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=90)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dashboard.png")
-    args = parser.parse_args()
-    if not PROMETHEUS.exists():
-        sys.exit(f"{PROMETHEUS} is missing: install it once with `apt-get install -y prometheus`")
-    dashboard = json.loads(DASHBOARD.read_text())
-    run_id = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory(prefix="dashboard-") as work_dir, \
-            running_shop(Path(work_dir), run_id) as (stack, smtp, databases), \
-            running_prometheus(stack.ops_urls, Path(work_dir)) as prometheus:
-        tokens = stack.accounts.customer_tokens(CLIENTS, prefix="dashboard")
-        time.sleep(QUIET_SECONDS)
-        began = time.time()
-        load = OrderLoad(stack.url, list(CATALOGUE), tokens, clients=CLIENTS, max_seconds=args.seconds,
-                         max_orders=sys.maxsize).start()
-        odd_requests_for((args.seconds - MAIL_OUTAGE_SECONDS) / 2, stack.url, tokens[0])
-        smtp.stop()
-        outage = (time.time(), time.time() + MAIL_OUTAGE_SECONDS)
-        odd_requests_for(MAIL_OUTAGE_SECONDS, stack.url, tokens[0])
-        smtp.start()
-        odd_requests_for(began + args.seconds - time.time(), stack.url, tokens[0])
-        load.stop()
-        ended = time.time()
-        settled = wait_until_settled(databases, load.accepted, list(CATALOGUE), timeout=300)
-        statuses = collections.Counter(settled.values())
-        time.sleep(QUIET_SECONDS)
-        window = (began - QUIET_SECONDS, time.time())
-        series = {panel["id"]: panel_series(prometheus, panel, window) for panel in dashboard["panels"]}
-    run = {"orders": len(load.accepted), "clients": CLIENTS, "seconds": round(ended - began),
-           "statuses": statuses, "outage": outage, "window": window}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    draw(dashboard, series, run, args.out)
-    print(f"{args.out}: {run['orders']} orders in {run['seconds']} s from {CLIENTS} clients, "
-          f"{dict(statuses)}; other answers to POST /orders: {dict(load.refused)}")
-    for panel in dashboard["panels"]:
-        if not any(series[panel["id"]]):
-            print(f"no data: {panel['title']}")
+class NotDrawn:
+    """No picture asked for."""
+
+    def draw(self, results):
+        pass
 
 
 @contextmanager
-def running_shop(work_dir, run_id):
-    """The whole shop on fresh databases and a fresh virtual host, its catalogue seeded, as ``bench/run.py``
-    starts it; yields (stack, SMTP sink, databases) and removes them all after."""
-    databases = TestDatabases(f"shop_dashboard_{run_id}")
-    databases.create()
-    try:
-        with VirtualHost(f"dashboard_{run_id}") as amqp_uri, running_sink(work_dir / "maildir") as smtp:
-            stack = Stack(work_dir, amqp_uri, databases, smtp.port, rpc_timeout=5,
-                          extra_env={"LOG_LEVEL": "WARNING", "RATE_LIMIT_FAILED_SIGN_INS_PER_ACCOUNT": "3/minute"})
-            try:
-                stack.start_payment_provider()
-                for service in MODULES:
-                    stack.start(service)
-                stack.start_edge()
-                staff = bearer(stack.accounts.staff_token())
-                for sku, stock in CATALOGUE.items():
-                    requests.post(f"{stack.url}/products", headers=staff, timeout=10, json={
-                        "sku": sku, "name": f"Product {sku}", "price": "4.20", "stock": stock, "weight_grams": 250}).raise_for_status()
-                yield stack, smtp, databases
-            finally:
-                stack.stop_all()
-    finally:
-        databases.drop()
+def recording(stack, out):
+    """With ``out`` (a path), Prometheus scraping every process of ``stack`` for the length of a ``with`` block,
+    which draws the picture of that time to ``out`` with ``draw(results)``; without, nothing."""
+    if out is None:
+        yield NotDrawn()
+        return
+    if not PROMETHEUS.exists():
+        raise SystemExit(f"{PROMETHEUS} is missing: install it once with `apt-get install -y prometheus`")
+    with tempfile.TemporaryDirectory(prefix="dashboard-") as work_dir, \
+            running_prometheus(stack.ops_urls, Path(work_dir)) as prometheus:
+        yield Recording(prometheus, out, began=time.time())
+
+
+class Recording:
+    def __init__(self, prometheus, out, began):
+        self.prometheus, self.out, self.began = prometheus, Path(out), began
+
+    def draw(self, results):
+        """The dashboard's panels from when the recording began until now, to ``out``; what the shop's runs of
+        ``results`` did said above them."""
+        dashboard = json.loads(DASHBOARD.read_text())
+        window = (self.began, time.time())
+        series = {panel["id"]: panel_series(self.prometheus, panel, window) for panel in dashboard["panels"]}
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        draw(dashboard, series, window, caption(rounded(results)), self.out)
+        print(f"{self.out}: the dashboard over {round(window[1] - window[0])} s of the shop's runs")
+        for panel in dashboard["panels"]:
+            if not any(series[panel["id"]]):
+                print(f"{self.out}: no data: {panel['title']}")
+
+
+def caption(results):
+    """The picture's two lines about the run: what the shop was offered, and what it did."""
+    shop, open_loop = results["shop"], results["shop"]["open_loop"]
+    steps = ", ".join(f"{step['rate']}" for step in open_loop["steps"])
+    at_80 = open_loop.get("at_80_percent")
+    at_80_said = f" and {at_80['rate']}/s (80 % of the highest sustained)" if at_80 else ""
+    title = (f"Shop dashboard (docker/grafana/dashboards/shop.json), drawn from Prometheus during the benchmark's "
+             f"run of the shop: {shop['orders']} orders, {results['clients']} clients")
+    subtitle = (f"{results['seconds']} s closed loop ({shop['confirmed_per_second']} confirmed/s), then open loop at "
+                f"{steps} orders/s{at_80_said}; every order paid for. The dashboard's queries, step "
+                f"{SCRAPE_SECONDS} s, UTC; a panel's second query dashed.")
+    return title, subtitle
 
 
 @contextmanager
@@ -164,16 +130,6 @@ def wait_until_scraping(prometheus, count, timeout=60.0):
             pass
         time.sleep(0.5)
     raise TimeoutError(f"Prometheus does not scrape the {count} processes of the shop")
-
-
-def odd_requests_for(seconds, url, token):
-    """For ``seconds``, every 2 s, requests answered otherwise than 201: an unknown order (404) and a wrong
-    password (401, then 429 once the failed sign-ins of that account pass their limit)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        requests.get(f"{url}/orders/{uuid.uuid4().hex}", headers=bearer(token), timeout=10)
-        requests.post(f"{url}/auth/token", json={"email": "dashboard-0@example.com", "password": "wrong"}, timeout=10)
-        time.sleep(2)
 
 
 def panel_series(prometheus, panel, window):
@@ -219,7 +175,7 @@ def formatted(value, unit):
     return f"{value:.3g}{suffix}"
 
 
-def draw(dashboard, series, run, out):
+def draw(dashboard, series, window, heading, out):
     rows = max(panel["gridPos"]["y"] + panel["gridPos"]["h"] for panel in dashboard["panels"])
     height_px = HEADER_PX + rows * ROW_PX
     figure = Figure(figsize=(WIDTH_PX / 100, height_px / 100), dpi=100, facecolor=BACKGROUND)
@@ -228,15 +184,10 @@ def draw(dashboard, series, run, out):
         """Pixels from the top left as a figure rectangle."""
         return [left / WIDTH_PX, 1 - (top + height) / height_px, width / WIDTH_PX, height / height_px]
 
-    statuses = ", ".join(f"{count} {status}" for status, count in run["statuses"].most_common())
+    title, subtitle = heading
     figure.text(GAP_PX / WIDTH_PX, 1 - 22 / height_px, color=TEXT, fontsize=14, fontweight="bold",
-                s=f"Shop dashboard (docker/grafana/dashboards/shop.json), drawn from Prometheus during a real run: "
-                  f"{run['orders']} orders, {run['clients']} clients, "
-                  f"{datetime.fromtimestamp(run['window'][0], timezone.utc):%Y-%m-%d %H:%M} UTC")
-    figure.text(GAP_PX / WIDTH_PX, 1 - 48 / height_px, color=DIM_TEXT, fontsize=10,
-                s=f"{run['seconds']} s of POST /orders ({statuses}: one product has little stock); every 2 s a 404 "
-                  f"and a 401 or 429; the mail server stopped for {MAIL_OUTAGE_SECONDS} s (shaded). The dashboard's "
-                  f"queries, step {SCRAPE_SECONDS} s, UTC; a panel's second query dashed.")
+                s=f"{title}, {datetime.fromtimestamp(window[0], timezone.utc):%Y-%m-%d %H:%M} UTC")
+    figure.text(GAP_PX / WIDTH_PX, 1 - 48 / height_px, color=DIM_TEXT, fontsize=10, s=subtitle)
     for panel in dashboard["panels"]:
         grid = panel["gridPos"]
         left, top = grid["x"] * COLUMN_PX + GAP_PX / 2, HEADER_PX + grid["y"] * ROW_PX + GAP_PX / 2
@@ -259,18 +210,16 @@ def draw(dashboard, series, run, out):
             legend_px = min(0.4 * width, 330)
             chart = figure.add_axes(box(left + 62, top + 30, width - 62 - legend_px - 14, height - 30 - 26),
                                     facecolor=PANEL)
-            draw_timeseries(chart, queries, unit, run)
+            draw_timeseries(chart, queries, unit, window)
     figure.savefig(out, facecolor=BACKGROUND)
 
 
-def draw_timeseries(chart, queries, unit, run):
+def draw_timeseries(chart, queries, unit, window):
     for query, lines in enumerate(queries):
         for index, (name, times, values) in enumerate(lines):
             chart.plot(times, values, color=PALETTE[index % len(PALETTE)], linewidth=1.3, label=name,
                        linestyle=QUERY_LINE_STYLES[query % len(QUERY_LINE_STYLES)])
-    chart.axvspan(*[datetime.fromtimestamp(t, timezone.utc) for t in run["outage"]], color="#f2495c", alpha=0.12,
-                  linewidth=0)
-    chart.set_xlim(*[datetime.fromtimestamp(t, timezone.utc) for t in run["window"]])
+    chart.set_xlim(*[datetime.fromtimestamp(t, timezone.utc) for t in window])
     finite = [value for lines in queries for _, _, values in lines for value in values if not math.isnan(value)]
     peak, lowest = max(finite, default=0), min(finite, default=0)
     chart.set_ylim(min(0, lowest * 1.1), peak * 1.15 if peak > 0 else 1)
@@ -284,7 +233,3 @@ def draw_timeseries(chart, queries, unit, run):
         spine.set_visible(False)
     chart.legend(loc="upper left", bbox_to_anchor=(1.02, 1.05), frameon=False, fontsize=7.5, labelcolor=TEXT,
                  handlelength=2, labelspacing=0.3, borderaxespad=0)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""An open-loop load: orders offered at a fixed rate with Poisson arrivals, whatever the answers take.
+"""The open-loop load: orders offered at a fixed rate with Poisson arrivals, whatever the answers take.
 
 ``python -m bench.open_loop URL RATE SECONDS TIMEOUT`` posts ``POST /orders``
 at ``RATE`` per second on average (exponential gaps between requests, each on
@@ -6,8 +6,8 @@ a green thread of its own, so a slow answer delays no later request), for
 ``SECONDS``, each waiting at most ``TIMEOUT`` seconds for its answer; then
 prints one JSON object: how many were offered, accepted (answered 2xx: 201
 from the shop, 200 from the stock floor), refused or failed, the acceptances'
-percentiles, and when (epoch seconds) each came back. ``BENCH_SKUS`` and
-``BENCH_TOKENS`` as for the locust file.
+percentiles, and when (epoch seconds) each came back. What it orders, and as
+whom: ``bench/orders.py``.
 """
 
 import eventlet
@@ -16,7 +16,6 @@ eventlet.monkey_patch()
 
 import collections  # noqa: E402  (after monkey_patch, as eventlet requires)
 import json  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -24,17 +23,15 @@ import time  # noqa: E402
 import requests  # noqa: E402
 from requests.adapters import HTTPAdapter  # noqa: E402
 
+from bench import orders  # noqa: E402
 from harness.figures import percentile  # noqa: E402
-from harness.payment_provider import APPROVED
-from harness.shipping import ADDRESS
 
-SKUS = os.environ.get("BENCH_SKUS", "BENCH-0").split(",")
-TOKENS = os.environ.get("BENCH_TOKENS", "none").split(",")
 MAX_IN_FLIGHT = 500       # beyond this the system is far past what it sustains; the rest count as not sent
 
 
 def offer(url, rate, seconds, timeout, seed=0):
     chooser = random.Random(seed)
+    skus, tokens = orders.skus(), orders.tokens()
     session = requests.Session()
     session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=MAX_IN_FLIGHT))
     answers = collections.Counter()
@@ -42,10 +39,10 @@ def offer(url, rate, seconds, timeout, seed=0):
     accepted_at = []
     pool = eventlet.GreenPool(MAX_IN_FLIGHT)
 
-    def post(items, token):
+    def post(order, token):
         sent = time.monotonic()
         try:
-            response = session.post(f"{url}/orders", json={"payment_method": APPROVED, "shipping_address": ADDRESS, "items": items}, timeout=timeout,
+            response = session.post(f"{url}/orders", json=order, timeout=timeout,
                                     headers={"Authorization": f"Bearer {token}"})
         except requests.RequestException as error:
             answers[type(error).__name__] += 1
@@ -66,8 +63,7 @@ def offer(url, rate, seconds, timeout, seed=0):
         if pool.free() == 0:
             answers["not sent"] += 1
             continue
-        items = [{"sku": sku, "quantity": 1} for sku in chooser.sample(SKUS, min(2, len(SKUS)))]
-        pool.spawn(post, items, chooser.choice(TOKENS))
+        pool.spawn(post, orders.order(chooser, skus), chooser.choice(tokens))
     pool.waitall()
     return {
         "rate": rate, "seconds": seconds, "offered": offered, "accepted": len(accepted_at),

@@ -12,42 +12,35 @@ what it reads and what it answers; the document follows from that alone:
   the route reads a body, a query or a path, 401 (a route anyone may use checks
   a token sent all the same), 403
   for staff routes, 404 with a path parameter, 429 always (every request counts
-  against the per-client limit; ``Retry-After``), 503 when the route's method
-  calls a service (an RPC proxy of the service class, directly or through a
-  helper method), each an ``Error``;
+  against the per-client limit; ``Retry-After``), 503 when the route declares
+  the services it ``calls``, each an ``Error``;
 - security: the bearer JWT (``bearerAuth``) on every route but those open to
   anyone, which say ``security: []``.
 
-What a declaration does not say, the errors only the services answer (an
-email registered already: 409) and the headers a method reads, is in
-``NOT_IN_THE_DECLARATIONS``, by method. Routes declared ``published=False``
-(the documentation's own assets) stay out of the document.
+- the errors only the services answer (an email registered already: 409), as
+  the route's ``errors`` say, and the request headers its method reads (its
+  ``headers``);
+- the route's docstring as its summary (the first sentence) and description.
 
-``GET /docs`` renders the document with Swagger UI, every asset served by the
-gateway itself from the ``swagger-ui-bundle`` package (a fixed list of files),
-under a Content-Security-Policy that lets the page load scripts and styles
-from its own origin only.
+Routes declared ``published=False`` (probes, the documentation's own assets)
+stay out of the document.
+
+``GET /docs`` renders the document (``gateway.docs_page``).
 """
 
 import inspect
-import mimetypes
 import re
-import types
 from functools import lru_cache
 from http import HTTPStatus
 from importlib import metadata
-from pathlib import Path
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
-from nameko.rpc import RpcProxy
-from swagger_ui_bundle import swagger_ui_path
-from werkzeug.wrappers import Response
 
 from gateway.authentication import ANYONE, STAFF
-from gateway.http import _STATUS, REQUEST_ID_HEADER, JsonHttpEntrypoint
-from gateway.idempotency import _VALID_KEY, IDEMPOTENCY_KEY_HEADER
+from gateway.http import REQUEST_ID_HEADER, STATUS_OF_ERROR, JsonHttpEntrypoint
+from gateway.idempotency import IDEMPOTENCY_KEY_HEADER, VALID_KEY
 from gateway.schemas import Error
 from shop_common.messaging.request_context import VALID_REQUEST_ID
 from shop_common.vocabulary.errors import (
@@ -64,7 +57,7 @@ IDEMPOTENCY_KEY = {
     "name": IDEMPOTENCY_KEY_HEADER, "in": "header", "required": False,
     "description": "1-255 printable ASCII characters of the client's choosing: the same key with the same body "
                    "answers the order placed the first time instead of placing another; with another body, 422",
-    "schema": {"type": "string", "pattern": _VALID_KEY.pattern},
+    "schema": {"type": "string", "pattern": VALID_KEY.pattern},
 }
 
 STRIPE_SIGNATURE = {
@@ -83,26 +76,6 @@ CARRIER_SIGNATURE = {
 
 # What a route's declaration does not say, by method: the errors its services answer (family -> when) and the
 # request headers it reads besides X-Request-ID. Everything else in the document follows from the declarations.
-NOT_IN_THE_DECLARATIONS = {
-    "register": {"errors": {Conflict: "an account with this email exists already"}},
-    "sign_in": {"errors": {Unauthenticated: "the email or the password is wrong"}},
-    "refresh": {"errors": {Unauthenticated: "the refresh token is not valid (spent, revoked or expired): "
-                                            "sign in again"}},
-    "my_account": {"errors": {NotFound: "the access token's account does not exist"}},
-    "create_product": {"errors": {Conflict: "a product with this sku exists already"}},
-    "list_orders": {"errors": {Forbidden: "customer_email given by a customer: only staff filter by it"}},
-    "create_order": {"errors": {Unprocessable: "the Idempotency-Key was used before with another body"},
-                     "headers": (IDEMPOTENCY_KEY,)},
-    "cancel_order": {"errors": {Conflict: "the order can no longer be cancelled"}},
-    "ship_order": {"errors": {Conflict: "the order cannot be shipped in its status, or the tracking number is "
-                                        "another parcel's"}},
-    "deliver_order": {"errors": {Conflict: "the order is not shipped"}},
-    "carrier_webhook": {"headers": (CARRIER_SIGNATURE,)},
-    "refund_order": {"errors": {Conflict: "the order is not shipped or delivered, or not that much is left to "
-                                          "refund"}},
-    "stripe_webhook": {"headers": (STRIPE_SIGNATURE,)},
-}
-
 _ERRORS = {   # family -> what it means, whatever the route
     InvalidInput: "Invalid input (`details` names each field and what is wrong with it)",
     Unauthenticated: "No access token, or one that does not hold (`WWW-Authenticate: Bearer`)",
@@ -154,35 +127,11 @@ def openapi_path(url):
     return _PATH_PARAMETER.sub(parameter, url), names
 
 
-def calls_a_service(service, method):
-    """Whether ``method`` uses an RPC proxy of ``service``, itself or through the class's other methods."""
-    proxies = {name for name, value in vars(service).items() if isinstance(value, RpcProxy)}
-    seen, methods = set(), [method]
-    while methods:
-        names = _names_used(methods.pop())
-        if names & proxies:
-            return True
-        for name in names - seen:
-            seen.add(name)
-            if inspect.isfunction(vars(service).get(name)):
-                methods.append(vars(service)[name])
-    return False
-
-
-def _names_used(function):
-    codes, names = [function.__code__], set()
-    while codes:
-        code = codes.pop()
-        names.update(code.co_names)
-        codes.extend(constant for constant in code.co_consts if isinstance(constant, types.CodeType))
-    return names
-
-
 def status_of(family):
-    return next(status for known, status in _STATUS if issubclass(family, known))
+    return next(status for known, status in STATUS_OF_ERROR if issubclass(family, known))
 
 
-def error_families(service, name, method, entrypoint):
+def error_families(entrypoint):
     """Family -> description of each error the route can answer, by status."""
     _, path_parameters = openapi_path(entrypoint.url)
     errors = {}
@@ -200,11 +149,11 @@ def error_families(service, name, method, entrypoint):
         errors[Forbidden] = "Only staff may do this"
     if path_parameters:
         errors[NotFound] = f"No such {' or '.join(path_parameters)}"
-    for family, when in NOT_IN_THE_DECLARATIONS.get(name, {}).get("errors", {}).items():
+    for family, when in entrypoint.errors.items():
         errors[family] = f"{errors[family]}; or {when}" if family in errors else f"{_ERRORS[family]}: {when}"
     errors[TooManyRequests] = _ERRORS[TooManyRequests]
-    if calls_a_service(service, method):
-        errors[ServiceUnavailable] = _ERRORS[ServiceUnavailable]
+    if entrypoint.calls:
+        errors[ServiceUnavailable] = f"{_ERRORS[ServiceUnavailable]}: {', '.join(entrypoint.calls)}"
     return dict(sorted(errors.items(), key=lambda item: status_of(item[0])))
 
 
@@ -256,16 +205,21 @@ def plain_text_pattern(converter, field, **kwargs):
     return {"pattern": PLAIN_TEXT_PATTERN} if plain_text in field.validators else {}
 
 
-def operation(service, name, method, entrypoint, converter):
+def as_markdown(docstring):
+    """A docstring as the document's text (CommonMark): ````code```` as `code`, lines of a paragraph joined."""
+    paragraphs = (" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in docstring.split("\n\n"))
+    return "\n\n".join(paragraphs).replace("``", "`")
+
+
+def operation(name, method, entrypoint, converter):
     path, path_parameters = openapi_path(entrypoint.url)
-    doc = inspect.cleandoc(method.__doc__ or "")
+    doc = as_markdown(inspect.cleandoc(method.__doc__ or ""))
     summary = re.split(r"(?<=\.)\s|\n", doc, maxsplit=1)[0].rstrip(".") or name.replace("_", " ").capitalize()
     parameters = [{"name": parameter, "in": "path", "required": True,
                    "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN}} for parameter in path_parameters]
     if entrypoint.query_schema:
         parameters += _query_parameters(converter, entrypoint.query_schema)
-    parameters += [*NOT_IN_THE_DECLARATIONS.get(name, {}).get("headers", ()),
-                   "RequestId"]   # the component
+    parameters += [*entrypoint.headers, "RequestId"]   # the component
     spec = {
         "operationId": name,
         "summary": summary,
@@ -283,7 +237,7 @@ def operation(service, name, method, entrypoint, converter):
         spec["requestBody"] = {"required": True, "description": "as its sender made it: its signature covers "
                                                                 "these very bytes",
                                "content": {entrypoint.raw_body: {"schema": {"type": "object"}}}}
-    for family, when in error_families(service, name, method, entrypoint).items():
+    for family, when in error_families(entrypoint).items():
         spec["responses"][str(status_of(family))] = _error_answer(family, when)
     return path, entrypoint.method.lower(), spec
 
@@ -308,82 +262,8 @@ def openapi_document(service):
     spec.components.schema("Error", schema=Error)
     paths = {}
     for route in published_routes(service):
-        path, method, spec_of_operation = operation(service, *route, plugin.converter)
+        path, method, spec_of_operation = operation(*route, plugin.converter)
         paths.setdefault(path, {})[method] = spec_of_operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
-
-
-# The documentation page and its assets
-
-DOCS_ASSETS_URL = "docs/"   # relative to the page (/docs), so the page works behind a path prefix too
-DOCS_SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
-                               "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_PACKAGE_ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-                   "favicon-32x32.png", "favicon-16x16.png")
-INITIALIZER = "shop-initializer.js"   # the page's own script: not inline, so no 'unsafe-inline' is needed
-DOCS_ASSETS = (*_PACKAGE_ASSETS, INITIALIZER)
-
-_INITIALIZER_SCRIPT = """\
-window.addEventListener("load", function () {
-  window.ui = SwaggerUIBundle({
-    url: new URL("openapi.json", document.baseURI).href,
-    dom_id: "#swagger-ui",
-    deepLinking: true,
-    validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-    layout: "StandaloneLayout"
-  });
-});
-"""
-
-_PAGE = """\
-<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <title>{title} {version}: HTTP API</title>
-    <link rel="stylesheet" href="{assets}swagger-ui.css">
-    <link rel="stylesheet" href="{assets}index.css">
-    <link rel="icon" type="image/png" href="{assets}favicon-32x32.png" sizes="32x32">
-    <link rel="icon" type="image/png" href="{assets}favicon-16x16.png" sizes="16x16">
-  </head>
-  <body>
-    <div id="swagger-ui"></div>
-    <script src="{assets}swagger-ui-bundle.js"></script>
-    <script src="{assets}swagger-ui-standalone-preset.js"></script>
-    <script src="{assets}{initializer}"></script>
-  </body>
-</html>
-"""
-
-
-def docs_page():
-    """The documentation page: Swagger UI rendering ``/openapi.json``."""
-    page = _PAGE.format(title=PACKAGE, version=metadata.version(PACKAGE), assets=DOCS_ASSETS_URL,
-                        initializer=INITIALIZER)
-    return Response(page, mimetype="text/html", headers=DOCS_SECURITY_HEADERS)
-
-
-def docs_asset(name):
-    """One of the page's assets (``DOCS_ASSETS``); ``NotFound`` for any other name."""
-    if name not in DOCS_ASSETS:
-        raise NotFound("no such asset", {"asset": name})
-    content, mimetype = _asset(name)
-    return Response(content, mimetype=mimetype,
-                    headers={**DOCS_SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"})
-
-
-@lru_cache(maxsize=None)
-def _asset(name):
-    if name == INITIALIZER:
-        return _INITIALIZER_SCRIPT.encode(), "text/javascript"
-    mimetype = {".js": "text/javascript", ".css": "text/css"}.get(Path(name).suffix) or mimetypes.guess_type(name)[0]
-    return (Path(swagger_ui_path) / name).read_bytes(), mimetype

@@ -16,8 +16,9 @@
   ``traceparent`` when it sends one (``tracing``);
 - a route declares who may use it, what it reads and what it answers::
 
-      @http("POST", "/orders", access=SIGNED_IN, body=NewOrder, answers={201: Order},
-            limit_per_account="ORDERS_PER_ACCOUNT")
+      @http("POST", "/orders", access=SIGNED_IN, body=NewOrder, answers={201: Order}, calls=("orders",),
+            errors={Unprocessable: "the Idempotency-Key was used before with another body"},
+            headers=(IDEMPOTENCY_KEY,), limit_per_account="ORDERS_PER_ACCOUNT")
       def create_order(self, request, body): ...
 
   Before a worker is taken the entrypoint counts the request against the
@@ -63,7 +64,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 FORWARDED_FOR_HEADER = "X-Forwarded-For"
 DRAIN_SECONDS = 30   # a stopping gateway waits at most this long for the requests in hand
 
-_STATUS = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409),
+STATUS_OF_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409),
            (Unprocessable, 422), (TooManyRequests, 429), (ServiceUnavailable, 503))
 
 PER_CLIENT_LIMIT = "PER_CLIENT"   # every request counts against it, by client address
@@ -74,7 +75,7 @@ class MalformedJson(InvalidInput):
 
 
 def status_for(error):
-    return next((status for family, status in _STATUS if isinstance(error, family)), 500)
+    return next((status for family, status in STATUS_OF_ERROR if isinstance(error, family)), 500)
 
 
 def json_response(status, payload, headers=None):
@@ -246,8 +247,8 @@ class JsonHttpEntrypoint(HttpRequestHandler):
     authenticator = Authenticator()
     rate_limits = SharedRateLimiter()
 
-    def __init__(self, method, url, access, body=None, query=None, answers=None, raw_body=None,
-                 limit_per_address=None, limit_per_account=None, published=True, **kwargs):
+    def __init__(self, method, url, access, body=None, query=None, answers=None, raw_body=None, calls=(),
+                 errors=None, headers=(), limit_per_address=None, limit_per_account=None, published=True, **kwargs):
         if access not in ACCESS:
             raise ValueError(f"{method} {url}: access must be one of {ACCESS}")
         if limit_per_account and access == ANYONE:
@@ -256,6 +257,9 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         self.body_schema, self.query_schema = body, query
         self.raw_body = raw_body   # a media type: the method gets the body's bytes as they came (a signed webhook)
         self.answers = answers or {200: None}
+        self.calls = calls     # the services the method calls: it may answer 503
+        self.errors = errors or {}   # {error family: when}: what only the services answer (a 409, say)
+        self.headers = headers   # the request headers the method reads, as the contract describes them
         self.limit_per_address, self.limit_per_account = limit_per_address, limit_per_account
         self.published = published   # in the OpenAPI document (gateway.contract), and traced
         secrets = [f"body.{name}" for name, field in (body().fields if body else {}).items()

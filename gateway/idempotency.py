@@ -15,7 +15,7 @@ import re
 from shop_common.vocabulary.errors import InvalidInput
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-_VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 def idempotency_key(headers):
@@ -26,7 +26,7 @@ def idempotency_key(headers):
     key = given.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not _VALID_KEY.fullmatch(key):
+    if not VALID_KEY.fullmatch(key):
         raise InvalidInput(f"invalid {IDEMPOTENCY_KEY_HEADER}",
                            {IDEMPOTENCY_KEY_HEADER: ["must be 1-255 printable ASCII characters"]})
     return key
