@@ -28,7 +28,8 @@ from datetime import datetime, timezone
 
 from nameko_tracer import constants as trace_constants
 
-from shop_common.messaging.request_context import TRACEPARENT_KEY, current_caller, current_request_id
+from shop_common.identity.caller import CALLER_KEY
+from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, current_caller, current_request_id
 from shop_common.observability.tracing import current_ids, trace_id_of
 from shop_common.vocabulary.validation import without_card_numbers
 
@@ -58,31 +59,29 @@ def cut(value, max_chars=MAX_FIELD_CHARS):
     return f"{text[:max_chars]}... [cut, {len(text)} characters in all]"
 
 
+def _envelope(record, message, service, request_id, caller, trace_id):
+    """The fields every line has, application's and nameko-tracer's alike, in this order: ``time`` (UTC, with its
+    offset), ``level``, ``logger``, ``message``, then ``service``, ``request_id``, ``caller``, ``trace_id`` and
+    ``span_id`` when known."""
+    entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(), "level": record.levelname,
+             "logger": record.name, "message": cut(message)}
+    ids = current_ids()
+    known = {"service": service, "request_id": request_id, "caller": caller,
+             "trace_id": ids[0] if ids else trace_id, "span_id": ids and ids[1]}
+    entry.update((key, value) for key, value in known.items() if value)
+    return entry
+
+
 class JsonFormatter(logging.Formatter):
-    """Formats a record as a JSON line; ``extra`` fields are kept as keys."""
+    """An application's record as a JSON line; ``extra`` fields are kept as keys."""
 
     def __init__(self, service=None):
         super().__init__()
         self.service = service
 
     def format(self, record):
-        entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": cut(record.getMessage()),
-        }
-        if self.service:
-            entry["service"] = self.service
-        request_id = getattr(record, "request_id", None) or current_request_id()
-        if request_id:
-            entry["request_id"] = request_id
-        caller = current_caller()
-        if caller:
-            entry["caller"] = caller
-        ids = current_ids()
-        if ids:
-            entry["trace_id"], entry["span_id"] = ids
+        entry = _envelope(record, record.getMessage(), self.service,
+                          getattr(record, "request_id", None) or current_request_id(), current_caller(), None)
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry:
                 entry[key] = cut(value)
@@ -101,27 +100,29 @@ class RefusalsInOneLine(logging.Filter):
 
 
 class TraceFormatter(logging.Formatter):
-    """nameko-tracer's data for a call or its result as a JSON line, each field cut to ``MAX_FIELD_CHARS``.
+    """nameko-tracer's record of a call or its result as a JSON line of the same schema as the application's (its
+    ``message``: ``<entrypoint type> <service>.<entrypoint> <stage>``; its ``time``: the stage's), then nameko-tracer's
+    own fields, each cut to ``MAX_FIELD_CHARS``.
 
     The result of a call that ended in an expected error (a refusal) has no traceback.
     """
 
     def format(self, record):
-        trace = getattr(record, trace_constants.TRACE_KEY)
+        trace = dict(getattr(record, trace_constants.TRACE_KEY))
         if trace.get(trace_constants.EXCEPTION_EXPECTED_KEY):
-            trace = {key: value for key, value in trace.items() if key != trace_constants.EXCEPTION_TRACEBACK_KEY}
-        entry = {key: cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS)
-                 for key, value in trace.items()}
-        trace_id = _trace_id(trace)
-        if trace_id:
-            entry["trace_id"] = trace_id
+            trace.pop(trace_constants.EXCEPTION_TRACEBACK_KEY, None)
+        context_data = trace.get(trace_constants.CONTEXT_DATA_KEY)
+        context_data = context_data if isinstance(context_data, dict) else {}
+        service = trace.pop(trace_constants.SERVICE_NAME_KEY, None)
+        message = " ".join(str(part) for part in (
+            trace.get(trace_constants.ENTRYPOINT_TYPE_KEY),
+            f"{service}.{trace.get(trace_constants.ENTRYPOINT_NAME_KEY)}", trace.get(trace_constants.STAGE_KEY)))
+        entry = _envelope(record, message, service, context_data.get(REQUEST_ID_KEY), context_data.get(CALLER_KEY),
+                          trace_id_of(context_data.get(TRACEPARENT_KEY)))
+        stage_time = trace.pop(trace_constants.TIMESTAMP_KEY, None)
+        if isinstance(stage_time, datetime):   # nameko-tracer's is naive UTC
+            entry["time"] = stage_time.replace(tzinfo=timezone.utc).isoformat()
+        for key, value in trace.items():
+            entry.setdefault(key, cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY
+                                          else MAX_FIELD_CHARS))
         return without_credentials(json.dumps(entry, default=_as_text))
-
-
-def _trace_id(trace):
-    """The current trace's id, or the one its call came in with (the call's line may precede its span)."""
-    ids = current_ids()
-    if ids:
-        return ids[0]
-    context_data = trace.get(trace_constants.CONTEXT_DATA_KEY)
-    return trace_id_of(context_data.get(TRACEPARENT_KEY)) if isinstance(context_data, dict) else None

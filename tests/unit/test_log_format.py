@@ -1,6 +1,7 @@
 import json
 import logging
 import sys
+from datetime import datetime
 
 from shop_common.messaging import request_context
 from shop_common.observability.log_format import JsonFormatter, RefusalsInOneLine, TraceFormatter
@@ -44,6 +45,20 @@ def test_a_huge_message_or_field_is_cut_and_says_how_long_it_was():
     entry = json.loads(JsonFormatter().format(record("payload %s", ("x" * 5_000_000,), body={"a": "y" * 10_000})))
     assert len(entry["message"]) < 2100 and "5000008 characters in all" in entry["message"]
     assert entry["body"].startswith('{"a": "yyy') and "characters in all" in entry["body"]
+
+
+def test_a_trace_line_has_the_application_lines_schema_with_a_utc_time_and_the_calls_context():
+    trace = {"timestamp": datetime(2026, 12, 6, 20, 0, 1, 250000), "stage": "response", "service": "orders",
+             "entrypoint_type": "Rpc", "entrypoint_name": "create_order", "response_time": 0.02,
+             "context_data": {"request_id": "req-7", "caller": "customer:a1"}}
+    trace_entry = json.loads(TraceFormatter().format(record(nameko_trace=trace)))
+    application_entry = json.loads(JsonFormatter(service="orders").format(record()))
+    shared = ["time", "level", "logger", "message", "service"]
+    assert list(trace_entry)[:len(shared)] == list(application_entry)[:len(shared)] == shared
+    assert trace_entry["time"] == "2026-12-06T20:00:01.250000+00:00"
+    assert (trace_entry["message"], trace_entry["service"]) == ("Rpc orders.create_order response", "orders")
+    assert (trace_entry["request_id"], trace_entry["caller"]) == ("req-7", "customer:a1")
+    assert "timestamp" not in trace_entry and trace_entry["response_time"] == 0.02
 
 
 def test_a_trace_line_of_a_huge_call_is_cut_field_by_field():
