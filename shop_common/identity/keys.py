@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
+from shop_common.identity.secrets import MissingSecret, optional_secret
+
 
 _log = getLogger(__name__)
 
@@ -72,16 +74,12 @@ def kid_of(key):
 
 
 def _from_environment(name):
-    """The bytes of ``name`` or of the file ``name_FILE`` names; None when neither is set."""
-    value, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
-    if value:
-        return value.encode()
-    if path:
-        try:
-            return Path(path).read_bytes()
-        except OSError as error:
-            raise KeyProblem(f"{name}_FILE cannot be read: {error.strerror}") from None
-    return None
+    """The bytes of ``name`` or of the file ``name_FILE`` names (``optional_secret``); None when neither is set."""
+    try:
+        value = optional_secret(name)
+    except MissingSecret as missing:
+        raise KeyProblem(str(missing)) from None
+    return None if value is None else value.encode()
 
 
 def _private_key(pem, origin):

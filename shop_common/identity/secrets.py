@@ -8,8 +8,9 @@ class MissingSecret(RuntimeError):
     pass
 
 
-def secret_from_environment(name):
-    """``name``'s value, or the content of the file ``name_FILE`` names; MissingSecret when neither is set."""
+def optional_secret(name):
+    """The content of the file ``name_FILE`` names (when it is set), else ``name``'s value; None when neither is
+    set. MissingSecret when the file cannot be read."""
     value, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
     if path:
         try:
@@ -17,6 +18,12 @@ def secret_from_environment(name):
                 value = file.read().strip()
         except OSError as error:
             raise MissingSecret(f"{name}_FILE cannot be read: {error.strerror}") from None
-    if not value:
+    return value or None
+
+
+def secret_from_environment(name):
+    """``optional_secret(name)``; MissingSecret when neither ``name`` nor ``name_FILE`` is set."""
+    value = optional_secret(name)
+    if value is None:
         raise MissingSecret(f"set {name} or {name}_FILE")
     return value
