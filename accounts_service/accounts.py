@@ -19,8 +19,7 @@ def open_account(session, email, password_hash, role):
     """A new account; ``EmailTaken`` when the (lower-cased) email has one already."""
     account_id = session.execute(
         insert(Account)
-        .values(id=domain.new_account_id(), email=email, role=role, password_hash=password_hash,
-                created_at=utc_now())
+        .values(id=domain.new_account_id(), email=email, role=role, password_hash=password_hash, created_at=utc_now())
         .on_conflict_do_nothing(index_elements=[Account.email])
         .returning(Account.id)
     ).scalar()
@@ -52,8 +51,9 @@ def spend_refresh_token(session, refresh_token, lifetime):
     family, and that revocation is committed before the refusal is raised.
     """
     now = utc_now()
-    stored = session.scalars(select(RefreshToken).where(RefreshToken.digest == domain.digest_of(refresh_token))
-                             .with_for_update()).first()
+    stored = session.scalars(
+        select(RefreshToken).where(RefreshToken.digest == domain.digest_of(refresh_token)).with_for_update()
+    ).first()
     if stored is None:
         raise RefreshTokenRefused()
     try:
@@ -64,26 +64,38 @@ def spend_refresh_token(session, refresh_token, lifetime):
             session.commit()
         raise RefreshTokenRefused() from None
     stored.used_at = now
-    return find_account(session, stored.account_id), _new_refresh_token(session, stored.account_id,
-                                                                       stored.family_id, lifetime)
+    return find_account(session, stored.account_id), _new_refresh_token(
+        session, stored.account_id, stored.family_id, lifetime
+    )
 
 
 def revoke_family_of(session, refresh_token):
     """Sign out the sign-in ``refresh_token`` belongs to; nothing when it is unknown."""
-    family_id = session.scalar(select(RefreshToken.family_id)
-                               .where(RefreshToken.digest == domain.digest_of(refresh_token)))
+    family_id = session.scalar(
+        select(RefreshToken.family_id).where(RefreshToken.digest == domain.digest_of(refresh_token))
+    )
     if family_id is not None:
         revoke_family(session, family_id)
 
 
 def revoke_family(session, family_id):
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utc_now()))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    )
 
 
 def _new_refresh_token(session, account_id, family_id, lifetime):
     token, digest = domain.new_refresh_token()
     now = utc_now()
-    session.add(RefreshToken(digest=digest, family_id=family_id, account_id=account_id, created_at=now,
-                             expires_at=now + timedelta(seconds=lifetime)))
+    session.add(
+        RefreshToken(
+            digest=digest,
+            family_id=family_id,
+            account_id=account_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
     return token

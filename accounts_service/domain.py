@@ -12,7 +12,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-REFRESH_TOKEN_PREFIX = "shop_rt_"   # recognisable, so a leaked one can be found (and scrubbed from logs)
+REFRESH_TOKEN_PREFIX = "shop_rt_"  # recognisable, so a leaked one can be found (and scrubbed from logs)
 
 
 def new_account_id() -> str:

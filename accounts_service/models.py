@@ -16,7 +16,7 @@ class Account(Base):
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="accounts_role_known"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)   # lower-cased before it is stored
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased before it is stored
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[object] = mapped_column(UtcDateTime)

@@ -22,8 +22,8 @@ MEMORY_KIB = 19 * 1024
 ITERATIONS = 2
 CONCURRENT_HASHES = 2
 
-M_MMAP_THRESHOLD = -3               # glibc's mallopt parameter...
-MMAP_THRESHOLD_BYTES = 128 * 1024   # ...held at glibc's initial value
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter...
+MMAP_THRESHOLD_BYTES = 128 * 1024  # ...held at glibc's initial value
 
 _hasher = PasswordHasher(time_cost=ITERATIONS, memory_cost=MEMORY_KIB, parallelism=1)
 _slots = Semaphore(CONCURRENT_HASHES)
@@ -43,7 +43,6 @@ def give_back_hashing_memory():
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-
 
 
 class HashingMemory(DependencyProvider):

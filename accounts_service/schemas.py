@@ -12,7 +12,7 @@ class NewAccount(Schema):
 
 class Credentials(Schema):
     email = EmailAddress(required=True)
-    password = password_field(min_length=0)   # a password too short to exist is simply wrong
+    password = password_field(min_length=0)  # a password too short to exist is simply wrong
 
 
 class RefreshTokenInput(Schema):

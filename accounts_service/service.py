@@ -5,22 +5,20 @@ From ``nameko shell`` an operator makes a staff account (never possible over HTT
     n.rpc.accounts.create_staff("ops@example.com", "a long passphrase")
 """
 
-
 from accounts_service import accounts, events
-from shop_common.identity.caller import CUSTOMER, STAFF
 from accounts_service.exceptions import OperatorsOnly, WrongCredentials
 from accounts_service.models import Base, OutboxMessage
 from accounts_service.passwords import HashingMemory, hash_password, password_matches
 from accounts_service.schemas import Credentials, NewAccount, RefreshTokenInput, account_output
 from accounts_service.token_issuer import TokenIssuer
-from shop_common.identity.caller import OPERATOR
-from shop_common.operations.service_base import DomainService
+from shop_common.identity.caller import CUSTOMER, OPERATOR, STAFF
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
+from shop_common.operations.service_base import DomainService
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
-SECRETS = ("password", "refresh_token")   # arguments never written to a trace line
+SECRETS = ("password", "refresh_token")  # arguments never written to a trace line
 
 
 class AccountsService(DomainService):

@@ -22,10 +22,18 @@ class Tokens:
 
     def pair(self, account, refresh_token):
         access_token = issue_access_token(
-            self.key, {"id": account.id, "email": account.email, "role": account.role},
-            self.issuer, self.audience, self.access_seconds)
-        return {"access_token": access_token, "token_type": "Bearer", "expires_in": self.access_seconds,
-                "refresh_token": refresh_token}
+            self.key,
+            {"id": account.id, "email": account.email, "role": account.role},
+            self.issuer,
+            self.audience,
+            self.access_seconds,
+        )
+        return {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": self.access_seconds,
+            "refresh_token": refresh_token,
+        }
 
 
 class TokenIssuer(DependencyProvider):

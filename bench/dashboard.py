@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from bench.report import rounded
 from harness.repository import ROOT
 from harness.smtp import free_port
+from harness.waiting import wait_until
 
 DASHBOARD = ROOT / "docker" / "grafana" / "dashboards" / "shop.json"
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -120,16 +121,14 @@ def running_prometheus(ops_urls, work_dir):
 
 
 def wait_until_scraping(prometheus, count, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def scraping():
         try:
             targets = requests.get(f"{prometheus}/api/v1/targets", timeout=2).json()["data"]["activeTargets"]
-            if sum(target["health"] == "up" for target in targets) == count:
-                return
         except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"Prometheus does not scrape the {count} processes of the shop")
+            return False
+        return sum(target["health"] == "up" for target in targets) == count
+
+    wait_until(scraping, timeout, f"Prometheus scraping the {count} processes of the shop", poll_seconds=0.5)
 
 
 def panel_series(prometheus, panel, window):

@@ -24,10 +24,10 @@ SIGNED_IN = "signed_in"
 STAFF = "staff"
 ACCESS = (ANYONE, SIGNED_IN, STAFF)
 
-_BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/-]+=*)$")   # RFC 6750 b64token
+_BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/-]+=*)$")  # RFC 6750 b64token
 MAX_TOKEN_CHARS = 4096
 
-ANONYMOUS = None   # the identity of a request without credentials
+ANONYMOUS = None  # the identity of a request without credentials
 
 
 def bearer_token(headers):

@@ -7,8 +7,7 @@ def with_product_names(orders, products):
         return orders
     names = {product["sku"]: product["name"] for product in products}
     return [
-        {**order, "items": [{**item, "name": names.get(item["sku"])} for item in order["items"]]}
-        for order in orders
+        {**order, "items": [{**item, "name": names.get(item["sku"])} for item in order["items"]]} for order in orders
     ]
 
 

@@ -30,7 +30,7 @@ stay out of the document.
 
 import inspect
 import re
-from functools import lru_cache
+from functools import cache
 from http import HTTPStatus
 from importlib import metadata
 
@@ -44,39 +44,53 @@ from gateway.idempotency import IDEMPOTENCY_KEY_HEADER, VALID_KEY
 from gateway.schemas import Error
 from shop_common.messaging.request_context import VALID_REQUEST_ID
 from shop_common.vocabulary.errors import (
-    Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, TooManyRequests, Unauthenticated, Unprocessable)
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
 from shop_common.vocabulary.validation import SKU_PATTERN, plain_text
 
 PACKAGE = "nameko-shop"
-OPENAPI_VERSION = "3.0.3"   # what the Swagger UI of swagger-ui-bundle 1.x (4.x) renders
+OPENAPI_VERSION = "3.0.3"  # what the Swagger UI of swagger-ui-bundle 1.x (4.x) renders
 BEARER = "bearerAuth"
-PATH_PARAMETER_PATTERN = SKU_PATTERN   # what ``valid_id`` accepts of a path parameter
-PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f]*$"   # what ``plain_text`` lets through (JSON has no lone surrogates)
+PATH_PARAMETER_PATTERN = SKU_PATTERN  # what ``valid_id`` accepts of a path parameter
+PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f]*$"  # what ``plain_text`` lets through (JSON has no lone surrogates)
 
 IDEMPOTENCY_KEY = {
-    "name": IDEMPOTENCY_KEY_HEADER, "in": "header", "required": False,
+    "name": IDEMPOTENCY_KEY_HEADER,
+    "in": "header",
+    "required": False,
     "description": "1-255 printable ASCII characters of the client's choosing: the same key with the same body "
-                   "answers the order placed the first time instead of placing another; with another body, 422",
+    "answers the order placed the first time instead of placing another; with another body, 422",
     "schema": {"type": "string", "pattern": VALID_KEY.pattern},
 }
 
 STRIPE_SIGNATURE = {
-    "name": "Stripe-Signature", "in": "header", "required": True,
+    "name": "Stripe-Signature",
+    "in": "header",
+    "required": True,
     "description": "t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' under the webhook's signing secret>, as the "
-                   "payment provider signs its webhooks; older than 5 minutes, or any other, is refused (400)",
+    "payment provider signs its webhooks; older than 5 minutes, or any other, is refused (400)",
     "schema": {"type": "string", "maxLength": 1000},
 }
 
 CARRIER_SIGNATURE = {
-    "name": "Carrier-Signature", "in": "header", "required": True,
+    "name": "Carrier-Signature",
+    "in": "header",
+    "required": True,
     "description": "t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' under CARRIER_WEBHOOK_SECRET>, as carriers "
-                   "sign their updates; older than 5 minutes, or any other, is refused (400)",
+    "sign their updates; older than 5 minutes, or any other, is refused (400)",
     "schema": {"type": "string", "maxLength": 1000},
 }
 
 # What a route's declaration does not say, by method: the errors its services answer (family -> when) and the
 # request headers it reads besides X-Request-ID. Everything else in the document follows from the declarations.
-_ERRORS = {   # family -> what it means, whatever the route
+_ERRORS = {  # family -> what it means, whatever the route
     InvalidInput: "Invalid input (`details` names each field and what is wrong with it)",
     Unauthenticated: "No access token, or one that does not hold (`WWW-Authenticate: Bearer`)",
     Forbidden: "The caller may not do this",
@@ -88,16 +102,27 @@ _ERRORS = {   # family -> what it means, whatever the route
 }
 
 _HEADERS = {
-    "RequestId": {"description": "the request's id (the client's X-Request-ID when valid, a new one otherwise), "
-                                 "in every log line the request causes",
-                  "required": True, "schema": {"type": "string", "pattern": VALID_REQUEST_ID.pattern}},
-    "RetryAfter": {"description": "whole seconds until the limit has room again", "required": True,
-                   "schema": {"type": "integer", "minimum": 1}},
-    "WwwAuthenticate": {"description": 'Bearer realm="shop", with error="invalid_token" for a token that does '
-                                       "not hold", "required": True, "schema": {"type": "string"}},
+    "RequestId": {
+        "description": "the request's id (the client's X-Request-ID when valid, a new one otherwise), "
+        "in every log line the request causes",
+        "required": True,
+        "schema": {"type": "string", "pattern": VALID_REQUEST_ID.pattern},
+    },
+    "RetryAfter": {
+        "description": "whole seconds until the limit has room again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "WwwAuthenticate": {
+        "description": 'Bearer realm="shop", with error="invalid_token" for a token that does not hold',
+        "required": True,
+        "schema": {"type": "string"},
+    },
 }
-_ERROR_HEADERS = {Unauthenticated: {"WWW-Authenticate": "WwwAuthenticate"},
-                  TooManyRequests: {"Retry-After": "RetryAfter"}}
+_ERROR_HEADERS = {
+    Unauthenticated: {"WWW-Authenticate": "WwwAuthenticate"},
+    TooManyRequests: {"Retry-After": "RetryAfter"},
+}
 
 _PATH_PARAMETER = re.compile(r"<(?:(?P<converter>[^<>:]+):)?(?P<name>[^<>:]+)>")
 
@@ -135,16 +160,23 @@ def error_families(entrypoint):
     """Family -> description of each error the route can answer, by status."""
     _, path_parameters = openapi_path(entrypoint.url)
     errors = {}
-    invalid = [what for what, read in (("the body is not a JSON object of the schema (or not JSON)",
-                                        entrypoint.body_schema),
-                                       ("the body does not carry its sender's valid signature", entrypoint.raw_body),
-                                       ("a query parameter is invalid", entrypoint.query_schema),
-                                       ("a path parameter is invalid", path_parameters)) if read]
+    invalid = [
+        what
+        for what, read in (
+            ("the body is not a JSON object of the schema (or not JSON)", entrypoint.body_schema),
+            ("the body does not carry its sender's valid signature", entrypoint.raw_body),
+            ("a query parameter is invalid", entrypoint.query_schema),
+            ("a path parameter is invalid", path_parameters),
+        )
+        if read
+    ]
     if invalid:
         errors[InvalidInput] = f"{_ERRORS[InvalidInput]}: {'; '.join(invalid)}"
-    errors[Unauthenticated] = (_ERRORS[Unauthenticated] if entrypoint.access != ANYONE else
-                               "An Authorization header that does not hold (the route needs none, but a token sent "
-                               "is checked)")
+    errors[Unauthenticated] = (
+        _ERRORS[Unauthenticated]
+        if entrypoint.access != ANYONE
+        else "An Authorization header that does not hold (the route needs none, but a token sent is checked)"
+    )
     if entrypoint.access == STAFF:
         errors[Forbidden] = "Only staff may do this"
     if path_parameters:
@@ -159,7 +191,7 @@ def error_families(entrypoint):
 
 def _answer(status, answer):
     response = {"description": HTTPStatus(status).phrase, "headers": {REQUEST_ID_HEADER: _header_ref("RequestId")}}
-    if isinstance(answer, str):   # a media type, the body not described further
+    if isinstance(answer, str):  # a media type, the body not described further
         json_like = answer == "application/json" or answer.endswith("+json")
         response["content"] = {answer: {"schema": {"type": "object" if json_like else "string"}}}
     elif answer is not None:
@@ -196,8 +228,10 @@ def money_as_text(converter, field, **kwargs):
         return {}
     maxima = [validator.max for validator in field.validators if getattr(validator, "max", None) is not None]
     digits = f"{{0,{len(str(int(min(maxima)))) - 1}}}" if maxima else "*"
-    return {"pattern": rf"^(0|[1-9][0-9]{digits})(\.[0-9]{{1,2}})?$",
-            "description": "a decimal amount, at most two places (a JSON number is accepted too)"}
+    return {
+        "pattern": rf"^(0|[1-9][0-9]{digits})(\.[0-9]{{1,2}})?$",
+        "description": "a decimal amount, at most two places (a JSON number is accepted too)",
+    }
 
 
 def plain_text_pattern(converter, field, **kwargs):
@@ -215,11 +249,18 @@ def operation(name, method, entrypoint, converter):
     path, path_parameters = openapi_path(entrypoint.url)
     doc = as_markdown(inspect.cleandoc(method.__doc__ or ""))
     summary = re.split(r"(?<=\.)\s|\n", doc, maxsplit=1)[0].rstrip(".") or name.replace("_", " ").capitalize()
-    parameters = [{"name": parameter, "in": "path", "required": True,
-                   "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN}} for parameter in path_parameters]
+    parameters = [
+        {
+            "name": parameter,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN},
+        }
+        for parameter in path_parameters
+    ]
     if entrypoint.query_schema:
         parameters += _query_parameters(converter, entrypoint.query_schema)
-    parameters += [*entrypoint.headers, "RequestId"]   # the component
+    parameters += [*entrypoint.headers, "RequestId"]  # the component
     spec = {
         "operationId": name,
         "summary": summary,
@@ -231,34 +272,58 @@ def operation(name, method, entrypoint, converter):
     if doc and doc.rstrip(".") != summary:
         spec["description"] = doc
     if entrypoint.body_schema:
-        spec["requestBody"] = {"required": True, "description": "a JSON object; unknown fields are refused",
-                               "content": {"application/json": {"schema": entrypoint.body_schema}}}
+        spec["requestBody"] = {
+            "required": True,
+            "description": "a JSON object; unknown fields are refused",
+            "content": {"application/json": {"schema": entrypoint.body_schema}},
+        }
     elif entrypoint.raw_body:
-        spec["requestBody"] = {"required": True, "description": "as its sender made it: its signature covers "
-                                                                "these very bytes",
-                               "content": {entrypoint.raw_body: {"schema": {"type": "object"}}}}
+        spec["requestBody"] = {
+            "required": True,
+            "description": "as its sender made it: its signature covers these very bytes",
+            "content": {entrypoint.raw_body: {"schema": {"type": "object"}}},
+        }
     for family, when in error_families(entrypoint).items():
         spec["responses"][str(status_of(family))] = _error_answer(family, when)
     return path, entrypoint.method.lower(), spec
 
 
-@lru_cache(maxsize=None)
+@cache
 def openapi_document(service):
     """The OpenAPI document of ``service``'s published routes, as JSON-ready data (made once per class)."""
     plugin = MarshmallowPlugin()
-    spec = APISpec(title=PACKAGE, version=metadata.version(PACKAGE), openapi_version=OPENAPI_VERSION,
-                   plugins=[plugin], info={"description": metadata.metadata(PACKAGE)["Summary"]})
+    spec = APISpec(
+        title=PACKAGE,
+        version=metadata.version(PACKAGE),
+        openapi_version=OPENAPI_VERSION,
+        plugins=[plugin],
+        info={"description": metadata.metadata(PACKAGE)["Summary"]},
+    )
     plugin.map_to_openapi_type(fields.Decimal, "string", None)
     plugin.converter.add_attribute_function(money_as_text)
     plugin.converter.add_attribute_function(plain_text_pattern)
-    spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                             "description": "an access_token of POST /auth/token"})
+    spec.components.security_scheme(
+        BEARER,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "an access_token of POST /auth/token",
+        },
+    )
     for header, definition in _HEADERS.items():
         spec.components.header(header, definition)
-    spec.components.parameter("RequestId", "header", {
-        "name": REQUEST_ID_HEADER, "required": False, "schema": {"type": "string"},
-        "description": f"an id of the client's for the request, kept when it matches {VALID_REQUEST_ID.pattern} "
-                       "(replaced by a new one otherwise)"})
+    spec.components.parameter(
+        "RequestId",
+        "header",
+        {
+            "name": REQUEST_ID_HEADER,
+            "required": False,
+            "schema": {"type": "string"},
+            "description": f"an id of the client's for the request, kept when it matches {VALID_REQUEST_ID.pattern} "
+            "(replaced by a new one otherwise)",
+        },
+    )
     spec.components.schema("Error", schema=Error)
     paths = {}
     for route in published_routes(service):

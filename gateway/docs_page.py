@@ -5,7 +5,7 @@ Content-Security-Policy that lets the page load scripts and styles from its own 
 """
 
 import mimetypes
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -15,17 +15,23 @@ from werkzeug.wrappers import Response
 from gateway.contract import PACKAGE
 from shop_common.vocabulary.errors import NotFound
 
-DOCS_ASSETS_URL = "docs/"   # relative to the page (/docs), so the page works behind a path prefix too
+DOCS_ASSETS_URL = "docs/"  # relative to the page (/docs), so the page works behind a path prefix too
 DOCS_SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
-                               "frame-ancestors 'none'",
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_PACKAGE_ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-                   "favicon-32x32.png", "favicon-16x16.png")
-INITIALIZER = "shop-initializer.js"   # the page's own script: not inline, so no 'unsafe-inline' is needed
+_PACKAGE_ASSETS = (
+    "swagger-ui.css",
+    "index.css",
+    "swagger-ui-bundle.js",
+    "swagger-ui-standalone-preset.js",
+    "favicon-32x32.png",
+    "favicon-16x16.png",
+)
+INITIALIZER = "shop-initializer.js"  # the page's own script: not inline, so no 'unsafe-inline' is needed
 DOCS_ASSETS = (*_PACKAGE_ASSETS, INITIALIZER)
 
 _INITIALIZER_SCRIPT = """\
@@ -65,8 +71,9 @@ _PAGE = """\
 
 def docs_page():
     """The documentation page: Swagger UI rendering ``/openapi.json``."""
-    page = _PAGE.format(title=PACKAGE, version=metadata.version(PACKAGE), assets=DOCS_ASSETS_URL,
-                        initializer=INITIALIZER)
+    page = _PAGE.format(
+        title=PACKAGE, version=metadata.version(PACKAGE), assets=DOCS_ASSETS_URL, initializer=INITIALIZER
+    )
     return Response(page, mimetype="text/html", headers=DOCS_SECURITY_HEADERS)
 
 
@@ -75,11 +82,12 @@ def docs_asset(name):
     if name not in DOCS_ASSETS:
         raise NotFound("no such asset", {"asset": name})
     content, mimetype = _asset(name)
-    return Response(content, mimetype=mimetype,
-                    headers={**DOCS_SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"})
+    return Response(
+        content, mimetype=mimetype, headers={**DOCS_SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name):
     if name == INITIALIZER:
         return _INITIALIZER_SCRIPT.encode(), "text/javascript"

@@ -50,24 +50,40 @@ from gateway.rate_limits import SharedRateLimiter
 from shop_common import internals
 from shop_common.identity.caller import CALLER_KEY
 from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, VALID_REQUEST_ID, new_request_id
+from shop_common.messaging.traces import current_traceparent
 from shop_common.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from shop_common.observability.tracing import http_server_span
-from shop_common.messaging.traces import current_traceparent
 from shop_common.vocabulary.errors import (
-    Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, ShopError, TooManyRequests, Unauthenticated,
-    Unprocessable)
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    ShopError,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
 from shop_common.vocabulary.validation import load
 
 _log = getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 FORWARDED_FOR_HEADER = "X-Forwarded-For"
-DRAIN_SECONDS = 30   # a stopping gateway waits at most this long for the requests in hand
+DRAIN_SECONDS = 30  # a stopping gateway waits at most this long for the requests in hand
 
-STATUS_OF_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409),
-           (Unprocessable, 422), (TooManyRequests, 429), (ServiceUnavailable, 503))
+STATUS_OF_ERROR = (
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unprocessable, 422),
+    (TooManyRequests, 429),
+    (ServiceUnavailable, 503),
+)
 
-PER_CLIENT_LIMIT = "PER_CLIENT"   # every request counts against it, by client address
+PER_CLIENT_LIMIT = "PER_CLIENT"  # every request counts against it, by client address
 
 
 class MalformedJson(InvalidInput):
@@ -91,8 +107,9 @@ def error_response(exc):
     if status == 500:
         _log.error("unexpected error: %r", exc, exc_info=not isinstance(exc, RemoteError))
         return json_response(500, {"error": "internal_error", "message": "internal error", "details": {}})
-    return json_response(status, {"error": exc.code, "message": exc.message, "details": exc.details},
-                         headers=_error_headers(exc))
+    return json_response(
+        status, {"error": exc.code, "message": exc.message, "details": exc.details}, headers=_error_headers(exc)
+    )
 
 
 def _error_headers(error):
@@ -115,8 +132,11 @@ def read_json(request):
 
 def trusted_proxies(config):
     """The networks of ``TRUSTED_PROXIES`` (comma-separated addresses or networks): the edge's own addresses."""
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False)
-                 for entry in str(config["TRUSTED_PROXIES"] or "").split(",") if entry.strip())
+    return tuple(
+        ipaddress.ip_network(entry.strip(), strict=False)
+        for entry in str(config["TRUSTED_PROXIES"] or "").split(",")
+        if entry.strip()
+    )
 
 
 def client_address(peer, forwarded_for, proxies):
@@ -170,7 +190,7 @@ class JsonWsgiApp(WsgiApp):
     def _options(adapter):
         allowed = adapter.allowed_methods()
         if not allowed:
-            adapter.match()   # raises the path's 404
+            adapter.match()  # raises the path's 404
         return Response(status=204, headers={"Allow": ", ".join(sorted({*allowed, "OPTIONS"}))})
 
 
@@ -208,8 +228,11 @@ class JsonWebServer(WebServer):
 
     def context_data_from_headers(self, request):
         """A worker's context: the request's id, its caller and its span; nothing a client's headers say."""
-        return {REQUEST_ID_KEY: request.request_id, CALLER_KEY: caller_of(request.identity).as_context(),
-                TRACEPARENT_KEY: current_traceparent()}
+        return {
+            REQUEST_ID_KEY: request.request_id,
+            CALLER_KEY: caller_of(request.identity).as_context(),
+            TRACEPARENT_KEY: current_traceparent(),
+        }
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
         server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
@@ -230,7 +253,7 @@ class JsonWebServer(WebServer):
             internals.close_listening_socket(self, self._take_queued)
             _log.info("stopping: taking no new connections; %s in hand", self.in_hand)
         deadline = time.monotonic() + DRAIN_SECONDS
-        eventlet.sleep(0)   # a connection accepted just now begins, and counts
+        eventlet.sleep(0)  # a connection accepted just now begins, and counts
         while self.in_hand and time.monotonic() < deadline:
             eventlet.sleep(0.01)
         if self.in_hand:
@@ -247,31 +270,47 @@ class JsonHttpEntrypoint(HttpRequestHandler):
     authenticator = Authenticator()
     rate_limits = SharedRateLimiter()
 
-    def __init__(self, method, url, access, body=None, query=None, answers=None, raw_body=None, calls=(),
-                 errors=None, headers=(), limit_per_address=None, limit_per_account=None, published=True, **kwargs):
+    def __init__(
+        self,
+        method,
+        url,
+        access,
+        body=None,
+        query=None,
+        answers=None,
+        raw_body=None,
+        calls=(),
+        errors=None,
+        headers=(),
+        limit_per_address=None,
+        limit_per_account=None,
+        published=True,
+        **kwargs,
+    ):
         if access not in ACCESS:
             raise ValueError(f"{method} {url}: access must be one of {ACCESS}")
         if limit_per_account and access == ANYONE:
             raise ValueError(f"{method} {url}: a limit per account needs signed-in callers")
         self.access = access
         self.body_schema, self.query_schema = body, query
-        self.raw_body = raw_body   # a media type: the method gets the body's bytes as they came (a signed webhook)
+        self.raw_body = raw_body  # a media type: the method gets the body's bytes as they came (a signed webhook)
         self.answers = answers or {200: None}
-        self.calls = calls     # the services the method calls: it may answer 503
-        self.errors = errors or {}   # {error family: when}: what only the services answer (a 409, say)
-        self.headers = headers   # the request headers the method reads, as the contract describes them
+        self.calls = calls  # the services the method calls: it may answer 503
+        self.errors = errors or {}  # {error family: when}: what only the services answer (a 409, say)
+        self.headers = headers  # the request headers the method reads, as the contract describes them
         self.limit_per_address, self.limit_per_account = limit_per_address, limit_per_account
-        self.published = published   # in the OpenAPI document (gateway.contract), and traced
-        secrets = [f"body.{name}" for name, field in (body().fields if body else {}).items()
-                   if field.metadata.get("secret")]
-        super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)   # never in a trace line
+        self.published = published  # in the OpenAPI document (gateway.contract), and traced
+        secrets = [
+            f"body.{name}" for name, field in (body().fields if body else {}).items() if field.metadata.get("secret")
+        ]
+        super().__init__(method, url, sensitive_arguments=tuple(secrets), **kwargs)  # never in a trace line
 
     def setup(self):
         super().setup()
         self.max_body_bytes = int(self.container.config["HTTP"]["MAX_BODY_BYTES"])
 
     def stop(self):
-        self.server.drain()   # the requests in hand are answered before the container awaits its workers
+        self.server.drain()  # the requests in hand are answered before the container awaits its workers
         super().stop()
 
     def handle_request(self, request):
@@ -285,10 +324,11 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def _answer(self, request):
         """Admits the request and reads its inputs, then lets nameko's ``handle_request`` run the worker."""
-        request.shallow = False   # its body may be read here
+        request.shallow = False  # its body may be read here
         request.max_content_length = self.max_body_bytes  # the edge has refused larger ones; this only guards it
-        request.client_address = client_address(request.remote_addr, request.headers.get(FORWARDED_FOR_HEADER),
-                                                self.server.trusted_proxies)
+        request.client_address = client_address(
+            request.remote_addr, request.headers.get(FORWARDED_FOR_HEADER), self.server.trusted_proxies
+        )
         request.request_id = request_id_of(request)
         try:
             request.identity = self._admitted(request)
@@ -330,7 +370,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         return inputs
 
     def response_from_result(self, result):
-        if isinstance(result, Response):   # a page or a file the method made (the API's documentation)
+        if isinstance(result, Response):  # a page or a file the method made (the API's documentation)
             return result
         status, payload = result if isinstance(result, tuple) else (200, result)
         return Response(status=status) if status == 204 else json_response(status, payload)

@@ -19,7 +19,8 @@ VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 def idempotency_key(headers):
-    """The request's key (a structured-field string, quoted or bare), None without one; ``InvalidInput`` if malformed."""
+    """The request's key (a structured-field string, quoted or bare), None without one; ``InvalidInput`` if
+    malformed."""
     given = headers.get(IDEMPOTENCY_KEY_HEADER)
     if given is None:
         return None
@@ -27,8 +28,9 @@ def idempotency_key(headers):
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
     if not VALID_KEY.fullmatch(key):
-        raise InvalidInput(f"invalid {IDEMPOTENCY_KEY_HEADER}",
-                           {IDEMPOTENCY_KEY_HEADER: ["must be 1-255 printable ASCII characters"]})
+        raise InvalidInput(
+            f"invalid {IDEMPOTENCY_KEY_HEADER}", {IDEMPOTENCY_KEY_HEADER: ["must be 1-255 printable ASCII characters"]}
+        )
     return key
 
 

@@ -2,8 +2,8 @@
 
 A cursor is the position of a page's last item (its sort key), as base64url
 JSON, not signed: one made by hand names a position like any other, and the
-list it reads still shows the caller only what is theirs. The client passes it back as ``cursor`` and gets the items after it,
-so no answer grows with the size of the list, and items added meanwhile
+list it reads still shows the caller only what is theirs. The client passes it back as ``cursor`` and gets the
+items after it, so no answer grows with the size of the list, and items added meanwhile
 neither repeat nor shift a page. ``next_cursor`` is null when a page is not
 full (a full last page is followed by an empty one).
 """
@@ -32,8 +32,9 @@ def decode_cursor(cursor, schema):
             raise ValueError(cursor)
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("invalid cursor", {"cursor": ["is not a position in this list: send the next_cursor of "
-                                                         "the page before"]}) from None
+        raise InvalidInput(
+            "invalid cursor", {"cursor": ["is not a position in this list: send the next_cursor of the page before"]}
+        ) from None
 
 
 def page(items, limit, position_of):

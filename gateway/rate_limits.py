@@ -39,7 +39,7 @@ from shop_common.vocabulary.errors import TooManyRequests
 
 _log = getLogger(__name__)
 
-STORAGE_TIMEOUT_SECONDS = 0.5   # to connect to Redis, and for each answer; a normal one takes well under 1 ms
+STORAGE_TIMEOUT_SECONDS = 0.5  # to connect to Redis, and for each answer; a normal one takes well under 1 ms
 _STORAGE_ERRORS = (StorageError, ConcurrentUpdateError)
 
 
@@ -123,14 +123,18 @@ class RateLimiter:
             room_at = self._strategy.get_window_stats(limit, name, identity).reset_time
         except _STORAGE_ERRORS as error:
             self._storage_failed(name, error)
-            room_at = time.time() + limit.get_expiry()   # at the latest
+            room_at = time.time() + limit.get_expiry()  # at the latest
         return max(1, math.ceil(room_at - time.time()))
 
     def _storage_failed(self, name, error):
         if not self._storage_failing:
             cause = getattr(error, "storage_error", error)
-            _log.warning("rate limit storage failed (%s: %s) counting %s; requests go through unlimited until it "
-                         "answers again", type(cause).__name__, cause, name)
+            _log.warning(
+                "rate limit storage failed (%s: %s) counting %s; requests go through unlimited until it answers again",
+                type(cause).__name__,
+                cause,
+                name,
+            )
         self._storage_failing = True
 
     def _storage_answered(self):
@@ -148,8 +152,11 @@ class SharedRateLimiter(SharedExtension):
 
     def setup(self):
         config = self.container.config
-        self.limiter = RateLimiter(config["RATE_LIMIT"], storage_uri=config["REDIS_URL"] or "memory://",
-                                   key_prefix=config["RATE_LIMIT_KEY_PREFIX"])
+        self.limiter = RateLimiter(
+            config["RATE_LIMIT"],
+            storage_uri=config["REDIS_URL"] or "memory://",
+            key_prefix=config["RATE_LIMIT_KEY_PREFIX"],
+        )
 
 
 class RateLimits(DependencyProvider):

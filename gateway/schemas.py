@@ -11,8 +11,21 @@ an account's role). The same schemas make the published OpenAPI document.
 from marshmallow import Schema, fields, validate
 
 from shop_common.vocabulary.validation import (
-    MAX_AMOUNT, MAX_CARRIER, MAX_PAGE_SIZE, MAX_TRACKING_NUMBER, EmailAddress, PostalAddress, id_field, lines_field,
-    money_field, password_field, payment_method_field, sku_field, text_field, weight_field)
+    MAX_AMOUNT,
+    MAX_CARRIER,
+    MAX_PAGE_SIZE,
+    MAX_TRACKING_NUMBER,
+    EmailAddress,
+    PostalAddress,
+    id_field,
+    lines_field,
+    money_field,
+    password_field,
+    payment_method_field,
+    sku_field,
+    text_field,
+    weight_field,
+)
 
 ORDER_STATUSES = ("pending", "confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded")
 PAYMENT_STATUSES = ("authorised", "captured", "voided", "refunded", "declined", "failed")
@@ -22,6 +35,7 @@ DEFAULT_PAGE_SIZE = 20
 
 
 # What a client sends
+
 
 class NewAccount(Schema):
     email = EmailAddress(required=True)
@@ -55,7 +69,8 @@ class NewOrder(Schema):
     items = lines_field()
     payment_method = payment_method_field(
         "the payment provider's id of the customer's payment method (Stripe.js gives it; test ids such as "
-        "pm_card_visa work in test mode); never a card number, which is refused")
+        "pm_card_visa work in test mode); never a card number, which is refused"
+    )
     shipping_address = fields.Nested(PostalAddress, required=True)
 
 
@@ -68,13 +83,15 @@ class QuoteRequest(Schema):
 
 class ShipRequest(Schema):
     carrier = text_field(MAX_CARRIER, required=True, metadata={"example": "DHL"})
-    tracking_number = text_field(MAX_TRACKING_NUMBER, required=True,
-                                 metadata={"description": "the carrier's; unique to this parcel"})
+    tracking_number = text_field(
+        MAX_TRACKING_NUMBER, required=True, metadata={"description": "the carrier's; unique to this parcel"}
+    )
 
 
 class RefundRequest(Schema):
-    amount = money_field(maximum=MAX_AMOUNT, load_default=None,
-                         metadata={"description": "decimal; absent: all that is left to refund"})
+    amount = money_field(
+        maximum=MAX_AMOUNT, load_default=None, metadata={"description": "decimal; absent: all that is left to refund"}
+    )
 
 
 def _page_size():
@@ -83,8 +100,11 @@ def _page_size():
 
 
 def _cursor():
-    return fields.String(load_default=None, validate=validate.Length(min=1, max=512),
-                         metadata={"description": "the next_cursor of the page before"})
+    return fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "the next_cursor of the page before"},
+    )
 
 
 class ProductQuery(Schema):
@@ -107,6 +127,7 @@ class OrderQuery(Schema):
 
 # Where a page ends, inside a cursor
 
+
 class ProductPosition(Schema):
     sku = sku_field()
 
@@ -122,6 +143,7 @@ class ShipmentPosition(Schema):
 
 
 # What a client gets back
+
 
 class Account(Schema):
     id = fields.String()
@@ -149,7 +171,9 @@ class OrderLine(Schema):
     sku = fields.String()
     quantity = fields.Integer()
     unit_price = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
-    name = fields.String(allow_none=True, metadata={"description": "from the catalogue; absent when it does not answer"})
+    name = fields.String(
+        allow_none=True, metadata={"description": "from the catalogue; absent when it does not answer"}
+    )
 
 
 class Payment(Schema):
@@ -204,22 +228,31 @@ class Order(Schema):
     items = fields.List(fields.Nested(OrderLine))
     items_total = fields.String(allow_none=True, metadata={"description": "decimal; null while pending"})
     shipping_cost = fields.String(allow_none=True, metadata={"description": "decimal, as quoted when it was placed"})
-    total = fields.String(allow_none=True, metadata={"description": "decimal: items_total + shipping_cost, what the "
-                                                                    "payment authorises; null while pending"})
+    total = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "decimal: items_total + shipping_cost, what the payment authorises; null while pending"
+        },
+    )
     currency = fields.String(metadata={"description": "ISO 4217: the shop's one currency"})
     shipping_address = fields.Nested(Address, allow_none=True)
     payment = fields.Nested(Payment, allow_none=True, metadata={"description": "null while no payment was tried"})
-    shipment = fields.Nested(OrderShipment, allow_none=True,
-                             metadata={"description": "null until the order is confirmed"})
+    shipment = fields.Nested(
+        OrderShipment, allow_none=True, metadata={"description": "null until the order is confirmed"}
+    )
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})
 
 
 def _page_of(item_schema):
-    return type(f"{item_schema.__name__}Page", (Schema,), {
-        "items": fields.List(fields.Nested(item_schema)),
-        "next_cursor": fields.String(allow_none=True, metadata={"description": "null on the last page"}),
-    })
+    return type(
+        f"{item_schema.__name__}Page",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(allow_none=True, metadata={"description": "null on the last page"}),
+        },
+    )
 
 
 ProductPage = _page_of(Product)

@@ -8,10 +8,8 @@ from typing import TypedDict
 
 from inventory_service.exceptions import StockLimitExceeded
 from shop_common.vocabulary.lines import Line
-from inventory_service.statuses import REFUSED, RELEASED, RESERVED, SOLD
 
-MAX_STOCK = 1_000_000    # units of a product, available and held together
-
+MAX_STOCK = 1_000_000  # units of a product, available and held together
 
 
 class Shortage(TypedDict):
@@ -54,7 +52,5 @@ def describe_shortages(shortages: Iterable[Shortage], known_skus: Container[str]
         if shortage["sku"] not in known_skus:
             parts.append(f"{shortage['sku']}: unknown product")
         else:
-            parts.append(
-                f"{shortage['sku']}: {shortage['requested']} requested, {shortage['available']} available"
-            )
+            parts.append(f"{shortage['sku']}: {shortage['requested']} requested, {shortage['available']} available")
     return "insufficient stock (" + "; ".join(parts) + ")"

@@ -21,7 +21,14 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from inventory_service.statuses import REFUSED, RELEASED, RESERVED, SOLD
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (
-    MAX_LINES, MAX_QUANTITY, id_field, money_field, quantity_field, sku_field, weight_field)
+    MAX_LINES,
+    MAX_QUANTITY,
+    id_field,
+    money_field,
+    quantity_field,
+    sku_field,
+    weight_field,
+)
 
 SOURCE = "inventory"
 
@@ -61,8 +68,9 @@ class ProductWeighed(EventEnvelope):
 
 
 def product_weighed(product):
-    return PRODUCT_WEIGHED, new_event(sku=product.sku, weight_grams=product.weight_grams,
-                                      weighed_at=product.updated_at.isoformat())
+    return PRODUCT_WEIGHED, new_event(
+        sku=product.sku, weight_grams=product.weight_grams, weighed_at=product.updated_at.isoformat()
+    )
 
 
 def reserved_items(reservation):
@@ -77,6 +85,9 @@ def stock_event(reservation):
     if reservation.status == RESERVED:
         return STOCK_RESERVED, new_event(order_id=reservation.order_id, items=reserved_items(reservation))
     if reservation.status == REFUSED:
-        return STOCK_RESERVATION_FAILED, new_event(order_id=reservation.order_id, reason=reservation.reason,
-                                                   shortages=list(reservation.shortages))
-    return {RELEASED: STOCK_RELEASED, SOLD: SALE_COMPLETED}[reservation.status], new_event(order_id=reservation.order_id)
+        return STOCK_RESERVATION_FAILED, new_event(
+            order_id=reservation.order_id, reason=reservation.reason, shortages=list(reservation.shortages)
+        )
+    return {RELEASED: STOCK_RELEASED, SOLD: SALE_COMPLETED}[reservation.status], new_event(
+        order_id=reservation.order_id
+    )

@@ -13,5 +13,7 @@ class ProductAlreadyExists(Conflict):
 
 class StockLimitExceeded(InvalidInput):
     def __init__(self, sku, units, maximum):
-        super().__init__(f"product {sku} would hold more than {maximum} units",
-                         {"quantity": [f"at most {maximum - units} more units of {sku} fit"]})
+        super().__init__(
+            f"product {sku} would hold more than {maximum} units",
+            {"quantity": [f"at most {maximum - units} more units of {sku} fit"]},
+        )

@@ -3,8 +3,8 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
+from shop_common.vocabulary.clock import utc_now
 
 Money = Numeric(12, 2)
 
@@ -25,7 +25,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     price: Mapped[object] = mapped_column(Money)
     stock: Mapped[int] = mapped_column(Integer)
-    weight_grams: Mapped[int | None] = mapped_column(Integer)   # of one unit; null: not weighed (made before)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)  # of one unit; null: not weighed (made before)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -45,16 +45,14 @@ class Reservation(Base):
         lazy="selectin", cascade="all, delete-orphan", order_by="ReservationLine.sku"
     )
 
-    shortages = ()   # not stored: what was short, on a reservation refused just now (for its event)
+    shortages = ()  # not stored: what was short, on a reservation refused just now (for its event)
 
 
 class ReservationLine(Base):
     __tablename__ = "reservation_lines"
     __table_args__ = (CheckConstraint("quantity > 0", name="reservation_lines_quantity_positive"),)
 
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("reservations.order_id", ondelete="CASCADE"), primary_key=True
-    )
+    order_id: Mapped[str] = mapped_column(ForeignKey("reservations.order_id", ondelete="CASCADE"), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[object] = mapped_column(Money)

@@ -4,9 +4,16 @@ from marshmallow import Schema, fields, validate
 
 from inventory_service.domain import MAX_STOCK
 from shop_common.vocabulary.validation import (
-    MAX_LINES, MAX_PAGE_SIZE, lines_field, money_field, page_size_field, quantity_field, sku_field, text_field,
-    weight_field)
-
+    MAX_LINES,
+    MAX_PAGE_SIZE,
+    lines_field,
+    money_field,
+    page_size_field,
+    quantity_field,
+    sku_field,
+    text_field,
+    weight_field,
+)
 
 
 class NewProduct(Schema):

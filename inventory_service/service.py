@@ -1,16 +1,22 @@
 """The ``inventory`` Nameko service: catalogue and stock over RPC, reservations from order events."""
 
-
 from inventory_service import events, stock
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent
 from inventory_service.schemas import (
-    NewProduct, ProductPage, ProductSkus, ProductWeight, ReserveStock, Restock, product_output)
+    NewProduct,
+    ProductPage,
+    ProductSkus,
+    ProductWeight,
+    ReserveStock,
+    Restock,
+    product_output,
+)
 from order_service import events as order_events
-from shop_common.operations.service_base import DomainService
-from shop_common.persistence.database import database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
+from shop_common.operations.service_base import DomainService
+from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
@@ -61,24 +67,28 @@ class InventoryService(DomainService):
     def release_stock(self, order_id):
         return self._commit(stock.release(self.db, valid_id("order_id", order_id)))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CREATED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_CREATED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_created(self, event):
         self._commit(stock.reserve(self.db, event["order"]["id"], event["order"]["items"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_cancelled(self, event):
         self._commit(stock.release(self.db, event["order"]["id"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_rejected(self, event):
         """An order rejected after its stock was held (it could not be confirmed) gives the stock back."""
         self._commit(stock.release(self.db, event["order"]["id"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_shipped(self, event):
         self._commit(stock.complete_sale(self.db, event["order"]["id"]))
 

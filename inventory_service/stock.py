@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from inventory_service import domain
+from inventory_service import domain, statuses
 from inventory_service.exceptions import ProductAlreadyExists, ProductNotFound
 from inventory_service.models import Product, Reservation, ReservationLine
 from shop_common.vocabulary.change import Change
@@ -22,8 +22,7 @@ def create_product(session, sku, name, price, stock, weight_grams):
     now = utc_now()
     created = session.execute(
         insert(Product)
-        .values(sku=sku, name=name, price=price, stock=stock, weight_grams=weight_grams, created_at=now,
-                updated_at=now)
+        .values(sku=sku, name=name, price=price, stock=stock, weight_grams=weight_grams, created_at=now, updated_at=now)
         .on_conflict_do_nothing()
         .returning(Product.sku)
     ).first()
@@ -65,8 +64,10 @@ def list_products(session, limit, after=None):
 def restock(session, sku, quantity):
     product = find_product(session, sku, for_update=True)
     held = session.scalar(
-        select(func.coalesce(func.sum(ReservationLine.quantity), 0)).join(Reservation)
-        .where(ReservationLine.sku == sku, Reservation.status == domain.RESERVED))
+        select(func.coalesce(func.sum(ReservationLine.quantity), 0))
+        .join(Reservation)
+        .where(ReservationLine.sku == sku, Reservation.status == statuses.RESERVED)
+    )
     domain.check_restock(sku, product.stock, held, quantity)
     product.stock += quantity
     product.updated_at = utc_now()
@@ -86,7 +87,7 @@ def _claim_reservation(session, order_id, status):
         .values(order_id=order_id, status=status, created_at=now, updated_at=now)
         .on_conflict_do_nothing()
         .returning(Reservation)
-        .options(lazyload(Reservation.lines))   # not the SELECT of its eager loader: a new reservation holds nothing
+        .options(lazyload(Reservation.lines))  # not the SELECT of its eager loader: a new reservation holds nothing
     ).first()
     if reservation is not None:
         set_committed_value(reservation, "lines", [])
@@ -94,9 +95,7 @@ def _claim_reservation(session, order_id, status):
 
 
 def _locked_reservation(session, order_id):
-    return session.scalars(
-        select(Reservation).where(Reservation.order_id == order_id).with_for_update()
-    ).first()
+    return session.scalars(select(Reservation).where(Reservation.order_id == order_id).with_for_update()).first()
 
 
 def reserve(session, order_id, items):
@@ -104,14 +103,14 @@ def reserve(session, order_id, items):
 
     Nothing happens when the order had been decided before (reserved, refused or cancelled).
     """
-    reservation = _claim_reservation(session, order_id, domain.RESERVED)
+    reservation = _claim_reservation(session, order_id, statuses.RESERVED)
     if reservation is None:
         return Change(_locked_reservation(session, order_id), False)
     requested = domain.requested_by_sku(items)
     products = _lock_products(session, requested)
     shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, requested)
     if shortages:
-        reservation.status = domain.REFUSED
+        reservation.status = statuses.REFUSED
         reservation.reason = domain.describe_shortages(shortages, products.keys())
         reservation.shortages = shortages
         return Change(reservation, True)
@@ -130,18 +129,18 @@ def release(session, order_id):
     An order cancelled before it was reserved leaves a ``released`` row, so a
     reservation that arrives late holds nothing.
     """
-    reservation = _claim_reservation(session, order_id, domain.RELEASED)
+    reservation = _claim_reservation(session, order_id, statuses.RELEASED)
     if reservation is not None:
         return Change(reservation, False)
     reservation = _locked_reservation(session, order_id)
-    if reservation.status != domain.RESERVED:
+    if reservation.status != statuses.RESERVED:
         return Change(reservation, False)
     products = _lock_products(session, [line.sku for line in reservation.lines])
     now = utc_now()
     for line in reservation.lines:
         products[line.sku].stock += line.quantity
         products[line.sku].updated_at = now
-    reservation.status = domain.RELEASED
+    reservation.status = statuses.RELEASED
     reservation.updated_at = now
     return Change(reservation, True)
 
@@ -149,8 +148,8 @@ def release(session, order_id):
 def complete_sale(session, order_id):
     """The order shipped: its held stock is sold; nothing happens unless it holds some."""
     reservation = _locked_reservation(session, order_id)
-    if reservation is None or reservation.status != domain.RESERVED:
+    if reservation is None or reservation.status != statuses.RESERVED:
         return Change(reservation, False)
-    reservation.status = domain.SOLD
+    reservation.status = statuses.SOLD
     reservation.updated_at = utc_now()
     return Change(reservation, True)

@@ -7,9 +7,8 @@ meantime fails its RSET, before anything is sent, and is replaced by a new one.
 """
 
 import smtplib
-from email.message import EmailMessage
-
 from datetime import timedelta
+from email.message import EmailMessage
 
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
@@ -82,8 +81,13 @@ def _close(smtp):
 class Mailer(DependencyProvider):
     def setup(self):
         config = self.container.config["SMTP"]
-        self.mailer = SmtpMailer(host=config["HOST"], port=int(config["PORT"]), sender=config["SENDER"],
-                                 timeout=float(config["TIMEOUT"]), idle_connections=self.container.max_workers)
+        self.mailer = SmtpMailer(
+            host=config["HOST"],
+            port=int(config["PORT"]),
+            sender=config["SENDER"],
+            timeout=float(config["TIMEOUT"]),
+            idle_connections=self.container.max_workers,
+        )
 
     def stop(self):
         self.mailer.close()

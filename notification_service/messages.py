@@ -8,7 +8,13 @@ prefix), or the welcome of a new account.
 from dataclasses import dataclass
 
 from order_service.events import (
-    ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_DELIVERED, ORDER_REFUNDED, ORDER_REJECTED, ORDER_SHIPPED)
+    ORDER_CANCELLED,
+    ORDER_CONFIRMED,
+    ORDER_DELIVERED,
+    ORDER_REFUNDED,
+    ORDER_REJECTED,
+    ORDER_SHIPPED,
+)
 
 HEADLINES = {
     ORDER_CONFIRMED: "Thank you: your order is confirmed, and its payment authorised.",
@@ -30,7 +36,7 @@ WELCOME = "welcome"
 
 @dataclass(frozen=True)
 class Email:
-    regarding_id: str   # the order or account it is about
+    regarding_id: str  # the order or account it is about
     kind: str
     to: str
     subject: str
@@ -64,14 +70,15 @@ def order_email(event_type, order):
         reason = order["rejection_reason"]
         lines += ["", f"Reason: {REASONS.get(reason, reason)}"]
     outcome = outcome_of(event_type)
-    return Email(order["id"], outcome, order["customer_email"], f"Order {order['id']} {outcome}",
-                 "\n".join(lines) + "\n")
+    return Email(
+        order["id"], outcome, order["customer_email"], f"Order {order['id']} {outcome}", "\n".join(lines) + "\n"
+    )
 
 
 def welcome_email(account):
     """The one email a new account gets (on ``account_registered``)."""
-    body = (f"Welcome to the shop.\n\nYour account {account['email']} is ready: sign in to place orders.\n"
-            "If you did not create it, ignore this email.\n")
+    body = (
+        f"Welcome to the shop.\n\nYour account {account['email']} is ready: sign in to place orders.\n"
+        "If you did not create it, ignore this email.\n"
+    )
     return Email(account["id"], WELCOME, account["email"], "Welcome to the shop", body)
-
-

@@ -12,14 +12,15 @@ database away for longer than ``commit_surely`` retries, can send one twice.
 """
 
 import uuid
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from notification_service.exceptions import EmailBeingSent
 from notification_service.models import SentEmail
-from shop_common.vocabulary.clock import utc_now
 from shop_common.observability.metrics import EMAILS
 from shop_common.persistence.database import commit_surely
+from shop_common.vocabulary.clock import utc_now
 
 LIST_LIMIT = 100
 
@@ -42,8 +43,12 @@ def notify(session, mailer, event_id, email):
         raise
     EMAILS.labels(email.kind, "sent").inc()
     sent_at = utc_now()
-    commit_surely(session, lambda retried: retried.execute(
-        update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token).values(sent_at=sent_at)))
+    commit_surely(
+        session,
+        lambda retried: retried.execute(
+            update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token).values(sent_at=sent_at)
+        ),
+    )
     return True
 
 
@@ -52,25 +57,36 @@ def _claim(session, event_id, email, token, lease):
     now = utc_now()
     claimed = session.execute(
         insert(SentEmail)
-        .values(event_id=event_id, regarding_id=email.regarding_id, kind=email.kind, customer_email=email.to,
-                subject=email.subject, claim_token=token, claimed_at=now)
+        .values(
+            event_id=event_id,
+            regarding_id=email.regarding_id,
+            kind=email.kind,
+            customer_email=email.to,
+            subject=email.subject,
+            claim_token=token,
+            claimed_at=now,
+        )
         .on_conflict_do_nothing()
         .returning(SentEmail.id)
     ).scalar()
     if claimed is None:
         claimed = session.execute(
             update(SentEmail)
-            .where(SentEmail.regarding_id == email.regarding_id, SentEmail.kind == email.kind,
-                   SentEmail.sent_at.is_(None),
-                   or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - lease))
+            .where(
+                SentEmail.regarding_id == email.regarding_id,
+                SentEmail.kind == email.kind,
+                SentEmail.sent_at.is_(None),
+                or_(SentEmail.claim_token.is_(None), SentEmail.claimed_at < now - lease),
+            )
             .values(claim_token=token, claimed_at=now)
             .returning(SentEmail.id)
         ).scalar()
     session.commit()
     if claimed is not None:
         return claimed
-    sent = session.scalar(select(SentEmail.sent_at).where(SentEmail.regarding_id == email.regarding_id,
-                                                          SentEmail.kind == email.kind))
+    sent = session.scalar(
+        select(SentEmail.sent_at).where(SentEmail.regarding_id == email.regarding_id, SentEmail.kind == email.kind)
+    )
     if sent is None:
         raise EmailBeingSent(email.regarding_id, email.kind)
     return None
@@ -80,8 +96,9 @@ def _release(session, claim_id, token):
     """Give up a claim after a failed send, so the next delivery sends at once (else the lease expires)."""
     try:
         session.rollback()
-        session.execute(update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token)
-                        .values(claim_token=None))
+        session.execute(
+            update(SentEmail).where(SentEmail.id == claim_id, SentEmail.claim_token == token).values(claim_token=None)
+        )
         session.commit()
     except Exception:
         session.rollback()

@@ -1,17 +1,16 @@
 """The ``notifications`` Nameko service: emails the customer on every order outcome, and welcomes new accounts."""
 
-
 from accounts_service import events as account_events
 from notification_service import notices
-from notification_service.messages import order_email, welcome_email
 from notification_service.mailer import Mailer
+from notification_service.messages import order_email, welcome_email
 from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
-from shop_common.persistence.database import database_session
-from shop_common.operations.service_base import DomainService
 from shop_common.messaging.entrypoints import query
 from shop_common.messaging.reliable_events import event_handler
+from shop_common.operations.service_base import DomainService
+from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load
 
 

@@ -4,10 +4,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from order_service.statuses import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED
 from shop_common.vocabulary.lines import Line
-from order_service.statuses import CANCELLED, CONFIRMED, DELIVERED, PENDING, REFUNDED, REJECTED, SHIPPED, STATUSES
 
-FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED})   # what the shop does is done
+FINAL_STATUSES = frozenset({REJECTED, CANCELLED, SHIPPED, DELIVERED, REFUNDED})  # what the shop does is done
 
 CONFIRM = "confirm"
 REJECT = "reject"
@@ -34,8 +34,8 @@ _PAYMENT_ACTIONS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("authorised", PENDING): (CONFIRM, None),
     ("declined", PENDING): (REJECT, PAYMENT_DECLINED),
     ("failed", PENDING): (REJECT, PAYMENT_UNAVAILABLE),
-    ("voided", CONFIRMED): (CANCEL, None),     # the provider let the authorisation go: nothing is held for it
-    ("refunded", SHIPPED): (REFUND, None),     # given back in full
+    ("voided", CONFIRMED): (CANCEL, None),  # the provider let the authorisation go: nothing is held for it
+    ("refunded", SHIPPED): (REFUND, None),  # given back in full
     ("refunded", DELIVERED): (REFUND, None),
 }
 
@@ -46,7 +46,7 @@ _SHIPMENT_ACTIONS = {
 }
 
 
-MAX_TOTAL = Decimal("999999999999.99")   # what the orders database holds; the order limits stay below it
+MAX_TOTAL = Decimal("999999999999.99")  # what the orders database holds; the order limits stay below it
 
 
 class ReservedLine(Line):
@@ -79,6 +79,7 @@ def next_status(status: str, action: str) -> str:
     if status not in allowed_from:
         raise TransitionRefused(status, action)
     return target
+
 
 class Unconfirmable(Exception):
     """The reservation cannot confirm the order; ``reason`` says why, for the customer."""
@@ -140,8 +141,9 @@ def may_deliver(status: str) -> bool:
     return status in _ALLOWED_FROM[DELIVER][0]
 
 
-def priced_lines(lines: Sequence[Line], reserved_items: Iterable[ReservedLine],
-                 shipping_cost: Decimal | None) -> list[PricedLine]:
+def priced_lines(
+    lines: Sequence[Line], reserved_items: Iterable[ReservedLine], shipping_cost: Decimal | None
+) -> list[PricedLine]:
     """The order's lines with the unit prices inventory reserved them at.
 
     The reservation must cover the order line for line (same skus, same
@@ -150,10 +152,10 @@ def priced_lines(lines: Sequence[Line], reserved_items: Iterable[ReservedLine],
     """
     reserved = {item["sku"]: item for item in reserved_items}
     if set(reserved) != {line["sku"] for line in lines} or any(
-            reserved[line["sku"]]["quantity"] != line["quantity"] for line in lines):
+        reserved[line["sku"]]["quantity"] != line["quantity"] for line in lines
+    ):
         raise Unconfirmable("the stock reserved does not match the order")
-    priced: list[PricedLine] = [
-        {**line, "unit_price": Decimal(reserved[line["sku"]]["unit_price"])} for line in lines]
+    priced: list[PricedLine] = [{**line, "unit_price": Decimal(reserved[line["sku"]]["unit_price"])} for line in lines]
     if order_total(priced, shipping_cost) > MAX_TOTAL:
         raise Unconfirmable(f"the total is over {MAX_TOTAL}")
     return priced

@@ -20,8 +20,16 @@ from order_service.statuses import CANCELLED, CONFIRMED, DELIVERED, PENDING, REF
 from shipping_service.events import AddressCopy
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import (
-    MAX_AMOUNT, MAX_LINES, MAX_QUANTITY, EmailAddress, id_field, money_field, payment_method_field, quantity_field,
-    sku_field)
+    MAX_AMOUNT,
+    MAX_LINES,
+    MAX_QUANTITY,
+    EmailAddress,
+    id_field,
+    money_field,
+    payment_method_field,
+    quantity_field,
+    sku_field,
+)
 
 SOURCE = "orders"
 
@@ -35,9 +43,15 @@ ORDER_REFUNDED = "order_refunded"
 PAYMENT_REQUESTED = "payment_requested"
 
 # The event that tells of an order reaching each status.
-EVENT_OF_STATUS = {PENDING: ORDER_CREATED, CONFIRMED: ORDER_CONFIRMED, REJECTED: ORDER_REJECTED,
-                   CANCELLED: ORDER_CANCELLED, SHIPPED: ORDER_SHIPPED, DELIVERED: ORDER_DELIVERED,
-                   REFUNDED: ORDER_REFUNDED}
+EVENT_OF_STATUS = {
+    PENDING: ORDER_CREATED,
+    CONFIRMED: ORDER_CONFIRMED,
+    REJECTED: ORDER_REJECTED,
+    CANCELLED: ORDER_CANCELLED,
+    SHIPPED: ORDER_SHIPPED,
+    DELIVERED: ORDER_DELIVERED,
+    REFUNDED: ORDER_REFUNDED,
+}
 
 
 class OrderLineSnapshot(Schema):
@@ -84,8 +98,13 @@ class OrderSnapshot(Schema):
     customer_email = EmailAddress(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     rejection_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
-    items = fields.List(fields.Nested(OrderLineSnapshot), attribute="lines", data_key="items", required=True,
-                        validate=validate.Length(min=1, max=MAX_LINES))
+    items = fields.List(
+        fields.Nested(OrderLineSnapshot),
+        attribute="lines",
+        data_key="items",
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LINES),
+    )
     items_total = money_field(minimum=0, maximum=None, allow_none=True, load_default=None)
     shipping_cost = money_field(minimum=0, maximum=None, allow_none=True, load_default=None)
     total = money_field(maximum=None, allow_none=True, load_default=None)
@@ -115,6 +134,7 @@ def order_event(order):
     """The event type and payload for a change of ``order`` (the stored order, just changed): its status's, or, for
     a pending order just priced, the request for its payment."""
     if order.status == PENDING and order.total is not None:
-        return PAYMENT_REQUESTED, new_event(order_id=order.id, amount=f"{order.total:.2f}", currency=order.currency,
-                                            payment_method=order.payment_method)
+        return PAYMENT_REQUESTED, new_event(
+            order_id=order.id, amount=f"{order.total:.2f}", currency=order.currency, payment_method=order.payment_method
+        )
     return EVENT_OF_STATUS[order.status], new_event(order=_snapshot.dump(order))

@@ -18,5 +18,6 @@ class IdempotencyKeyReused(Unprocessable):
     code = "idempotency_key_reused"
 
     def __init__(self, order_id):
-        super().__init__(f"the idempotency key of order {order_id} was used before with another request",
-                         {"order_id": order_id})
+        super().__init__(
+            f"the idempotency key of order {order_id} was used before with another request", {"order_id": order_id}
+        )

@@ -4,13 +4,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from order_service.domain import CONFIRMED, STATUSES
+from order_service.statuses import CONFIRMED, STATUSES
 from shipping_service import events as shipping_events
-from shop_common.vocabulary.clock import utc_now
 from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
+from shop_common.vocabulary.clock import utc_now
 
-Money = Numeric(12, 2)        # a unit price: at most 1,000,000.00
-Total = Numeric(14, 2)        # up to 100 lines x 1,000 x 1,000,000.00 = 100,000,000,000.00
+Money = Numeric(12, 2)  # a unit price: at most 1,000,000.00
+Total = Numeric(14, 2)  # up to 100 lines x 1,000 x 1,000,000.00 = 100,000,000,000.00
 
 
 class Base(DeclarativeBase):
@@ -27,22 +27,22 @@ class Order(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(String(64))   # the account that placed it
+    customer_id: Mapped[str | None] = mapped_column(String(64))  # the account that placed it
     customer_email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16))
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the request that placed it
-    total: Mapped[object | None] = mapped_column(Total)   # the lines and their shipping: what the payment holds
+    total: Mapped[object | None] = mapped_column(Total)  # the lines and their shipping: what the payment holds
     # Where it goes (normalised) and what that costs, as the customer accepted them (null on orders from before).
     shipping_address: Mapped[dict | None] = mapped_column(JSONB)
     shipping_cost: Mapped[object | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    payment_method: Mapped[str | None] = mapped_column(String(255))   # the provider's id (pm_...), never a card
+    payment_method: Mapped[str | None] = mapped_column(String(255))  # the provider's id (pm_...), never a card
     # The order's payment as the payments service last told it (its events); status null while none was tried.
     payment_status: Mapped[str | None] = mapped_column(String(16))
     payment_reference: Mapped[str | None] = mapped_column(String(255))
     payment_refunded: Mapped[object | None] = mapped_column(Total)
-    payment_updated_at: Mapped[object | None] = mapped_column(UtcDateTime)   # of the copy: an older word is ignored
+    payment_updated_at: Mapped[object | None] = mapped_column(UtcDateTime)  # of the copy: an older word is ignored
     # The order's shipment as the shipping service last told it; status null until it is dispatched.
     shipment_status: Mapped[str | None] = mapped_column(String(20))
     carrier: Mapped[str | None] = mapped_column(String(100))
@@ -54,7 +54,9 @@ class Order(Base):
     updated_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
 
     lines: Mapped[list["OrderLine"]] = relationship(
-        back_populates="order", order_by="OrderLine.position", lazy="selectin",
+        back_populates="order",
+        order_by="OrderLine.position",
+        lazy="selectin",
         cascade="all, delete-orphan",
     )
 
@@ -63,8 +65,13 @@ class Order(Base):
         """``{status, amount, currency, reference, refunded}``; None while no payment was tried."""
         if self.payment_status is None:
             return None
-        return {"status": self.payment_status, "amount": self.total, "currency": self.currency,
-                "reference": self.payment_reference, "refunded": self.payment_refunded}
+        return {
+            "status": self.payment_status,
+            "amount": self.total,
+            "currency": self.currency,
+            "reference": self.payment_reference,
+            "refunded": self.payment_refunded,
+        }
 
     @property
     def shipment(self):
@@ -73,8 +80,13 @@ class Order(Base):
         status = self.shipment_status or (shipping_events.AWAITING_DISPATCH if self.status == CONFIRMED else None)
         if status is None:
             return None
-        return {"status": status, "carrier": self.carrier, "tracking_number": self.tracking_number,
-                "dispatched_at": self.dispatched_at, "delivered_at": self.delivered_at}
+        return {
+            "status": status,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "dispatched_at": self.dispatched_at,
+            "delivered_at": self.delivered_at,
+        }
 
     @property
     def items_total(self):

@@ -11,21 +11,32 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
-from order_service import domain
+from order_service import domain, statuses
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, OrderLine
 from shop_common.identity.caller import OPERATOR
+from shop_common.persistence.database import lost_connection
 from shop_common.vocabulary.change import Change
 from shop_common.vocabulary.clock import utc_now
-from shop_common.persistence.database import lost_connection
 
 _log = getLogger(__name__)
 
 PENDING_LIST_LIMIT = 100
 
 
-def place_order(session, caller, customer_id, customer_email, items, payment_method, currency, shipping_address,
-                shipping_cost, order_id=None, fingerprint=None):
+def place_order(
+    session,
+    caller,
+    customer_id,
+    customer_email,
+    items,
+    payment_method,
+    currency,
+    shipping_address,
+    shipping_cost,
+    order_id=None,
+    fingerprint=None,
+):
     """A new pending order of the account ``customer_id``, to be paid with ``payment_method`` in ``currency`` and
     sent to ``shipping_address`` (normalised) for ``shipping_cost`` (both as the customer accepted them).
     ``order_id`` lets a caller make the call safe to repeat.
@@ -42,9 +53,19 @@ def place_order(session, caller, customer_id, customer_email, items, payment_met
     order_id = order_id or domain.new_order_id()
     placed = session.execute(
         insert(Order)
-        .values(id=order_id, customer_id=customer_id, customer_email=customer_email, status=domain.PENDING,
-                created_at=now, updated_at=now, request_fingerprint=fingerprint, payment_method=payment_method,
-                currency=currency, shipping_address=shipping_address, shipping_cost=shipping_cost)
+        .values(
+            id=order_id,
+            customer_id=customer_id,
+            customer_email=customer_email,
+            status=statuses.PENDING,
+            created_at=now,
+            updated_at=now,
+            request_fingerprint=fingerprint,
+            payment_method=payment_method,
+            currency=currency,
+            shipping_address=shipping_address,
+            shipping_cost=shipping_cost,
+        )
         .on_conflict_do_nothing()
         .returning(Order.id)
     ).first()
@@ -53,8 +74,10 @@ def place_order(session, caller, customer_id, customer_email, items, payment_met
         if fingerprint is not None and existing.request_fingerprint not in (None, fingerprint):
             raise IdempotencyKeyReused(order_id)
         return Change(existing, False)
-    session.add_all(OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
-                    for position, line in enumerate(domain.merge_lines(items)))
+    session.add_all(
+        OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
+        for position, line in enumerate(domain.merge_lines(items))
+    )
     session.flush()
     return Change(find_order(session, order_id, caller), True)
 
@@ -91,17 +114,24 @@ def pending_orders(session, caller, older_than_seconds=0):
     """Orders still pending after ``older_than_seconds``, oldest first (for staff)."""
     caller.require(caller.is_staff, "list pending orders")
     cutoff = utc_now() - timedelta(seconds=older_than_seconds)
-    query = (select(Order).where(Order.status == domain.PENDING, Order.created_at <= cutoff)
-             .order_by(Order.created_at).limit(PENDING_LIST_LIMIT))
+    query = (
+        select(Order)
+        .where(Order.status == statuses.PENDING, Order.created_at <= cutoff)
+        .order_by(Order.created_at)
+        .limit(PENDING_LIST_LIMIT)
+    )
     return list(session.scalars(query))
 
 
 def pending_backlog(session):
     """How many orders are pending and how long the oldest has waited, as the metrics name them."""
-    count, oldest = session.execute(select(func.count(), func.min(Order.created_at))
-                                    .where(Order.status == domain.PENDING)).one()
-    return {"shop_pending_orders": {(): count},
-            "shop_pending_orders_oldest_age_seconds": {(): (utc_now() - oldest).total_seconds() if oldest else 0.0}}
+    count, oldest = session.execute(
+        select(func.count(), func.min(Order.created_at)).where(Order.status == statuses.PENDING)
+    ).one()
+    return {
+        "shop_pending_orders": {(): count},
+        "shop_pending_orders_oldest_age_seconds": {(): (utc_now() - oldest).total_seconds() if oldest else 0.0},
+    }
 
 
 def _move(order, action):
@@ -157,7 +187,7 @@ def price_order(session, order_id, reserved_items):
     try:
         with session.begin_nested():
             priced = domain.priced_lines(lines, reserved_items, order.shipping_cost)
-            for line, priced_line in zip(order.lines, priced):
+            for line, priced_line in zip(order.lines, priced, strict=True):
                 line.unit_price = priced_line["unit_price"]
             order.total = domain.order_total(priced, order.shipping_cost)
             order.updated_at = utc_now()
@@ -194,7 +224,7 @@ def follow_payment(session, payment):
     order = find_order(session, payment["order_id"], OPERATOR, for_update=True)
     told_at = payment.get("updated_at")
     if told_at and order.payment_updated_at and told_at < order.payment_updated_at:
-        return Change(order, False)   # an older word of the payment than the one the order holds (events overtake)
+        return Change(order, False)  # an older word of the payment than the one the order holds (events overtake)
     order.payment_status = payment["status"]
     order.payment_reference = payment["reference"]
     order.payment_refunded = payment["refunded"]
@@ -215,7 +245,7 @@ def follow_shipment(session, shipment):
     order = find_order(session, shipment["order_id"], OPERATOR, for_update=True)
     told_at = shipment.get("updated_at")
     if told_at and order.shipment_updated_at and told_at <= order.shipment_updated_at:
-        return Change(order, False)   # this word of the shipment, or an older one, is held already
+        return Change(order, False)  # this word of the shipment, or an older one, is held already
     action = domain.shipment_action(shipment["status"], order.status)
     order.shipment_status = shipment["status"]
     order.carrier = shipment["carrier"]

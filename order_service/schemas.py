@@ -2,11 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
-from order_service.domain import STATUSES, waiting_for
+from order_service.domain import waiting_for
+from order_service.statuses import STATUSES
 from shipping_service.events import AddressCopy
 from shop_common.vocabulary.clock import utc_now
 from shop_common.vocabulary.validation import (
-    EmailAddress, PostalAddress, id_field, lines_field, page_size_field, payment_method_field)
+    EmailAddress,
+    PostalAddress,
+    id_field,
+    lines_field,
+    page_size_field,
+    payment_method_field,
+)
 
 
 class NewOrder(Schema):

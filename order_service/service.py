@@ -12,21 +12,20 @@ ship, deliver and refund orders and see everyone's. An operator's call (from
 ``nameko shell``) names no caller and acts as staff.
 """
 
-
 from inventory_service import events as inventory_events
 from order_service import events, orders
-from order_service.domain import PENDING
 from order_service.models import Base, OutboxMessage, ProcessedEvent
 from order_service.schemas import NewOrder, OrderQuery, PendingQuery, order_output, pending_order_output
+from order_service.statuses import PENDING
 from payment_service import events as payment_events
 from shipping_service import events as shipping_events
-from shop_common.operations.service_base import DomainService
-from shop_common.observability.metrics import ORDER_OUTCOMES
-from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
+from shop_common.observability.metrics import ORDER_OUTCOMES
+from shop_common.operations.service_base import DomainService
+from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
@@ -52,10 +51,17 @@ class OrderService(DomainService):
             fingerprint = valid_id("fingerprint", fingerprint)
         order = load(NewOrder(), order)
         quote = load(shipping_events.Quote(), self.shipping_rpc.quote(order["shipping_address"], order["items"]))
-        return self._commit(orders.place_order(
-            self.db, self.caller, **{**order, "shipping_address": quote["shipping_address"]},
-            shipping_cost=quote["shipping_cost"], currency=self.config["SHOP_CURRENCY"], order_id=order_id,
-            fingerprint=fingerprint))
+        return self._commit(
+            orders.place_order(
+                self.db,
+                self.caller,
+                **{**order, "shipping_address": quote["shipping_address"]},
+                shipping_cost=quote["shipping_cost"],
+                currency=self.config["SHOP_CURRENCY"],
+                order_id=order_id,
+                fingerprint=fingerprint,
+            )
+        )
 
     @query
     def get_order(self, order_id):
@@ -83,8 +89,9 @@ class OrderService(DomainService):
         ``shipped`` (its payment is captured). The order stays locked while shipping dispatches it, so a cancel
         at that moment waits, then finds it shipped."""
         order = orders.shippable_order(self.db, self.caller, valid_id("order_id", order_id))
-        return self._follow_shipment(self.shipping_rpc.dispatch_shipment(
-            order.id, order.shipping_address, carrier, tracking_number))
+        return self._follow_shipment(
+            self.shipping_rpc.dispatch_shipment(order.id, order.shipping_address, carrier, tracking_number)
+        )
 
     @command
     def deliver_order(self, order_id):
@@ -97,64 +104,97 @@ class OrderService(DomainService):
         """Give back ``amount`` (all that is left when None) of a shipped order's payment (staff); refunded in full,
         the order is ``refunded``."""
         order_id = orders.refundable_order(self.db, self.caller, valid_id("order_id", order_id)).id
-        self.db.rollback()   # no transaction stays open while the provider is asked
+        self.db.rollback()  # no transaction stays open while the provider is asked
         return self._follow_payment(self.payments_rpc.refund_payment(order_id, amount))
 
-    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVED,
-                   payload=inventory_events.StockReserved, inbox=ProcessedEvent)
+    @event_handler(
+        inventory_events.SOURCE,
+        inventory_events.STOCK_RESERVED,
+        payload=inventory_events.StockReserved,
+        inbox=ProcessedEvent,
+    )
     def handle_stock_reserved(self, event):
         """Priced, and its payment asked for; rejected when the reservation cannot price it."""
         self._commit(orders.price_order(self.db, event["order_id"], event["items"]))
 
-    @event_handler(inventory_events.SOURCE, inventory_events.STOCK_RESERVATION_FAILED,
-                   payload=inventory_events.StockReservationFailed, inbox=ProcessedEvent)
+    @event_handler(
+        inventory_events.SOURCE,
+        inventory_events.STOCK_RESERVATION_FAILED,
+        payload=inventory_events.StockReservationFailed,
+        inbox=ProcessedEvent,
+    )
     def handle_stock_reservation_failed(self, event):
         self._commit(orders.reject_order(self.db, event["order_id"], event["reason"]))
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_AUTHORISED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE,
+        payment_events.PAYMENT_AUTHORISED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_payment_authorised(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_DECLINED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE,
+        payment_events.PAYMENT_DECLINED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_payment_declined(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_FAILED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE, payment_events.PAYMENT_FAILED, payload=payment_events.PaymentEvent, inbox=ProcessedEvent
+    )
     def handle_payment_failed(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_CAPTURED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE,
+        payment_events.PAYMENT_CAPTURED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_payment_captured(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_VOIDED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE, payment_events.PAYMENT_VOIDED, payload=payment_events.PaymentEvent, inbox=ProcessedEvent
+    )
     def handle_payment_voided(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(payment_events.SOURCE, payment_events.PAYMENT_REFUNDED, payload=payment_events.PaymentEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        payment_events.SOURCE,
+        payment_events.PAYMENT_REFUNDED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_payment_refunded(self, event):
         self._follow_payment(event["payment"])
 
-    @event_handler(shipping_events.SOURCE, shipping_events.SHIPMENT_DISPATCHED,
-                   payload=shipping_events.ShipmentEvent, inbox=ProcessedEvent)
+    @event_handler(
+        shipping_events.SOURCE,
+        shipping_events.SHIPMENT_DISPATCHED,
+        payload=shipping_events.ShipmentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_shipment_dispatched(self, event):
         self._follow_shipment(event["shipment"])
 
-    @event_handler(shipping_events.SOURCE, shipping_events.SHIPMENT_DELIVERED,
-                   payload=shipping_events.ShipmentEvent, inbox=ProcessedEvent)
+    @event_handler(
+        shipping_events.SOURCE,
+        shipping_events.SHIPMENT_DELIVERED,
+        payload=shipping_events.ShipmentEvent,
+        inbox=ProcessedEvent,
+    )
     def handle_shipment_delivered(self, event):
         self._follow_shipment(event["shipment"])
 
     def _follow_shipment(self, shipment):
         """``shipment`` as the shipping service told it (in an event, or answering staff), read by its contract."""
-        return self._commit(orders.follow_shipment(
-            self.db, load(shipping_events.ShipmentSnapshot(), shipment)))
+        return self._commit(orders.follow_shipment(self.db, load(shipping_events.ShipmentSnapshot(), shipment)))
 
     def _follow_payment(self, payment):
         """``payment`` as the payments service told it (in an event, or answering a refund), read by its contract."""

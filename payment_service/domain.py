@@ -13,8 +13,8 @@ answered. The others are what the order's answer shows.
 """
 
 from decimal import Decimal
-from payment_service.statuses import AUTHORISED, AUTHORISING, CAPTURED, DECLINED, FAILED, REFUNDED, STATUSES, VOIDED
 
+from payment_service.statuses import AUTHORISED, AUTHORISING, CAPTURED, FAILED, REFUNDED, VOIDED
 
 # What the provider says of an intent, as the shop's status (None: not authorised, nothing held).
 PROVIDER_STATUS: dict[str, str | None] = {

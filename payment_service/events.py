@@ -29,8 +29,14 @@ PAYMENT_CAPTURED = "payment_captured"
 PAYMENT_VOIDED = "payment_voided"
 PAYMENT_REFUNDED = "payment_refunded"
 
-_EVENT_OF_STATUS = {AUTHORISED: PAYMENT_AUTHORISED, DECLINED: PAYMENT_DECLINED, FAILED: PAYMENT_FAILED,
-                    CAPTURED: PAYMENT_CAPTURED, VOIDED: PAYMENT_VOIDED, REFUNDED: PAYMENT_REFUNDED}
+_EVENT_OF_STATUS = {
+    AUTHORISED: PAYMENT_AUTHORISED,
+    DECLINED: PAYMENT_DECLINED,
+    FAILED: PAYMENT_FAILED,
+    CAPTURED: PAYMENT_CAPTURED,
+    VOIDED: PAYMENT_VOIDED,
+    REFUNDED: PAYMENT_REFUNDED,
+}
 
 
 class PaymentSnapshot(Schema):
@@ -44,7 +50,7 @@ class PaymentSnapshot(Schema):
     reference = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
     decline_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
     refunded = money_field(minimum=0, maximum=MAX_AMOUNT, allow_none=True, load_default=None)
-    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)   # orders keep the latest word alone
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)  # orders keep the latest word alone
 
 
 class PaymentEvent(EventEnvelope):
@@ -61,5 +67,7 @@ def snapshot(payment):
 def payment_event(payment):
     """The event type and payload that tell of ``payment``'s change: its status's, or ``payment_refunded`` for a
     captured payment given back in part."""
-    event_type = PAYMENT_REFUNDED if payment.status == CAPTURED and payment.refunded else _EVENT_OF_STATUS[payment.status]
+    event_type = (
+        PAYMENT_REFUNDED if payment.status == CAPTURED and payment.refunded else _EVENT_OF_STATUS[payment.status]
+    )
     return event_type, new_event(payment=snapshot(payment))

@@ -5,11 +5,11 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from payment_service.domain import STATUSES
+from payment_service.statuses import STATUSES
 from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 from shop_common.vocabulary.clock import utc_now
 
-Amount = Numeric(14, 2)   # as the orders database holds a total
+Amount = Numeric(14, 2)  # as the orders database holds a total
 
 
 class Base(DeclarativeBase):
@@ -30,8 +30,8 @@ class Payment(Base):
     # What was asked for; null on a payment voided before it was (its order ended first).
     amount: Mapped[Decimal | None] = mapped_column(Amount)
     currency: Mapped[str | None] = mapped_column(String(3))
-    payment_method: Mapped[str | None] = mapped_column(String(255))   # the provider's id (pm_...), never a card
-    reference: Mapped[str | None] = mapped_column(String(255), unique=True)   # the provider's PaymentIntent id
+    payment_method: Mapped[str | None] = mapped_column(String(255))  # the provider's id (pm_...), never a card
+    reference: Mapped[str | None] = mapped_column(String(255), unique=True)  # the provider's PaymentIntent id
     decline_code: Mapped[str | None] = mapped_column(String(64))
     refunded: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
     requested_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)
@@ -45,7 +45,7 @@ class Refund(Base):
 
     __tablename__ = "refunds"
 
-    id: Mapped[str] = mapped_column(String(255), primary_key=True)   # the provider's (re_...)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # the provider's (re_...)
     order_id: Mapped[str] = mapped_column(ForeignKey("payments.order_id", ondelete="CASCADE"), index=True)
     amount: Mapped[Decimal] = mapped_column(Amount)
     created_at: Mapped[object] = mapped_column(UtcDateTime, default=utc_now)

@@ -29,7 +29,7 @@ from logging import getLogger
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from payment_service import domain
+from payment_service import domain, statuses
 from payment_service.exceptions import NothingToRefund, PaymentNotFound, ProviderDisagrees
 from payment_service.models import Payment, ProcessedEvent, Refund
 from payment_service.provider import CardDeclined, ProviderRefused, ProviderUnavailable
@@ -39,9 +39,9 @@ from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
 
-FIRST_RETRY_SECONDS = 0.25   # the provider did not answer: ask again after this long, doubling...
-MAX_RETRY_SECONDS = 4.0      # ...up to this
-METHOD_REFUSED = "payment_method_refused"   # the decline code when the provider refuses the method itself
+FIRST_RETRY_SECONDS = 0.25  # the provider did not answer: ask again after this long, doubling...
+MAX_RETRY_SECONDS = 4.0  # ...up to this
+METHOD_REFUSED = "payment_method_refused"  # the decline code when the provider refuses the method itself
 
 
 def find_payment(session, order_id, for_update=False):
@@ -58,24 +58,38 @@ def authorise(session, provider, order_id, amount, currency, payment_method, dea
     """The payment of ``order_id`` authorised for ``amount``, declined, or failed once the provider has not
     answered for ``deadline_seconds`` since it was first asked; nothing happens to a payment that is past
     authorising (asked before, or voided because the order ended first)."""
-    session.execute(insert(Payment).values(
-        order_id=order_id, status=domain.AUTHORISING, amount=amount, currency=currency,
-        payment_method=payment_method, refunded=0, requested_at=utc_now(), updated_at=utc_now(),
-    ).on_conflict_do_nothing())
+    session.execute(
+        insert(Payment)
+        .values(
+            order_id=order_id,
+            status=statuses.AUTHORISING,
+            amount=amount,
+            currency=currency,
+            payment_method=payment_method,
+            refunded=0,
+            requested_at=utc_now(),
+            updated_at=utc_now(),
+        )
+        .on_conflict_do_nothing()
+    )
     session.commit()
     wait = FIRST_RETRY_SECONDS
     while True:
         payment = find_payment(session, order_id, for_update=True)
-        if payment.status != domain.AUTHORISING:
+        if payment.status != statuses.AUTHORISING:
             return Change(payment, False)
         try:
             return _authorisation_step(session, provider, payment)
         except ProviderUnavailable as error:
             if utc_now() - payment.requested_at >= timedelta(seconds=deadline_seconds):
-                _log.warning("payment of order %s failed: the provider did not answer for %ss (%s)",
-                             order_id, deadline_seconds, error)
-                return _now(payment, domain.FAILED)
-            session.rollback()   # the lock is not held while waiting
+                _log.warning(
+                    "payment of order %s failed: the provider did not answer for %ss (%s)",
+                    order_id,
+                    deadline_seconds,
+                    error,
+                )
+                return _now(payment, statuses.FAILED)
+            session.rollback()  # the lock is not held while waiting
             _log.info("the provider did not answer for order %s, asking again in %.2fs: %s", order_id, wait, error)
             time.sleep(wait)
             wait = min(wait * 2, MAX_RETRY_SECONDS)
@@ -85,63 +99,73 @@ def _authorisation_step(session, provider, payment):
     minor = domain.minor_units(payment.amount, payment.currency)
     try:
         if payment.reference is None:
-            payment.reference = provider.create_intent(payment.order_id, minor, payment.currency,
-                                                       payment.payment_method).id
-            session.commit()   # recorded before it is confirmed: never two intents of one order confirmed
+            payment.reference = provider.create_intent(
+                payment.order_id, minor, payment.currency, payment.payment_method
+            ).id
+            session.commit()  # recorded before it is confirmed: never two intents of one order confirmed
             payment = find_payment(session, payment.order_id, for_update=True)
-            if payment.status != domain.AUTHORISING:
+            if payment.status != statuses.AUTHORISING:
                 return Change(payment, False)
         try:
             intent = provider.confirm(payment.reference)
         except ProviderRefused:
-            intent = provider.retrieve(payment.reference)   # confirmed before, its answer lost? the provider tells
+            intent = provider.retrieve(payment.reference)  # confirmed before, its answer lost? the provider tells
     except CardDeclined as declined:
         payment.decline_code = declined.code[:64]
-        return _now(payment, domain.DECLINED)
+        return _now(payment, statuses.DECLINED)
     except ProviderRefused as refused:
         _log.info("the provider refused the payment method of order %s: %s", payment.order_id, refused)
         payment.decline_code = METHOD_REFUSED
-        return _now(payment, domain.DECLINED)
+        return _now(payment, statuses.DECLINED)
     outcome = domain.authorisation_outcome(intent.status)
     if outcome is None:
         payment.decline_code = METHOD_REFUSED
-        return _now(payment, domain.DECLINED)
+        return _now(payment, statuses.DECLINED)
     return _now(payment, outcome)
 
 
 def void(session, provider, order_id):
     """The order ended (cancelled, rejected): whatever its payment holds is given back; a payment not yet
     asked for never will be."""
-    inserted = session.execute(insert(Payment).values(
-        order_id=order_id, status=domain.VOIDED, refunded=0, requested_at=utc_now(), updated_at=utc_now(),
-    ).on_conflict_do_nothing().returning(Payment.order_id)).first()
+    inserted = session.execute(
+        insert(Payment)
+        .values(
+            order_id=order_id,
+            status=statuses.VOIDED,
+            refunded=0,
+            requested_at=utc_now(),
+            updated_at=utc_now(),
+        )
+        .on_conflict_do_nothing()
+        .returning(Payment.order_id)
+    ).first()
     if inserted is not None:
-        return Change(find_payment(session, order_id), False)   # nothing was asked: nothing to tell
+        return Change(find_payment(session, order_id), False)  # nothing was asked: nothing to tell
     payment = find_payment(session, order_id, for_update=True)
     if not domain.may_void(payment.status):
         return Change(payment, False)
     if payment.reference is None:
-        return _now(payment, domain.VOIDED) if payment.status == domain.AUTHORISING else Change(payment, False)
+        return _now(payment, statuses.VOIDED) if payment.status == statuses.AUTHORISING else Change(payment, False)
     intent = provider.retrieve(payment.reference)
-    held = domain.authorisation_outcome(intent.status) == domain.AUTHORISED
+    held = domain.authorisation_outcome(intent.status) == statuses.AUTHORISED
     if intent.status in domain.CANCELLABLE:
         provider.cancel(payment.reference)
     elif intent.status != "canceled":
         raise ProviderDisagrees(order_id, f"cannot void: the intent is {intent.status}")
-    if payment.status == domain.FAILED and not held:
-        return Change(payment, False)   # it never held anything: the payment stays failed
-    return _now(payment, domain.VOIDED)
+    if payment.status == statuses.FAILED and not held:
+        return Change(payment, False)  # it never held anything: the payment stays failed
+    return _now(payment, statuses.VOIDED)
 
 
 def capture(session, provider, order_id):
     """Take the authorised money (the order shipped); nothing happens when it was taken before."""
     payment = find_payment(session, order_id, for_update=True)
-    if payment.status in (domain.CAPTURED, domain.REFUNDED):
+    if payment.status in (statuses.CAPTURED, statuses.REFUNDED):
         return Change(payment, False)
     if not domain.may_capture(payment.status):
         raise ProviderDisagrees(order_id, f"a payment that is {payment.status} cannot be captured")
-    _settled(provider, payment.reference, provider.capture, domain.CAPTURED)
-    return _now(payment, domain.CAPTURED)
+    _settled(provider, payment.reference, provider.capture, statuses.CAPTURED)
+    return _now(payment, statuses.CAPTURED)
 
 
 def _settled(provider, intent_id, ask, wanted):
@@ -169,10 +193,11 @@ def refund(session, provider, order_id, asked=None):
         amount = domain.refundable(payment.status, payment.amount, payment.refunded, asked)
     except domain.NotAllowed as refused:
         if recorded:
-            session.commit()   # what the provider had refunded is the shop's record now
+            session.commit()  # what the provider had refunded is the shop's record now
         raise NothingToRefund(order_id, refused.message) from None
-    given = provider.refund(payment.reference, domain.minor_units(amount, payment.currency),
-                            key=f"{order_id}:refund:{uuid.uuid4().hex}")
+    given = provider.refund(
+        payment.reference, domain.minor_units(amount, payment.currency), key=f"{order_id}:refund:{uuid.uuid4().hex}"
+    )
     _add_refund(session, payment, given.id, amount)
     return _now(payment, domain.status_after_refunds(payment.amount, payment.refunded))
 
@@ -201,14 +226,15 @@ def follow_provider(session, provider, event):
     says where to look, so events that arrive late or out of order change nothing the provider did not."""
     if not first_delivery(session, ProcessedEvent, event["id"]) or not event["intent_id"]:
         return Change(None, False)
-    payment = session.scalars(select(Payment).where(Payment.reference == event["intent_id"])
-                              .with_for_update(of=Payment)).first()
+    payment = session.scalars(
+        select(Payment).where(Payment.reference == event["intent_id"]).with_for_update(of=Payment)
+    ).first()
     if payment is None:
-        return Change(None, False)   # not an intent the shop relies on (one of an attempt that was never confirmed)
+        return Change(None, False)  # not an intent the shop relies on (one of an attempt that was never confirmed)
     outcome = domain.authorisation_outcome(provider.retrieve(payment.reference).status)
-    if payment.status == domain.AUTHORISED and outcome in (domain.VOIDED, domain.CAPTURED):
+    if payment.status == statuses.AUTHORISED and outcome in (statuses.VOIDED, statuses.CAPTURED):
         return _now(payment, outcome)
-    if payment.status in (domain.CAPTURED, domain.REFUNDED):
+    if payment.status in (statuses.CAPTURED, statuses.REFUNDED):
         return Change(payment, record_provider_refunds(session, payment, provider.refunds(payment.reference)))
     return Change(payment, False)
 

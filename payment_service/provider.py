@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import stripe
 from nameko.extensions import DependencyProvider
 
-from shop_common.observability.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
 from shop_common.identity.secrets import secret_from_environment
+from shop_common.observability.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
 from shop_common.observability.tracing import provider_span
 
 
@@ -52,14 +52,14 @@ class InvalidSignature(Exception):
 class Intent:
     id: str
     status: str
-    amount: int     # minor units
+    amount: int  # minor units
     currency: str
 
 
 @dataclass(frozen=True)
 class ProviderRefund:
     id: str
-    amount: int     # minor units
+    amount: int  # minor units
     status: str
 
 
@@ -82,8 +82,12 @@ class Stripe:
     """PaymentIntents with manual capture, and refunds, on one ``StripeClient``."""
 
     def __init__(self, api_key, api_base, timeout, webhook_secret, webhook_tolerance):
-        client = stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=0,
-                                     http_client=stripe.RequestsClient(timeout=timeout))
+        client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
         self.api = client.v1
         self.webhook_secret = webhook_secret
         self.webhook_tolerance = webhook_tolerance
@@ -116,38 +120,69 @@ class Stripe:
             raise ProviderUnavailable(f"{operation}: {type(error).__name__}") from None
         except stripe.InvalidRequestError as refused:
             raise ProviderRefused(f"{operation}: {refused.http_status} {refused.user_message or ''}".strip()) from None
-        except stripe.StripeError as error:   # a 5xx, or an answer that is not the API's
+        except stripe.StripeError as error:  # a 5xx, or an answer that is not the API's
             if error.http_status is None or error.http_status >= 500:
                 raise ProviderUnavailable(f"{operation}: {type(error).__name__} {error.http_status}") from None
             raise ProviderRefused(f"{operation}: {type(error).__name__} {error.http_status}") from None
 
     def create_intent(self, order_id, amount, currency, payment_method):
         """An unconfirmed intent for ``amount`` minor units, to be captured later by hand."""
-        params = {"amount": amount, "currency": currency.lower(), "payment_method": payment_method,
-                  "capture_method": "manual", "metadata": {"order_id": order_id}}
-        return _intent(self._call("create_intent", lambda options: self.api.payment_intents.create(
-            params=params, options=options), key=f"{order_id}:create"))
+        params = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method": payment_method,
+            "capture_method": "manual",
+            "metadata": {"order_id": order_id},
+        }
+        return _intent(
+            self._call(
+                "create_intent",
+                lambda options: self.api.payment_intents.create(params=params, options=options),
+                key=f"{order_id}:create",
+            )
+        )
 
     def confirm(self, intent_id):
         """Authorise: the card is asked to hold the amount (``CardDeclined`` when it will not)."""
-        return _intent(self._call("confirm", lambda options: self.api.payment_intents.confirm(
-            intent_id, options=options), key=f"{intent_id}:confirm"))
+        return _intent(
+            self._call(
+                "confirm",
+                lambda options: self.api.payment_intents.confirm(intent_id, options=options),
+                key=f"{intent_id}:confirm",
+            )
+        )
 
     def retrieve(self, intent_id):
-        return _intent(self._call("retrieve", lambda options: self.api.payment_intents.retrieve(
-            intent_id, options=options)))
+        return _intent(
+            self._call("retrieve", lambda options: self.api.payment_intents.retrieve(intent_id, options=options))
+        )
 
     def capture(self, intent_id):
-        return _intent(self._call("capture", lambda options: self.api.payment_intents.capture(
-            intent_id, options=options), key=f"{intent_id}:capture"))
+        return _intent(
+            self._call(
+                "capture",
+                lambda options: self.api.payment_intents.capture(intent_id, options=options),
+                key=f"{intent_id}:capture",
+            )
+        )
 
     def cancel(self, intent_id):
-        return _intent(self._call("cancel", lambda options: self.api.payment_intents.cancel(
-            intent_id, options=options), key=f"{intent_id}:cancel"))
+        return _intent(
+            self._call(
+                "cancel",
+                lambda options: self.api.payment_intents.cancel(intent_id, options=options),
+                key=f"{intent_id}:cancel",
+            )
+        )
 
     def refund(self, intent_id, amount, key):
-        answer = self._call("refund", lambda options: self.api.refunds.create(
-            params={"payment_intent": intent_id, "amount": amount}, options=options), key=key)
+        answer = self._call(
+            "refund",
+            lambda options: self.api.refunds.create(
+                params={"payment_intent": intent_id, "amount": amount}, options=options
+            ),
+            key=key,
+        )
         return ProviderRefund(answer.id, answer.amount, answer.status)
 
     def refunds(self, intent_id):
@@ -155,7 +190,9 @@ class Stripe:
         refunds, after = [], None
         while True:
             params = {"payment_intent": intent_id, "limit": 100, **({"starting_after": after} if after else {})}
-            page = self._call("list_refunds", lambda options: self.api.refunds.list(params=params, options=options))
+            page = self._call(
+                "list_refunds", lambda options, params=params: self.api.refunds.list(params=params, options=options)
+            )
             refunds.extend(ProviderRefund(refund.id, refund.amount, refund.status) for refund in page.data)
             if not page.has_more or not page.data:
                 return refunds
@@ -165,8 +202,9 @@ class Stripe:
         """The webhook's event (``{"id", "type", "intent_id"}``), if ``signature`` is the provider's for ``payload``
         and recent; InvalidSignature otherwise."""
         try:
-            event = stripe.Webhook.construct_event(payload, signature or "", self.webhook_secret,
-                                                   tolerance=self.webhook_tolerance)
+            event = stripe.Webhook.construct_event(
+                payload, signature or "", self.webhook_secret, tolerance=self.webhook_tolerance
+            )
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise InvalidSignature(str(error).split(":")[0]) from None
         event = event.to_dict()
@@ -182,9 +220,13 @@ class PaymentProvider(DependencyProvider):
 
     def setup(self):
         settings = self.container.config["PAYMENTS"]
-        self.stripe = Stripe(secret_from_environment("STRIPE_API_KEY"), settings["API_BASE"],
-                             float(settings["CALL_TIMEOUT"]), secret_from_environment("STRIPE_WEBHOOK_SECRET"),
-                             int(settings["WEBHOOK_TOLERANCE"]))
+        self.stripe = Stripe(
+            secret_from_environment("STRIPE_API_KEY"),
+            settings["API_BASE"],
+            float(settings["CALL_TIMEOUT"]),
+            secret_from_environment("STRIPE_WEBHOOK_SECRET"),
+            int(settings["WEBHOOK_TOLERANCE"]),
+        )
 
     def get_dependency(self, worker_ctx):
         return self.stripe

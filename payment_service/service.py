@@ -6,7 +6,6 @@ payment captured. Staff refund over RPC (through the orders service), and the
 provider's webhooks keep the shop's record in step with the provider's.
 """
 
-
 from order_service import events as order_events
 from payment_service import events, payments
 from payment_service.exceptions import InvalidWebhook
@@ -16,8 +15,8 @@ from payment_service.schemas import ProviderEvent, RefundRequest
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.operations.service_base import DomainService
 from shop_common.observability.metrics import PAYMENTS
+from shop_common.operations.service_base import DomainService
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
@@ -40,8 +39,7 @@ class PaymentService(DomainService):
         """Give back ``amount`` (all that is left when None) of the order's captured payment (staff)."""
         self.caller.require(self.caller.is_staff, "refund a payment")
         asked = load(RefundRequest(), {"amount": amount})["amount"]
-        return self._commit("refund", payments.refund(
-            self.db, self.provider, valid_id("order_id", order_id), asked))
+        return self._commit("refund", payments.refund(self.db, self.provider, valid_id("order_id", order_id), asked))
 
     @command
     def receive_provider_event(self, payload, signature):
@@ -56,9 +54,18 @@ class PaymentService(DomainService):
 
     @event_handler(order_events.SOURCE, order_events.PAYMENT_REQUESTED, payload=order_events.PaymentRequest)
     def handle_payment_requested(self, request):
-        self._commit("authorise", payments.authorise(
-            self.db, self.provider, request["order_id"], request["amount"], request["currency"],
-            request["payment_method"], float(self.config["PAYMENTS"]["AUTHORISATION_DEADLINE"])))
+        self._commit(
+            "authorise",
+            payments.authorise(
+                self.db,
+                self.provider,
+                request["order_id"],
+                request["amount"],
+                request["currency"],
+                request["payment_method"],
+                float(self.config["PAYMENTS"]["AUTHORISATION_DEADLINE"]),
+            ),
+        )
 
     @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
     def handle_order_cancelled(self, event):

@@ -1,4 +1,5 @@
-"""A payment's statuses: words of the payments service's contract (``events``) and its rules (``domain``). No imports."""
+"""A payment's statuses: words of the payments service's contract (``events``) and its rules (``domain``).
+No imports."""
 
 AUTHORISING = "authorising"
 AUTHORISED = "authorised"

@@ -9,10 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypedDict
 
+from shipping_service.statuses import AWAITING_DISPATCH, CANCELLED, DELIVERED, DISPATCHED
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.lines import Line
-from shipping_service.statuses import AWAITING_DISPATCH, CANCELLED, DELIVERED, DISPATCHED, MAX_RATE, STATUSES
-
 
 DISPATCH = "dispatch"
 DELIVER = "deliver"
@@ -24,7 +23,7 @@ _ALLOWED_FROM = {
     CANCEL: ({AWAITING_DISPATCH}, CANCELLED),
 }
 
-MAX_BAND_GRAMS = 10 ** 12   # past what any order could weigh
+MAX_BAND_GRAMS = 10**12  # past what any order could weigh
 
 
 class Band(TypedDict):

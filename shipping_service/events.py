@@ -17,7 +17,7 @@ Fields may be added, never taken away.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shipping_service.statuses import AWAITING_DISPATCH as AWAITING_DISPATCH   # the status a shipment starts in
+from shipping_service.statuses import AWAITING_DISPATCH as AWAITING_DISPATCH  # the status a shipment starts in
 from shipping_service.statuses import DELIVERED, DISPATCHED, MAX_RATE, STATUSES
 from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.vocabulary.validation import MAX_CARRIER, MAX_TRACKING_NUMBER, PostalAddress, id_field, money_field
@@ -28,6 +28,7 @@ SHIPMENT_DISPATCHED = "shipment_dispatched"
 SHIPMENT_DELIVERED = "shipment_delivered"
 
 EVENT_OF_STATUS = {DISPATCHED: SHIPMENT_DISPATCHED, DELIVERED: SHIPMENT_DELIVERED}
+
 
 class AddressCopy(PostalAddress):
     """A normalised address as an event or an answer carries it."""
@@ -55,11 +56,12 @@ class ShipmentSnapshot(Schema):
     order_id = id_field()
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     carrier = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=MAX_CARRIER))
-    tracking_number = fields.String(allow_none=True, load_default=None,
-                                    validate=validate.Length(max=MAX_TRACKING_NUMBER))
+    tracking_number = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=MAX_TRACKING_NUMBER)
+    )
     dispatched_at = fields.AwareDateTime(allow_none=True, load_default=None)
     delivered_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)   # orders keep the latest word alone
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)  # orders keep the latest word alone
 
 
 class ShipmentEvent(EventEnvelope):

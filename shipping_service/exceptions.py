@@ -8,16 +8,19 @@ class ShipmentNotFound(NotFound):
 
 class TransitionNotAllowed(Conflict):
     def __init__(self, order_id, status, action):
-        super().__init__(f"cannot {action} the shipment of order {order_id}: it is {status}",
-                         {"order_id": order_id, "status": status, "action": action})
+        super().__init__(
+            f"cannot {action} the shipment of order {order_id}: it is {status}",
+            {"order_id": order_id, "status": status, "action": action},
+        )
 
 
 class TrackingNumberInUse(Conflict):
     code = "tracking_number_in_use"
 
     def __init__(self, tracking_number):
-        super().__init__(f"tracking number {tracking_number} belongs to another shipment",
-                         {"tracking_number": tracking_number})
+        super().__init__(
+            f"tracking number {tracking_number} belongs to another shipment", {"tracking_number": tracking_number}
+        )
 
 
 class InvalidCarrierUpdate(InvalidInput):

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, Numeric, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shipping_service.domain import STATUSES
+from shipping_service.statuses import STATUSES
 from shop_common.persistence.models import OutboxMessageMixin, ProcessedEventMixin, UtcDateTime
 from shop_common.vocabulary.clock import utc_now
 

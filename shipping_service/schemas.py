@@ -2,13 +2,22 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shipping_service.domain import MAX_BAND_GRAMS, MAX_RATE, STATUSES
+from shipping_service.domain import MAX_BAND_GRAMS
 from shipping_service.events import AddressCopy, ShipmentSnapshot
+from shipping_service.statuses import MAX_RATE, STATUSES
 from shop_common.vocabulary.validation import (
-    MAX_CARRIER, MAX_TRACKING_NUMBER, PostalAddress, id_field, lines_field, money_field, page_size_field, text_field)
+    MAX_CARRIER,
+    MAX_TRACKING_NUMBER,
+    PostalAddress,
+    id_field,
+    lines_field,
+    money_field,
+    page_size_field,
+    text_field,
+)
 
-MAX_WEBHOOK_BYTES = 16 * 1024   # a carrier's update is a few hundred bytes
-MAX_CARRIER_EVENT_ID = 56       # stored as ``carrier:<id>`` among the orders' event ids
+MAX_WEBHOOK_BYTES = 16 * 1024  # a carrier's update is a few hundred bytes
+MAX_CARRIER_EVENT_ID = 56  # stored as ``carrier:<id>`` among the orders' event ids
 
 
 class QuoteRequest(Schema):
@@ -37,7 +46,7 @@ class ShipmentQuery(Schema):
 
 class CarrierWebhook(Schema):
     payload = fields.String(required=True, validate=validate.Length(min=1, max=MAX_WEBHOOK_BYTES))
-    signature = fields.String(required=True, validate=validate.Length(max=1000))   # empty: none was sent
+    signature = fields.String(required=True, validate=validate.Length(max=1000))  # empty: none was sent
 
 
 class CarrierUpdate(Schema):
@@ -59,8 +68,12 @@ class RateBandInput(Schema):
 
 
 class RateTable(Schema):
-    zones = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
-                        values=text_field(32), required=True, validate=validate.Length(min=1))
+    zones = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")),
+        values=text_field(32),
+        required=True,
+        validate=validate.Length(min=1),
+    )
     bands = fields.List(fields.Nested(RateBandInput), required=True, validate=validate.Length(min=1, max=1000))
 
 

@@ -11,21 +11,27 @@ order that ends first cancels its shipment.
 
 import json
 
-
 from inventory_service import events as inventory_events
 from order_service import events as order_events
 from shipping_service import carrier_updates, events, shipments
 from shipping_service.exceptions import InvalidCarrierUpdate
 from shipping_service.models import Base, OutboxMessage, ProcessedEvent
 from shipping_service.schemas import (
-    CarrierUpdate, CarrierWebhook, DispatchRequest, QuoteRequest, RateTable, ShipmentQuery, shipment_output)
+    CarrierUpdate,
+    CarrierWebhook,
+    DispatchRequest,
+    QuoteRequest,
+    RateTable,
+    ShipmentQuery,
+    shipment_output,
+)
 from shipping_service.settings import ShippingSettings
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
-from shop_common.operations.service_base import DomainService
 from shop_common.observability.metrics import CARRIER_UPDATES, SHIPMENTS
+from shop_common.operations.service_base import DomainService
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.validation import load, valid_id
@@ -44,9 +50,16 @@ class ShippingService(DomainService):
         """What shipping ``items`` (``[{sku, quantity}]``) to ``shipping_address`` costs, and the address as its
         country writes it: ``{shipping_address, weight_grams, shipping_cost, currency}`` (anyone)."""
         request = load(QuoteRequest(), {"shipping_address": shipping_address, "items": items})
-        return events.Quote().dump(shipments.quote(
-            self.db, request["shipping_address"], request["items"], self._weights(request["items"]),
-            self.settings.countries, self.settings.currency))
+        return events.Quote().dump(
+            shipments.quote(
+                self.db,
+                request["shipping_address"],
+                request["items"],
+                self._weights(request["items"]),
+                self.settings.countries,
+                self.settings.currency,
+            )
+        )
 
     def _weights(self, lines):
         """sku -> grams of the products of ``lines``: as the catalogue told them, or, for one not told of yet (made
@@ -55,8 +68,9 @@ class ShippingService(DomainService):
         weights = shipments.known_weights(self.db, skus)
         untold = [sku for sku in skus if sku not in weights]
         if untold:
-            weights.update((product["sku"], product["weight_grams"])
-                           for product in self.inventory_rpc.list_products(untold))
+            weights.update(
+                (product["sku"], product["weight_grams"]) for product in self.inventory_rpc.list_products(untold)
+            )
         return weights
 
     @query
@@ -76,10 +90,11 @@ class ShippingService(DomainService):
         """The order's parcel handed to ``carrier`` under ``tracking_number`` (staff; the orders service calls it
         when staff ship an order)."""
         self.caller.require(self.caller.is_staff, "dispatch a shipment")
-        request = load(DispatchRequest(), {"shipping_address": shipping_address, "carrier": carrier,
-                                           "tracking_number": tracking_number})
-        return self._commit("dispatch", shipments.dispatch(
-            self.db, valid_id("order_id", order_id), **request))
+        request = load(
+            DispatchRequest(),
+            {"shipping_address": shipping_address, "carrier": carrier, "tracking_number": tracking_number},
+        )
+        return self._commit("dispatch", shipments.dispatch(self.db, valid_id("order_id", order_id), **request))
 
     @command
     def deliver_shipment(self, order_id):
@@ -115,20 +130,26 @@ class ShippingService(DomainService):
         self.db.commit()
         return RateTable().dump(table)
 
-    @event_handler(inventory_events.SOURCE, inventory_events.PRODUCT_WEIGHED, payload=inventory_events.ProductWeighed,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        inventory_events.SOURCE,
+        inventory_events.PRODUCT_WEIGHED,
+        payload=inventory_events.ProductWeighed,
+        inbox=ProcessedEvent,
+    )
     def handle_product_weighed(self, event):
         shipments.record_weight(self.db, event["sku"], event["weight_grams"], event["weighed_at"])
         self.db.commit()
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_confirmed(self, event):
         order = event["order"]
         self._commit("open", shipments.open_shipment(self.db, order["id"], order["shipping_address"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent,
-                   inbox=ProcessedEvent)
+    @event_handler(
+        order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+    )
     def handle_order_cancelled(self, event):
         self._commit("cancel", shipments.cancel(self.db, event["order"]["id"]))
 

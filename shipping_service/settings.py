@@ -12,7 +12,7 @@ from shop_common.identity.secrets import secret_from_environment
 
 @dataclass(frozen=True)
 class Settings:
-    countries: frozenset    # ISO 3166 codes the shop ships to
+    countries: frozenset  # ISO 3166 codes the shop ships to
     currency: str
     webhook_secret: str
     webhook_tolerance: int  # seconds
@@ -26,8 +26,12 @@ class Settings:
 def settings_from(config):
     shipping = config["SHIPPING"]
     countries = frozenset(code.strip().upper() for code in str(shipping["COUNTRIES"]).split(",") if code.strip())
-    return Settings(countries, config["SHOP_CURRENCY"], secret_from_environment("CARRIER_WEBHOOK_SECRET"),
-                    int(shipping["WEBHOOK_TOLERANCE"]))
+    return Settings(
+        countries,
+        config["SHOP_CURRENCY"],
+        secret_from_environment("CARRIER_WEBHOOK_SECRET"),
+        int(shipping["WEBHOOK_TOLERANCE"]),
+    )
 
 
 class ShippingSettings(DependencyProvider):

@@ -29,37 +29,55 @@ def quote(session, address, lines, weights, countries, currency):
     address = addresses.normalised(address, countries)
     grams = domain.parcel_weight(lines, weights)
     bands = session.execute(
-        select(RateBand.up_to_grams, RateBand.cost).join(ZoneCountry, ZoneCountry.zone == RateBand.zone)
-        .where(ZoneCountry.country_code == address["country_code"])).all()
+        select(RateBand.up_to_grams, RateBand.cost)
+        .join(ZoneCountry, ZoneCountry.zone == RateBand.zone)
+        .where(ZoneCountry.country_code == address["country_code"])
+    ).all()
     if not bands:
-        raise InvalidInput("the shipping address does not hold", {
-            addresses.FIELD: {"country_code": [f"the shop has no rate for {address['country_code']} yet"]}})
-    return {"shipping_address": address, "weight_grams": grams, "shipping_cost": domain.shipping_cost(bands, grams),
-            "currency": currency}
+        raise InvalidInput(
+            "the shipping address does not hold",
+            {addresses.FIELD: {"country_code": [f"the shop has no rate for {address['country_code']} yet"]}},
+        )
+    return {
+        "shipping_address": address,
+        "weight_grams": grams,
+        "shipping_cost": domain.shipping_cost(bands, grams),
+        "currency": currency,
+    }
 
 
 def record_weight(session, sku, weight_grams, weighed_at):
     """The catalogue's weight of ``sku``, unless the one held is as new or newer (events overtake each other)."""
     statement = insert(ProductWeight).values(sku=sku, weight_grams=weight_grams, weighed_at=weighed_at)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[ProductWeight.sku], set_={"weight_grams": weight_grams, "weighed_at": weighed_at},
-        where=ProductWeight.weighed_at < statement.excluded.weighed_at))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ProductWeight.sku],
+            set_={"weight_grams": weight_grams, "weighed_at": weighed_at},
+            where=ProductWeight.weighed_at < statement.excluded.weighed_at,
+        )
+    )
 
 
 def known_weights(session, skus):
     """sku -> grams of those of ``skus`` whose weight the catalogue told."""
-    return dict(session.execute(select(ProductWeight.sku, ProductWeight.weight_grams)
-                                .where(ProductWeight.sku.in_(skus))).all())
+    return dict(
+        session.execute(select(ProductWeight.sku, ProductWeight.weight_grams).where(ProductWeight.sku.in_(skus))).all()
+    )
 
 
 def open_shipment(session, order_id, shipping_address):
-    """The order's shipment, awaiting dispatch to ``shipping_address``; nothing happens when it has one already (opened, or
-    cancelled before it was opened)."""
+    """The order's shipment, awaiting dispatch to ``shipping_address``; nothing happens when it has one already
+    (opened, or cancelled before it was opened)."""
     now = utc_now()
     opened = session.execute(
         insert(Shipment)
-        .values(order_id=order_id, status=domain.AWAITING_DISPATCH, shipping_address=shipping_address, created_at=now,
-                updated_at=now)
+        .values(
+            order_id=order_id,
+            status=domain.AWAITING_DISPATCH,
+            shipping_address=shipping_address,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing()
         .returning(Shipment.order_id)
     ).first()
@@ -71,7 +89,9 @@ def dispatch(session, order_id, shipping_address, carrier, tracking_number):
     has not arrived yet). Asked again with the same carrier and number, the shipment as it is."""
     shipment = open_shipment(session, order_id, shipping_address).subject
     if shipment.status != domain.AWAITING_DISPATCH and (shipment.carrier, shipment.tracking_number) == (
-            carrier, tracking_number):
+        carrier,
+        tracking_number,
+    ):
         return Change(shipment, False)
     _check_tracking_number_free(session, order_id, tracking_number)
     change = _move(shipment, domain.DISPATCH)
@@ -79,7 +99,7 @@ def dispatch(session, order_id, shipping_address, carrier, tracking_number):
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:   # another shipment took the number at this very moment
+    except IntegrityError:  # another shipment took the number at this very moment
         raise TrackingNumberInUse(tracking_number) from None
     return change
 
@@ -109,12 +129,20 @@ def follow_carrier(session, update):
     the shop does not know, a parcel not on its way)."""
     if not first_delivery(session, ProcessedEvent, CARRIER_EVENT_PREFIX + update["event_id"]):
         return Change(None, False), "repeated"
-    shipment = session.scalars(select(Shipment).where(Shipment.tracking_number == update["tracking_number"])
-                               .with_for_update()).first()
-    if update["status"] != domain.DELIVERED or shipment is None or shipment.status not in (
-            domain.DISPATCHED, domain.DELIVERED):
-        _log.warning("carrier update %s (%s of %s) changes nothing", update["event_id"], update["status"],
-                     update["tracking_number"])
+    shipment = session.scalars(
+        select(Shipment).where(Shipment.tracking_number == update["tracking_number"]).with_for_update()
+    ).first()
+    if (
+        update["status"] != domain.DELIVERED
+        or shipment is None
+        or shipment.status not in (domain.DISPATCHED, domain.DELIVERED)
+    ):
+        _log.warning(
+            "carrier update %s (%s of %s) changes nothing",
+            update["event_id"],
+            update["status"],
+            update["tracking_number"],
+        )
         return Change(shipment, False), "ignored"
     return _deliver(shipment, update["occurred_at"]), "applied"
 
@@ -124,8 +152,11 @@ def cancel(session, order_id):
     yet, so a late confirmation opens none). A parcel already on its way is left as it is, and logged."""
     now = utc_now()
     tombstone = session.execute(
-        insert(Shipment).values(order_id=order_id, status=domain.CANCELLED, created_at=now, updated_at=now)
-        .on_conflict_do_nothing().returning(Shipment.order_id)).first()
+        insert(Shipment)
+        .values(order_id=order_id, status=domain.CANCELLED, created_at=now, updated_at=now)
+        .on_conflict_do_nothing()
+        .returning(Shipment.order_id)
+    ).first()
     shipment = find_shipment(session, order_id, for_update=True)
     if tombstone is not None or shipment.status == domain.CANCELLED:
         return Change(shipment, tombstone is not None)
@@ -167,8 +198,12 @@ def list_shipments(session, limit, status=None, after=None):
 def rate_table(session):
     """``{zones: {country: zone}, bands: [{zone, up_to_grams, cost}]}``."""
     zones = dict(session.execute(select(ZoneCountry.country_code, ZoneCountry.zone)).all())
-    bands = [{"zone": zone, "up_to_grams": grams, "cost": cost} for zone, grams, cost in session.execute(
-        select(RateBand.zone, RateBand.up_to_grams, RateBand.cost).order_by(RateBand.zone, RateBand.up_to_grams))]
+    bands = [
+        {"zone": zone, "up_to_grams": grams, "cost": cost}
+        for zone, grams, cost in session.execute(
+            select(RateBand.zone, RateBand.up_to_grams, RateBand.cost).order_by(RateBand.zone, RateBand.up_to_grams)
+        )
+    ]
     return {"zones": zones, "bands": bands}
 
 

@@ -9,4 +9,4 @@ DELIVERED = "delivered"
 CANCELLED = "cancelled"
 
 STATUSES = (AWAITING_DISPATCH, DISPATCHED, DELIVERED, CANCELLED)
-MAX_RATE = Decimal("100000")   # the most one parcel may cost
+MAX_RATE = Decimal("100000")  # the most one parcel may cost

@@ -20,14 +20,15 @@ _log = getLogger(__name__)
 # nameko methods a subclass of the shop re-does rather than extends, with the sha256 of their source as nameko
 # 2.14 has it: when one changes, the shop's version must be read against it again.
 COPIED_METHODS = {
-    "nameko.web.server.WsgiApp.__call__":   # gateway.http.JsonWsgiApp: JSON errors, OPTIONS
-        "2909d54e61f1f9a0",
-    "nameko.rpc.ReplyListener.handle_message":   # messaging.rpc_proxy.SettlingReplyListener: a reply survives a lost ack
-        "c10e21f1b3ea8be0",
+    "nameko.web.server.WsgiApp.__call__":  # gateway.http.JsonWsgiApp: JSON errors, OPTIONS
+    "2909d54e61f1f9a0",
+    "nameko.rpc.ReplyListener.handle_message":  # messaging.rpc_proxy.SettlingReplyListener: a reply survives a lost ack
+    "c10e21f1b3ea8be0",
 }
 
 
 # -- nameko's QueueConsumer: one consumer per entrypoint on one connection ---------------------------------------
+
 
 def consumers_ready(queue_consumer):
     """Whether the queue consumer has set up its consumers since it started (``_consumers_ready``, an event)."""
@@ -41,12 +42,14 @@ def consumers_by_provider(queue_consumer):
 
 # -- nameko's ReplyListener: the replies callers wait for --------------------------------------------------------
 
+
 def take_reply_waiter(reply_listener, correlation_id):
     """The event the caller of ``correlation_id`` waits on, no longer listed (``_reply_events``); None if none."""
     return reply_listener._reply_events.pop(correlation_id, None)
 
 
 # -- nameko's WebServer: its listening socket --------------------------------------------------------------------
+
 
 def is_accepting(web_server):
     return web_server._is_accepting
@@ -65,10 +68,10 @@ def close_listening_socket(web_server, take):
     try:
         while True:
             try:
-                connection, address = web_server._sock.fd.accept()   # the listening socket does not block
+                connection, address = web_server._sock.fd.accept()  # the listening socket does not block
             except BlockingIOError:
                 return
-            except OSError as error:   # no descriptor left for it, say: the rest are refused with the socket
+            except OSError as error:  # no descriptor left for it, say: the rest are refused with the socket
                 _log.warning("stopping: a queued connection could not be taken: %s", error)
                 return
             notify_opened(connection.fileno())
@@ -81,10 +84,12 @@ def close_listening_socket(web_server, take):
 
 # -- OpenTelemetry's SQLAlchemy instrumentation ------------------------------------------------------------------
 
+
 def trace_sql_statements(engine, tracer_provider=None):
     """Spans for the SQL statements ``engine`` runs. The instrumentation's public entry
     (``SQLAlchemyInstrumentor().instrument``) instruments once per process; its ``EngineTracer`` instruments one
     engine, as each service's session and the tests need."""
-    tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version,
-                              tracer_provider=tracer_provider)
+    tracer = trace.get_tracer(
+        "opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, tracer_provider=tracer_provider
+    )
     EngineTracer(tracer, engine, NoOpUpDownCounter("db.client.connections.usage"))

@@ -64,5 +64,5 @@ def caller_from_context(context):
         return OPERATOR
     match = _VALID_CONTEXT.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        return NOBODY   # unreadable: acts for nobody (the trusted context has already dropped it)
+        return NOBODY  # unreadable: acts for nobody (the trusted context has already dropped it)
     return Caller(match[1], match[2]) if match[1] else NOBODY

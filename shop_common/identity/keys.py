@@ -34,7 +34,6 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from shop_common.identity.secrets import MissingSecret, optional_secret
 
-
 _log = getLogger(__name__)
 
 DEVELOPMENT_KEY_FILE = "access-token-signing-key.pem"
@@ -119,21 +118,25 @@ def trusted_keys(config):
 
 def development_key(config):
     """The checkout's development signing key, made on first use (by whichever process needs it first)."""
-    folder = Path(config["AUTH"]["DEVELOPMENT_KEY_DIR"])   # relative: to the working directory
+    folder = Path(config["AUTH"]["DEVELOPMENT_KEY_DIR"])  # relative: to the working directory
     path = folder / DEVELOPMENT_KEY_FILE
     if not path.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         draft = folder / f".{DEVELOPMENT_KEY_FILE}.{os.getpid()}"
         draft.write_bytes(pem)
         draft.chmod(0o600)
         try:
-            os.link(draft, path)   # atomic: of two processes making a key at once, one key wins
+            os.link(draft, path)  # atomic: of two processes making a key at once, one key wins
         except FileExistsError:
             pass
         finally:
             draft.unlink()
-    _log.warning("access tokens use the development key in %s: set AUTH_SIGNING_KEY(_FILE) and "
-                 "AUTH_TRUSTED_KEYS(_FILE) in any real deployment", path)
+    _log.warning(
+        "access tokens use the development key in %s: set AUTH_SIGNING_KEY(_FILE) and "
+        "AUTH_TRUSTED_KEYS(_FILE) in any real deployment",
+        path,
+    )
     return _private_key(path.read_bytes(), str(path))

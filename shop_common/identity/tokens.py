@@ -40,9 +40,17 @@ def issue_access_token(key, account, issuer, audience, lifetime_seconds, now=Non
     if not 0 < lifetime_seconds <= MAX_LIFETIME_SECONDS:
         raise ValueError(f"an access token lives 1 to {MAX_LIFETIME_SECONDS} seconds")
     now = int(time.time() if now is None else now)
-    claims = {"iss": issuer, "aud": audience, "sub": account["id"], "email": account["email"],
-              "role": account["role"], "iat": now, "nbf": now, "exp": now + lifetime_seconds,
-              "jti": uuid.uuid4().hex}
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": account["id"],
+        "email": account["email"],
+        "role": account["role"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+    }
     return jwt.encode(claims, key, algorithm=algorithm_for(key), headers={"kid": kid_of(key), "typ": TOKEN_TYPE})
 
 
@@ -77,8 +85,8 @@ class ExternalIssuer:
     Only its asymmetric keys count: a symmetric (``oct``) key in the set is ignored.
     """
 
-    required = _REQUIRED   # an issuer's tokens need not carry a jti
-    REFETCH_SECONDS = 60   # an unknown kid fetches the key set again at most this often...
+    required = _REQUIRED  # an issuer's tokens need not carry a jti
+    REFETCH_SECONDS = 60  # an unknown kid fetches the key set again at most this often...
     MAX_AGE_SECONDS = 600  # ...and a key set this old is fetched again in any case (a key withdrawn)
 
     def __init__(self, issuer, audience, jwks_url):
@@ -92,8 +100,11 @@ class ExternalIssuer:
         if age is None or age > self.MAX_AGE_SECONDS or (kid not in self._keys and age > self.REFETCH_SECONDS):
             self._fetched_at = time.monotonic()
             try:
-                self._keys = {jwk.key_id: (jwk.key, jwk.algorithm_name) for jwk in self._client.get_signing_keys()
-                              if jwk.algorithm_name in ASYMMETRIC_ALGORITHMS}
+                self._keys = {
+                    jwk.key_id: (jwk.key, jwk.algorithm_name)
+                    for jwk in self._client.get_signing_keys()
+                    if jwk.algorithm_name in ASYMMETRIC_ALGORITHMS
+                }
             except jwt.PyJWKClientError as error:
                 _log.warning("the key set of %s cannot be fetched: %s", self.issuer, error)
         return self._keys.get(kid)
@@ -101,7 +112,7 @@ class ExternalIssuer:
     def identity(self, claims):
         digest = hashlib.sha256(f"{self.issuer}\n{claims['sub']}".encode()).hexdigest()[:32]
         try:
-            email = EmailAddress().deserialize(claims.get("email"))   # another party's claim: checked like input
+            email = EmailAddress().deserialize(claims.get("email"))  # another party's claim: checked like input
         except ValidationError:
             return None
         return Identity(Caller(CUSTOMER, f"x{digest}"), email)
@@ -122,8 +133,15 @@ class TokenVerifier:
             if not trusted:
                 raise jwt.InvalidTokenError("no trusted issuer and key")
             key, algorithm = trusted
-            claims = jwt.decode(token, key, algorithms=[algorithm], audience=issuer.audience,
-                                issuer=issuer.issuer, leeway=CLOCK_SKEW_SECONDS, options={"require": issuer.required})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=issuer.audience,
+                issuer=issuer.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": issuer.required},
+            )
             identity = isinstance(claims["sub"], str) and issuer.identity(claims)
             if not identity:
                 raise jwt.InvalidTokenError("claims the shop cannot use")

@@ -20,13 +20,21 @@ from nameko.extensions import DependencyProvider
 
 from shop_common.messaging.entrypoints import rpc
 from shop_common.messaging.queues import queue_arguments
-from shop_common.vocabulary.errors import InvalidInput
 from shop_common.messaging.set_aside import (
-    ATTEMPT_HEADER, DEAD_AT_HEADER, ERROR_HEADER, EVENT_TYPE_HEADER, ORIGINAL_QUEUE_HEADER, SET_ASIDE_HEADERS,
-    SetAside, dead_letter_queue, headers_of)
+    ATTEMPT_HEADER,
+    DEAD_AT_HEADER,
+    ERROR_HEADER,
+    EVENT_TYPE_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    SET_ASIDE_HEADERS,
+    SetAside,
+    dead_letter_queue,
+    headers_of,
+)
+from shop_common.vocabulary.errors import InvalidInput
 
 MAX_LISTED = 100
-MAX_SHOWN_CHARS = 2000   # of a body that is not JSON, or of a header value
+MAX_SHOWN_CHARS = 2000  # of a body that is not JSON, or of a header value
 
 
 def _plain(value):
@@ -42,9 +50,12 @@ def _payload(message):
     try:
         return message.decode()
     except Exception:
-        return {"undecodable_body": message.body[:MAX_SHOWN_CHARS].decode("utf-8", errors="replace")
-                if isinstance(message.body, bytes) else _plain(message.body),
-                "content_type": _plain(message.content_type)}
+        return {
+            "undecodable_body": message.body[:MAX_SHOWN_CHARS].decode("utf-8", errors="replace")
+            if isinstance(message.body, bytes)
+            else _plain(message.body),
+            "content_type": _plain(message.content_type),
+        }
 
 
 def _describe(message):
@@ -95,8 +106,12 @@ def replay_dead_letters(amqp_uri, service_name, limit=MAX_LISTED, arguments=None
             try:
                 if not isinstance(queue, str):
                     raise UndeliverableMessage()
-                set_aside.forward(message, queue, {key: value for key, value in headers.items()
-                                                   if key not in SET_ASIDE_HEADERS}, mandatory=True)
+                set_aside.forward(
+                    message,
+                    queue,
+                    {key: value for key, value in headers.items() if key not in SET_ASIDE_HEADERS},
+                    mandatory=True,
+                )
             except UndeliverableMessage:
                 kept += 1
                 continue
@@ -117,8 +132,9 @@ class DeadLetterCount(DependencyProvider):
     def figures(self):
         config, service = self.container.config, self.container.service_name
         with Connection(config["AMQP_URI"], connect_timeout=2) as connection:
-            _, waiting, _ = dead_letter_queue(service, queue_arguments(config))(connection.default_channel).queue_declare(
-                passive=True)
+            _, waiting, _ = dead_letter_queue(service, queue_arguments(config))(
+                connection.default_channel
+            ).queue_declare(passive=True)
         return {"shop_dead_letters": {(service,): waiting}}
 
 

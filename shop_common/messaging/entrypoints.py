@@ -27,11 +27,11 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 
 from shop_common import internals
-from shop_common.persistence.database import on_lost_connection
-from shop_common.vocabulary.errors import ShopError
 from shop_common.messaging.queues import queue_arguments
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import SetAside
+from shop_common.persistence.database import on_lost_connection
+from shop_common.vocabulary.errors import ShopError
 
 _log = getLogger(__name__)
 
@@ -41,8 +41,9 @@ def settle(message, requeue=False):
     try:
         message.requeue() if requeue else message.ack()
     except Exception as error:
-        _log.warning("could not %s a message, the broker will redeliver it: %r",
-                     "requeue" if requeue else "acknowledge", error)
+        _log.warning(
+            "could not %s a message, the broker will redeliver it: %r", "requeue" if requeue else "acknowledge", error
+        )
 
 
 class GuardedQueueConsumer(QueueConsumer):
@@ -69,7 +70,7 @@ class GuardedQueueConsumer(QueueConsumer):
 
     def __init__(self):
         super().__init__()
-        self._awaiting_worker = {}   # provider -> threads whose message waits for a free worker
+        self._awaiting_worker = {}  # provider -> threads whose message waits for a free worker
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.attached = True
@@ -88,7 +89,8 @@ class GuardedQueueConsumer(QueueConsumer):
     def handle_message(self, provider, body, message):
         self.container.spawn_managed_thread(
             partial(self._hand_to_worker, provider, body, message),
-            identifier=f"{type(provider).__name__}.handle_message[{message.delivery_info['routing_key']}]")
+            identifier=f"{type(provider).__name__}.handle_message[{message.delivery_info['routing_key']}]",
+        )
 
     def _hand_to_worker(self, provider, body, message):
         # No green-thread switch between the worker's start and the return: a listed thread has none yet.
@@ -100,7 +102,7 @@ class GuardedQueueConsumer(QueueConsumer):
             waiting.discard(getcurrent())
 
     def unregister_provider(self, provider):
-        super().unregister_provider(provider)      # its consumer is cancelled: nothing more arrives
+        super().unregister_provider(provider)  # its consumer is cancelled: nothing more arrives
         waiting = self._awaiting_worker.pop(provider, set())
         if waiting:
             _log.info("handing back %d message(s) that had no worker yet", len(waiting))
@@ -108,8 +110,9 @@ class GuardedQueueConsumer(QueueConsumer):
             thread.kill(ContainerBeingKilled())
 
     def _undecodable(self, provider, message, error):
-        self.container.spawn_managed_thread(partial(provider.undecodable, message, error),
-                                            identifier=f"{type(provider).__name__}.undecodable")
+        self.container.spawn_managed_thread(
+            partial(provider.undecodable, message, error), identifier=f"{type(provider).__name__}.undecodable"
+        )
 
 
 def set_aside_undecodable(set_aside, queue_name, message, error):
@@ -132,8 +135,13 @@ class ResilientRpcConsumer(RpcConsumer):
         # ``rpc-<service>`` as nameko declares it (durable, neither exclusive nor auto-delete), of QUEUE_TYPE's type
         arguments = queue_arguments(self.container.config)
         requests = self.queue
-        self.queue = Queue(requests.name, exchange=requests.exchange, routing_key=requests.routing_key,
-                           durable=True, queue_arguments=arguments)
+        self.queue = Queue(
+            requests.name,
+            exchange=requests.exchange,
+            routing_key=requests.routing_key,
+            durable=True,
+            queue_arguments=arguments,
+        )
         self.set_aside = SetAside(self.container.config["AMQP_URI"], self.container.service_name, arguments)
 
     def start(self):

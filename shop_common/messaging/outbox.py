@@ -14,7 +14,7 @@ PostgreSQL advisory lock), so several instances keep the order too.
 
 import time
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from logging import getLogger
 
@@ -34,13 +34,13 @@ from shop_common.vocabulary.clock import utc_now
 _log = getLogger(__name__)
 
 BATCH_SIZE = 100
-POLL_SECONDS = 1.0          # a relay looks for rows at least this often, woken or not
-LOCK_RETRY_SECONDS = 0.02   # another instance is relaying: look again this soon...
-LOCK_RETRIES = 50           # ...this many times, then leave it to that instance and the next poll
-MAX_BACKOFF_SECONDS = 5.0   # after failures (broker or database down), wait at most this long
+POLL_SECONDS = 1.0  # a relay looks for rows at least this often, woken or not
+LOCK_RETRY_SECONDS = 0.02  # another instance is relaying: look again this soon...
+LOCK_RETRIES = 50  # ...this many times, then leave it to that instance and the next poll
+MAX_BACKOFF_SECONDS = 5.0  # after failures (broker or database down), wait at most this long
 
-KEEP_PUBLISHED = timedelta(days=1)   # published rows are deleted after this long...
-PURGE_EVERY_SECONDS = 600            # ...looked for this often
+KEEP_PUBLISHED = timedelta(days=1)  # published rows are deleted after this long...
+PURGE_EVERY_SECONDS = 600  # ...looked for this often
 
 # The worker's context that travels with its events (nameko's context headers).
 PROPAGATED_HEADERS = ("nameko.request_id", "nameko.call_id_stack", "nameko.caller")
@@ -81,11 +81,20 @@ class BatchPublisher:
     @contextmanager
     def batch(self):
         with get_producer(self.amqp_uri, confirms=True) as producer:
+
             def publish(payload, routing_key, headers):
                 producer.publish(
-                    payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
-                    delivery_mode=PERSISTENT, serializer="json", declare=[self.exchange],
-                    retry=self.retry, retry_policy=DEFAULT_RETRY_POLICY)
+                    payload,
+                    exchange=self.exchange,
+                    routing_key=routing_key,
+                    headers=headers,
+                    delivery_mode=PERSISTENT,
+                    serializer="json",
+                    declare=[self.exchange],
+                    retry=self.retry,
+                    retry_policy=DEFAULT_RETRY_POLICY,
+                )
+
             yield publish
 
 
@@ -106,7 +115,9 @@ class Relay:
                 return None
             rows = session.execute(
                 select(model.id, model.event_type, model.payload, model.headers)
-                .where(model.published_at.is_(None)).order_by(model.id).limit(BATCH_SIZE)
+                .where(model.published_at.is_(None))
+                .order_by(model.id)
+                .limit(BATCH_SIZE)
             ).all()
             published = []
             try:
@@ -136,8 +147,9 @@ class Relay:
         """How many rows wait to be published, and how many seconds the oldest has waited (0 with none)."""
         model = self.message_model
         with self.Session() as session:
-            count, oldest = session.execute(select(func.count(), func.min(model.created_at))
-                                            .where(model.published_at.is_(None))).one()
+            count, oldest = session.execute(
+                select(func.count(), func.min(model.created_at)).where(model.published_at.is_(None))
+            ).one()
         return count, (utc_now() - oldest).total_seconds() if oldest else 0.0
 
 
@@ -159,8 +171,12 @@ class Outbox(DependencyProvider, HeaderEncoder):
         self.engine = create_engine(uri, pool_size=2, max_overflow=0)
         self.exchange = get_event_exchange(service_name, config)
         publisher = BatchPublisher(config["AMQP_URI"], self.exchange)
-        self.relay = Relay(sessionmaker(self.engine), self.message_model, publisher,
-                           lock_key=zlib.crc32(f"outbox:{service_name}".encode()))
+        self.relay = Relay(
+            sessionmaker(self.engine),
+            self.message_model,
+            publisher,
+            lock_key=zlib.crc32(f"outbox:{service_name}".encode()),
+        )
         self.wakeups = LightQueue(maxsize=1)
         self.writers = {}
 
@@ -175,12 +191,15 @@ class Outbox(DependencyProvider, HeaderEncoder):
     def figures(self):
         count, oldest_age = self.relay.backlog()
         service = (self.container.service_name,)
-        return {"shop_outbox_unpublished_events": {service: count},
-                "shop_outbox_oldest_unpublished_age_seconds": {service: oldest_age}}
+        return {
+            "shop_outbox_unpublished_events": {service: count},
+            "shop_outbox_oldest_unpublished_age_seconds": {service: oldest_age},
+        }
 
     def get_dependency(self, worker_ctx):
-        headers = {key: value for key, value in self.get_message_headers(worker_ctx).items()
-                   if key in PROPAGATED_HEADERS}
+        headers = {
+            key: value for key, value in self.get_message_headers(worker_ctx).items() if key in PROPAGATED_HEADERS
+        }
         writer = OutboxWriter(self.message_model, headers, self.exchange.name)
         self.writers[worker_ctx] = writer
         return writer
@@ -198,10 +217,8 @@ class Outbox(DependencyProvider, HeaderEncoder):
         backoff = 0.0
         next_purge = 0.0
         while True:
-            try:
+            with suppress(Empty):
                 self.wakeups.get(timeout=backoff or POLL_SECONDS)
-            except Empty:
-                pass
             try:
                 self._publish_all()
                 backoff = 0.0

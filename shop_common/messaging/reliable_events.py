@@ -31,16 +31,16 @@ from kombu import Queue, binding
 from nameko.events import EventHandler
 
 from shop_common.messaging.entrypoints import GuardedQueueConsumer, set_aside_undecodable, settle
-from shop_common.vocabulary.events import EventEnvelope, payload_problems
-from shop_common.persistence.models import first_delivery
 from shop_common.messaging.queues import queue_arguments
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
+from shop_common.persistence.models import first_delivery
+from shop_common.vocabulary.events import EventEnvelope, payload_problems
 
 _log = getLogger(__name__)
 
-MAX_EVENT_BYTES = 256 * 1024    # far above any event the shop publishes
-REQUEUE_PAUSE_SECONDS = 1.0     # when a message cannot be set aside (broker trouble), wait before requeueing
+MAX_EVENT_BYTES = 256 * 1024  # far above any event the shop publishes
+REQUEUE_PAUSE_SECONDS = 1.0  # when a message cannot be set aside (broker trouble), wait before requeueing
 
 
 def backoff_seconds(attempt, base, ceiling):
@@ -77,8 +77,15 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
         self.max_backoff = float(settings["MAX_BACKOFF_SECONDS"])
         arguments = queue_arguments(config)
         events = self.queue
-        self.queue = Queue(events.name, durable=True, queue_arguments=arguments, bindings=[
-            binding(events.exchange, routing_key=events.routing_key), replay_binding(service_name, events.name)])
+        self.queue = Queue(
+            events.name,
+            durable=True,
+            queue_arguments=arguments,
+            bindings=[
+                binding(events.exchange, routing_key=events.routing_key),
+                replay_binding(service_name, events.name),
+            ],
+        )
         self.backoff_queue = backoff_queue(service_name, events.name, arguments)
         self.set_aside = SetAside(config["AMQP_URI"], service_name, arguments)
 
@@ -89,8 +96,9 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
     def handle_message(self, body, message):
         problem = self._problem_with(body, message)
         if problem is not None:
-            self.container.spawn_managed_thread(partial(self._give_up, message, InvalidEvent(problem), 1),
-                                                identifier=f"{self.event_type}.invalid")
+            self.container.spawn_managed_thread(
+                partial(self._give_up, message, InvalidEvent(problem), 1), identifier=f"{self.event_type}.invalid"
+            )
             return
         super().handle_message(body, message)
 
@@ -115,17 +123,26 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
 
     def _retry(self, message, error, attempt):
         delay = backoff_seconds(attempt, self.backoff, self.max_backoff)
-        _log.warning("%s handler failed (attempt %s of %s), retrying in %.2fs: %r",
-                     self.event_type, attempt, self.max_attempts, delay, error)
-        self.set_aside.forward(message, self.backoff_queue.name, {**headers_of(message), ATTEMPT_HEADER: attempt + 1},
-                               expiration=delay)
+        _log.warning(
+            "%s handler failed (attempt %s of %s), retrying in %.2fs: %r",
+            self.event_type,
+            attempt,
+            self.max_attempts,
+            delay,
+            error,
+        )
+        self.set_aside.forward(
+            message, self.backoff_queue.name, {**headers_of(message), ATTEMPT_HEADER: attempt + 1}, expiration=delay
+        )
 
     def _give_up(self, message, error, attempt):
         if attempt is None:
             error = InvalidEvent(f"the {ATTEMPT_HEADER} header is not a whole number from 1 on; last error: {error!r}")
         _log.error("%s event dead-lettered after %s attempt(s): %r", self.event_type, attempt or "?", error)
-        self._settle_after(message, partial(
-            self.set_aside.dead_letter, message, self.queue.name, repr(error), self.event_type, attempt))
+        self._settle_after(
+            message,
+            partial(self.set_aside.dead_letter, message, self.queue.name, repr(error), self.event_type, attempt),
+        )
 
     def _settle_after(self, message, set_aside):
         """Acknowledge ``message`` once ``set_aside()`` succeeded; otherwise requeue it after a pause."""
@@ -147,9 +164,11 @@ def event_handler(source_service, event_type, payload=EventEnvelope, inbox=None,
     ``self.db``), so the effect and the record commit together, and a
     redelivery finds it and does nothing.
     """
+
     def decorate(method):
         handler = method if inbox is None else _once_per_event(method, inbox)
         return ReliableEventHandler.decorator(source_service, event_type, payload=payload, **options)(handler)
+
     return decorate
 
 
@@ -159,4 +178,5 @@ def _once_per_event(method, inbox):
         if first_delivery(self.db, inbox, event["event_id"]):
             return method(self, event)
         return None
+
     return once

@@ -27,10 +27,10 @@ _log = getLogger(__name__)
 
 REQUEST_ID_KEY = "request_id"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-TRACEPARENT_KEY = "traceparent"   # W3C trace context: the span a message was sent from (``tracing``)
+TRACEPARENT_KEY = "traceparent"  # W3C trace context: the span a message was sent from (``tracing``)
 _VALID_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _VALID_CALL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
-MAX_CALL_ID_STACK = 10   # nameko keeps this many parent calls (its PARENT_CALLS_CONFIG_KEY default)
+MAX_CALL_ID_STACK = 10  # nameko keeps this many parent calls (its PARENT_CALLS_CONFIG_KEY default)
 
 _current = threading.local()  # green-thread local once eventlet has patched threading
 
@@ -49,8 +49,11 @@ def new_request_id():
 
 
 def _valid_call_id_stack(value):
-    return (isinstance(value, list) and len(value) <= MAX_CALL_ID_STACK
-            and all(isinstance(call_id, str) and _VALID_CALL_ID.fullmatch(call_id) for call_id in value))
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_CALL_ID_STACK
+        and all(isinstance(call_id, str) and _VALID_CALL_ID.fullmatch(call_id) for call_id in value)
+    )
 
 
 def _valid_request_id(value):
@@ -61,8 +64,12 @@ def _valid_traceparent(value):
     return isinstance(value, str) and bool(_VALID_TRACEPARENT.fullmatch(value))
 
 
-_CHECKS = {CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack, REQUEST_ID_KEY: _valid_request_id,
-           CALLER_KEY: valid_caller_context, TRACEPARENT_KEY: _valid_traceparent}
+_CHECKS = {
+    CALL_ID_STACK_CONTEXT_KEY: _valid_call_id_stack,
+    REQUEST_ID_KEY: _valid_request_id,
+    CALLER_KEY: valid_caller_context,
+    TRACEPARENT_KEY: _valid_traceparent,
+}
 _IN_PLACE_OF_MALFORMED = {CALLER_KEY: NOBODY.as_context()}
 
 
@@ -82,8 +89,13 @@ class TrustedContextDecoder(HeaderDecoder):
     def unpack_message_headers(self, message):
         headers = message.headers if isinstance(message.headers, dict) else {}
         prefix = f"{self.header_prefix}."
-        return trusted_context({key[len(prefix):]: value for key, value in headers.items()
-                                if isinstance(key, str) and key.startswith(prefix)})
+        return trusted_context(
+            {
+                key[len(prefix) :]: value
+                for key, value in headers.items()
+                if isinstance(key, str) and key.startswith(prefix)
+            }
+        )
 
 
 class RequestContext(DependencyProvider):

@@ -25,8 +25,8 @@ from nameko.rpc import ReplyListener, RpcProxy
 
 from shop_common import internals
 from shop_common.messaging.circuit_breaker import CLOSED, CircuitBreaker
-from shop_common.messaging.remote_errors import shop_error_from
 from shop_common.messaging.entrypoints import settle
+from shop_common.messaging.remote_errors import shop_error_from
 from shop_common.messaging.traces import TracedMethodProxy, rpc_client_span
 from shop_common.vocabulary.errors import ServiceUnavailable
 
@@ -108,8 +108,13 @@ class GuardedServiceProxy:
 
     def __getattr__(self, method_name):
         service_proxy = self._service_proxy
-        method_proxy = TracedMethodProxy(service_proxy.worker_ctx, service_proxy.service_name, method_name,
-                                         service_proxy.reply_listener, **service_proxy.options)
+        method_proxy = TracedMethodProxy(
+            service_proxy.worker_ctx,
+            service_proxy.service_name,
+            method_name,
+            service_proxy.reply_listener,
+            **service_proxy.options,
+        )
 
         def call(*args, **kwargs):
             with rpc_client_span(service_proxy.service_name, method_name):
@@ -144,13 +149,17 @@ class GuardedRpcProxy(RpcProxy):
         # A call nobody took up within the timeout expires in its queue: the caller has been
         # told 503, so a service that comes back must not act on it.
         self.options["expiration"] = self.timeout
-        self.breaker = CircuitBreaker(failure_threshold=int(config["CIRCUIT_BREAKER"]["FAILURES"]),
-                                      reset_seconds=float(config["CIRCUIT_BREAKER"]["RESET_SECONDS"]))
-
+        self.breaker = CircuitBreaker(
+            failure_threshold=int(config["CIRCUIT_BREAKER"]["FAILURES"]),
+            reset_seconds=float(config["CIRCUIT_BREAKER"]["RESET_SECONDS"]),
+        )
 
     def figures(self):
-        return {"shop_circuit_breaker_open": {(self.container.service_name, self.target_service):
-                                       int(self.breaker.state != CLOSED)}}
+        return {
+            "shop_circuit_breaker_open": {
+                (self.container.service_name, self.target_service): int(self.breaker.state != CLOSED)
+            }
+        }
 
     def get_dependency(self, worker_ctx):
         return GuardedServiceProxy(super().get_dependency(worker_ctx), self.timeout, self.breaker)

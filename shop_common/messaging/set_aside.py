@@ -43,16 +43,30 @@ def redelivery_exchange(service_name):
 def dead_letter_queue(service_name, queue_arguments=None):
     """``<service>.dead-letters``; ``queue_arguments`` as ``queues.queue_arguments`` gives them."""
     name = f"{service_name}.dead-letters"
-    return Queue(name, exchange=redelivery_exchange(service_name), routing_key=name, durable=True,
-                 queue_arguments=dict(queue_arguments or {}))
+    return Queue(
+        name,
+        exchange=redelivery_exchange(service_name),
+        routing_key=name,
+        durable=True,
+        queue_arguments=dict(queue_arguments or {}),
+    )
 
 
 def backoff_queue(service_name, queue_name, queue_arguments=None):
     """``<queue>.backoff``, dead-lettering what expires there back to ``queue_name``."""
     exchange = redelivery_exchange(service_name)
     name = f"{queue_name}.backoff"
-    return Queue(name, exchange=exchange, routing_key=name, durable=True, queue_arguments={
-        **(queue_arguments or {}), "x-dead-letter-exchange": exchange.name, "x-dead-letter-routing-key": queue_name})
+    return Queue(
+        name,
+        exchange=exchange,
+        routing_key=name,
+        durable=True,
+        queue_arguments={
+            **(queue_arguments or {}),
+            "x-dead-letter-exchange": exchange.name,
+            "x-dead-letter-routing-key": queue_name,
+        },
+    )
 
 
 def replay_binding(service_name, queue_name):
@@ -78,13 +92,22 @@ class SetAside:
     def forward(self, message, routing_key, headers, **options):
         """Publish ``message``'s raw body to ``routing_key`` on the service's exchange."""
         self.publisher.publish(
-            message.body, exchange=self.exchange, routing_key=routing_key, headers=headers,
+            message.body,
+            exchange=self.exchange,
+            routing_key=routing_key,
+            headers=headers,
             content_type=message.content_type or "application/octet-stream",
-            content_encoding=message.content_encoding or "binary", **options)
+            content_encoding=message.content_encoding or "binary",
+            **options,
+        )
 
     def dead_letter(self, message, queue_name, reason, event_type=None, attempts=None):
-        headers = {**headers_of(message), ORIGINAL_QUEUE_HEADER: queue_name,
-                   ERROR_HEADER: str(reason)[:MAX_REASON_CHARS], DEAD_AT_HEADER: utc_now().isoformat()}
+        headers = {
+            **headers_of(message),
+            ORIGINAL_QUEUE_HEADER: queue_name,
+            ERROR_HEADER: str(reason)[:MAX_REASON_CHARS],
+            DEAD_AT_HEADER: utc_now().isoformat(),
+        }
         if event_type is not None:
             headers[EVENT_TYPE_HEADER] = event_type
         if attempts is not None:

@@ -57,7 +57,6 @@ def within(traceparent):
         context.detach(token)
 
 
-
 def failed(span, error, expected=False):
     """Record ``error`` on ``span``: its type always; an error status unless it was ``expected`` (a refusal)."""
     span.set_attribute("error.type", type(error).__name__)
@@ -69,8 +68,13 @@ def failed(span, error, expected=False):
 @contextmanager
 def rpc_client_span(service, method):
     """The CLIENT span of an RPC call from the current worker; a ``ShopError`` answer is not a failure."""
-    with tracer.start_as_current_span(f"{service}/{method}", kind=SpanKind.CLIENT, record_exception=False,
-                                      set_status_on_exception=False, attributes=rpc_attributes(service, method)) as span:
+    with tracer.start_as_current_span(
+        f"{service}/{method}",
+        kind=SpanKind.CLIENT,
+        record_exception=False,
+        set_status_on_exception=False,
+        attributes=rpc_attributes(service, method),
+    ) as span:
         try:
             yield span
         except Exception as error:
@@ -88,8 +92,13 @@ def rpc_attributes(service, method):
 
 
 def messaging_attributes(operation, exchange, routing_key):
-    return {"messaging.system": "rabbitmq", "messaging.operation.type": operation, "messaging.operation.name": operation,
-            "messaging.destination.name": exchange, "messaging.rabbitmq.destination.routing_key": routing_key}
+    return {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": operation,
+        "messaging.operation.name": operation,
+        "messaging.destination.name": exchange,
+        "messaging.rabbitmq.destination.routing_key": routing_key,
+    }
 
 
 def creation_traceparent(exchange, routing_key, message_id=None):
@@ -106,8 +115,12 @@ def creation_traceparent(exchange, routing_key, message_id=None):
 def send_span(exchange, routing_key, headers):
     """The relay's CLIENT span ``send <exchange>`` for a stored event: a child of its creation context."""
     parent = context_of(headers.get(TRACEPARENT_HEADER))
-    with tracer.start_as_current_span(f"send {exchange}", context=parent, kind=SpanKind.CLIENT,
-                                      attributes=messaging_attributes("send", exchange, routing_key)):
+    with tracer.start_as_current_span(
+        f"send {exchange}",
+        context=parent,
+        kind=SpanKind.CLIENT,
+        attributes=messaging_attributes("send", exchange, routing_key),
+    ):
         yield
 
 

@@ -24,7 +24,7 @@ arguments from trace lines, and nothing logs a request body).
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko_tracer import constants as trace_constants
 
@@ -63,11 +63,20 @@ def _envelope(record, message, service, request_id, caller, trace_id):
     """The fields every line has, application's and nameko-tracer's alike, in this order: ``time`` (UTC, with its
     offset), ``level``, ``logger``, ``message``, then ``service``, ``request_id``, ``caller``, ``trace_id`` and
     ``span_id`` when known."""
-    entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(), "level": record.levelname,
-             "logger": record.name, "message": cut(message)}
+    entry = {
+        "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        "level": record.levelname,
+        "logger": record.name,
+        "message": cut(message),
+    }
     ids = current_ids()
-    known = {"service": service, "request_id": request_id, "caller": caller,
-             "trace_id": ids[0] if ids else trace_id, "span_id": ids and ids[1]}
+    known = {
+        "service": service,
+        "request_id": request_id,
+        "caller": caller,
+        "trace_id": ids[0] if ids else trace_id,
+        "span_id": ids and ids[1],
+    }
     entry.update((key, value) for key, value in known.items() if value)
     return entry
 
@@ -80,8 +89,14 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record):
-        entry = _envelope(record, record.getMessage(), self.service,
-                          getattr(record, "request_id", None) or current_request_id(), current_caller(), None)
+        entry = _envelope(
+            record,
+            record.getMessage(),
+            self.service,
+            getattr(record, "request_id", None) or current_request_id(),
+            current_caller(),
+            None,
+        )
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry:
                 entry[key] = cut(value)
@@ -114,15 +129,28 @@ class TraceFormatter(logging.Formatter):
         context_data = trace.get(trace_constants.CONTEXT_DATA_KEY)
         context_data = context_data if isinstance(context_data, dict) else {}
         service = trace.pop(trace_constants.SERVICE_NAME_KEY, None)
-        message = " ".join(str(part) for part in (
-            trace.get(trace_constants.ENTRYPOINT_TYPE_KEY),
-            f"{service}.{trace.get(trace_constants.ENTRYPOINT_NAME_KEY)}", trace.get(trace_constants.STAGE_KEY)))
-        entry = _envelope(record, message, service, context_data.get(REQUEST_ID_KEY), context_data.get(CALLER_KEY),
-                          trace_id_of(context_data.get(TRACEPARENT_KEY)))
+        message = " ".join(
+            str(part)
+            for part in (
+                trace.get(trace_constants.ENTRYPOINT_TYPE_KEY),
+                f"{service}.{trace.get(trace_constants.ENTRYPOINT_NAME_KEY)}",
+                trace.get(trace_constants.STAGE_KEY),
+            )
+        )
+        entry = _envelope(
+            record,
+            message,
+            service,
+            context_data.get(REQUEST_ID_KEY),
+            context_data.get(CALLER_KEY),
+            trace_id_of(context_data.get(TRACEPARENT_KEY)),
+        )
         stage_time = trace.pop(trace_constants.TIMESTAMP_KEY, None)
-        if isinstance(stage_time, datetime):   # nameko-tracer's is naive UTC
-            entry["time"] = stage_time.replace(tzinfo=timezone.utc).isoformat()
+        if isinstance(stage_time, datetime):  # nameko-tracer's is naive UTC
+            entry["time"] = stage_time.replace(tzinfo=UTC).isoformat()
         for key, value in trace.items():
-            entry.setdefault(key, cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY
-                                          else MAX_FIELD_CHARS))
+            entry.setdefault(
+                key,
+                cut(value, MAX_TRACEBACK_CHARS if key == trace_constants.EXCEPTION_TRACEBACK_KEY else MAX_FIELD_CHARS),
+            )
         return without_credentials(json.dumps(entry, default=_as_text))

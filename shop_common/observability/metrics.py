@@ -6,6 +6,7 @@ Counters and histograms count as things happen; ``Gauges`` are read when Prometh
 pool), each from a function of the component that knows the figure.
 """
 
+from contextlib import suppress
 from logging import getLogger
 
 from prometheus_client import REGISTRY, Counter, Histogram
@@ -13,64 +14,117 @@ from prometheus_client.core import GaugeMetricFamily
 
 _log = getLogger(__name__)
 
-SECONDS_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 ENTRYPOINT_CALLS = Counter(
     "shop_entrypoint_calls_total",
     "Calls of each entrypoint, by outcome: ok, refused (the caller's mistake), error.",
-    ["service", "entrypoint", "kind", "outcome"])
+    ["service", "entrypoint", "kind", "outcome"],
+)
 ENTRYPOINT_SECONDS = Histogram(
-    "shop_entrypoint_duration_seconds", "How long each entrypoint call took, in seconds.",
-    ["service", "entrypoint", "kind"], buckets=SECONDS_BUCKETS)
+    "shop_entrypoint_duration_seconds",
+    "How long each entrypoint call took, in seconds.",
+    ["service", "entrypoint", "kind"],
+    buckets=SECONDS_BUCKETS,
+)
 
 HTTP_REQUESTS = Counter(
-    "shop_http_requests_total", "HTTP requests the gateway answered, by route template, method and status.",
-    ["route", "method", "status"])
+    "shop_http_requests_total",
+    "HTTP requests the gateway answered, by route template, method and status.",
+    ["route", "method", "status"],
+)
 HTTP_SECONDS = Histogram(
-    "shop_http_request_duration_seconds", "How long the gateway took to answer, in seconds, by route template.",
-    ["route", "method"], buckets=SECONDS_BUCKETS)
+    "shop_http_request_duration_seconds",
+    "How long the gateway took to answer, in seconds, by route template.",
+    ["route", "method"],
+    buckets=SECONDS_BUCKETS,
+)
 
 ORDER_OUTCOMES = Counter(
-    "shop_order_outcomes_total", "Orders reaching each status after pending: confirmed, rejected, cancelled, shipped, "
-    "delivered, refunded.",
-    ["status"])
+    "shop_order_outcomes_total",
+    "Orders reaching each status after pending: confirmed, rejected, cancelled, shipped, delivered, refunded.",
+    ["status"],
+)
 EMAILS = Counter(
-    "shop_emails_total", "Emails handed to the SMTP server (sent) or not (failed: sent again later), by kind.",
-    ["kind", "outcome"])
+    "shop_emails_total",
+    "Emails handed to the SMTP server (sent) or not (failed: sent again later), by kind.",
+    ["kind", "outcome"],
+)
 PAYMENTS = Counter(
-    "shop_payments_total", "What became of payments, by step (authorise, capture, void, refund) and outcome "
-    "(e.g. authorised, declined, failed, captured, voided, refunded).", ["step", "outcome"])
+    "shop_payments_total",
+    "What became of payments, by step (authorise, capture, void, refund) and outcome "
+    "(e.g. authorised, declined, failed, captured, voided, refunded).",
+    ["step", "outcome"],
+)
 PROVIDER_CALLS = Counter(
-    "shop_payment_provider_calls_total", "Calls to the payment provider, by operation and outcome: ok, declined, "
-    "refused (it will not do this), unavailable (no answer, a timeout, a 5xx).", ["operation", "outcome"])
+    "shop_payment_provider_calls_total",
+    "Calls to the payment provider, by operation and outcome: ok, declined, "
+    "refused (it will not do this), unavailable (no answer, a timeout, a 5xx).",
+    ["operation", "outcome"],
+)
 PROVIDER_SECONDS = Histogram(
-    "shop_payment_provider_call_duration_seconds", "How long the payment provider took to answer, in seconds.",
-    ["operation"], buckets=SECONDS_BUCKETS)
+    "shop_payment_provider_call_duration_seconds",
+    "How long the payment provider took to answer, in seconds.",
+    ["operation"],
+    buckets=SECONDS_BUCKETS,
+)
 SHIPMENTS = Counter(
-    "shop_shipments_total", "What became of shipments, by step (open, dispatch, deliver, cancel) and the status "
-    "reached (awaiting_dispatch, dispatched, delivered, cancelled).", ["step", "status"])
+    "shop_shipments_total",
+    "What became of shipments, by step (open, dispatch, deliver, cancel) and the status "
+    "reached (awaiting_dispatch, dispatched, delivered, cancelled).",
+    ["step", "status"],
+)
 CARRIER_UPDATES = Counter(
-    "shop_carrier_updates_total", "Carriers' status updates received, by outcome: applied, repeated (an event id "
+    "shop_carrier_updates_total",
+    "Carriers' status updates received, by outcome: applied, repeated (an event id "
     "applied before), ignored (a status or tracking number the shop does not act on), refused (a bad or stale "
-    "signature).", ["outcome"])
+    "signature).",
+    ["outcome"],
+)
 RATE_LIMITED = Counter(
-    "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"])
+    "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"]
+)
 
 # Gauges, read when Prometheus scrapes: (name, help, labels)
-CIRCUIT_BREAKER_OPEN = ("shop_circuit_breaker_open", "1 while calls to a service are refused at once (its circuit is "
-                        "open or half-open), 0 while they go through.", ("caller", "service"))
-DATABASE_CONNECTIONS_IN_USE = ("shop_database_connections_in_use", "Connections of the service's pool its workers "
-                               "hold now.", ("service",))
-OUTBOX_UNPUBLISHED = ("shop_outbox_unpublished_events", "Events written with their change, not yet published.",
-                      ("service",))
-OUTBOX_OLDEST_AGE = ("shop_outbox_oldest_unpublished_age_seconds", "How long the oldest unpublished event has "
-                     "waited, in seconds (0 with none).", ("service",))
+CIRCUIT_BREAKER_OPEN = (
+    "shop_circuit_breaker_open",
+    "1 while calls to a service are refused at once (its circuit is open or half-open), 0 while they go through.",
+    ("caller", "service"),
+)
+DATABASE_CONNECTIONS_IN_USE = (
+    "shop_database_connections_in_use",
+    "Connections of the service's pool its workers hold now.",
+    ("service",),
+)
+OUTBOX_UNPUBLISHED = (
+    "shop_outbox_unpublished_events",
+    "Events written with their change, not yet published.",
+    ("service",),
+)
+OUTBOX_OLDEST_AGE = (
+    "shop_outbox_oldest_unpublished_age_seconds",
+    "How long the oldest unpublished event has waited, in seconds (0 with none).",
+    ("service",),
+)
 PENDING_ORDERS = ("shop_pending_orders", "Orders waiting for inventory's answer.", ())
-PENDING_ORDERS_OLDEST_AGE = ("shop_pending_orders_oldest_age_seconds", "How long the oldest pending order has "
-                             "waited, in seconds (0 with none).", ())
+PENDING_ORDERS_OLDEST_AGE = (
+    "shop_pending_orders_oldest_age_seconds",
+    "How long the oldest pending order has waited, in seconds (0 with none).",
+    (),
+)
 DEAD_LETTERS = ("shop_dead_letters", "Messages waiting in a service's dead-letter queue.", ("service",))
-GAUGES = {gauge[0]: gauge for gauge in (CIRCUIT_BREAKER_OPEN, DATABASE_CONNECTIONS_IN_USE, OUTBOX_UNPUBLISHED,
-                                        OUTBOX_OLDEST_AGE, PENDING_ORDERS, PENDING_ORDERS_OLDEST_AGE, DEAD_LETTERS)}
+GAUGES = {
+    gauge[0]: gauge
+    for gauge in (
+        CIRCUIT_BREAKER_OPEN,
+        DATABASE_CONNECTIONS_IN_USE,
+        OUTBOX_UNPUBLISHED,
+        OUTBOX_OLDEST_AGE,
+        PENDING_ORDERS,
+        PENDING_ORDERS_OLDEST_AGE,
+        DEAD_LETTERS,
+    )
+}
 
 
 class Gauges:
@@ -86,7 +140,7 @@ class Gauges:
         self.readers = readers
 
     def describe(self):
-        return []   # figures vary by service: no fixed names to check at registration
+        return []  # figures vary by service: no fixed names to check at registration
 
     def collect(self):
         families = {}
@@ -107,7 +161,5 @@ class Gauges:
         REGISTRY.register(self)
 
     def stop(self):
-        try:
+        with suppress(KeyError):  # not registered: never started, or stopped already
             REGISTRY.unregister(self)
-        except KeyError:
-            pass

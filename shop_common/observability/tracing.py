@@ -42,7 +42,14 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from shop_common import internals
 from shop_common.messaging.request_context import TRACEPARENT_KEY
 from shop_common.messaging.traces import (
-    context_of, context_of_headers, failed, messaging_attributes, refusal, rpc_attributes, tracer)
+    context_of,
+    context_of_headers,
+    failed,
+    messaging_attributes,
+    refusal,
+    rpc_attributes,
+    tracer,
+)
 from shop_common.vocabulary.validation import without_card_numbers
 
 EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -99,6 +106,7 @@ def trace_id_of(traceparent):
 
 # -- spans ------------------------------------------------------------------------------------------------
 
+
 @contextmanager
 def http_server_span(request, method, route, traced=True):
     """The gateway's SERVER span for a request: a child of the client's ``traceparent`` when it sent one.
@@ -110,30 +118,45 @@ def http_server_span(request, method, route, traced=True):
         yield lambda status: None
         return
     parent = context_of_headers(request.headers)
-    attributes = {"http.request.method": method, "http.route": route, "url.path": without_card_numbers(request.path),
-                  "url.scheme": request.scheme, "client.address": request.remote_addr or ""}
-    with tracer.start_as_current_span(f"{method} {route}", context=parent, kind=SpanKind.SERVER,
-                                      attributes=attributes, record_exception=False) as span:
+    attributes = {
+        "http.request.method": method,
+        "http.route": route,
+        "url.path": without_card_numbers(request.path),
+        "url.scheme": request.scheme,
+        "client.address": request.remote_addr or "",
+    }
+    with tracer.start_as_current_span(
+        f"{method} {route}", context=parent, kind=SpanKind.SERVER, attributes=attributes, record_exception=False
+    ) as span:
+
         def answered(status):
             span.set_attribute("http.response.status_code", status)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
+
         yield answered
 
 
 @contextmanager
 def smtp_span(host, port):
-    with tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT, attributes={
-            "network.protocol.name": "smtp", "server.address": host, "server.port": port}):
+    with tracer.start_as_current_span(
+        "smtp send",
+        kind=SpanKind.CLIENT,
+        attributes={"network.protocol.name": "smtp", "server.address": host, "server.port": port},
+    ):
         yield
 
 
 @contextmanager
 def provider_span(operation):
     """The CLIENT span of a call to the payment provider; no argument of the call is recorded."""
-    with tracer.start_as_current_span(f"payment_provider {operation}", kind=SpanKind.CLIENT, record_exception=False,
-                                      set_status_on_exception=False,
-                                      attributes={"shop.payment_provider.operation": operation}) as span:
+    with tracer.start_as_current_span(
+        f"payment_provider {operation}",
+        kind=SpanKind.CLIENT,
+        record_exception=False,
+        set_status_on_exception=False,
+        attributes={"shop.payment_provider.operation": operation},
+    ) as span:
         try:
             yield span
         except Exception as error:
@@ -164,17 +187,23 @@ def _worker_span(worker_ctx, kind):
     if kind == "http":
         return None, parent
     if kind == "rpc":
-        span = tracer.start_span(f"{service}/{method}", context=parent, kind=SpanKind.SERVER,
-                                 attributes=rpc_attributes(service, method))
+        span = tracer.start_span(
+            f"{service}/{method}", context=parent, kind=SpanKind.SERVER, attributes=rpc_attributes(service, method)
+        )
     elif kind == "event":
         entrypoint = worker_ctx.entrypoint
         exchange = get_event_exchange(entrypoint.source_service, worker_ctx.config).name
         creation = trace.get_current_span(parent).get_span_context()
         span = tracer.start_span(
-            f"process {exchange}", context=parent, kind=SpanKind.CONSUMER,
+            f"process {exchange}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
             links=[Link(creation)] if creation.is_valid else None,
-            attributes={**messaging_attributes("process", exchange, entrypoint.event_type),
-                        "messaging.consumer.group.name": entrypoint.queue.name})
+            attributes={
+                **messaging_attributes("process", exchange, entrypoint.event_type),
+                "messaging.consumer.group.name": entrypoint.queue.name,
+            },
+        )
     else:
         span = tracer.start_span(f"{service}.{method}", context=parent, kind=SpanKind.SERVER)
     return span, trace.set_span_in_context(span, parent)

@@ -46,7 +46,7 @@ DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
 
 
 RPC_EXCHANGE = "nameko-rpc"
-_REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"   # a reply queue's uuid
+_REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # a reply queue's uuid
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ class Permissions:
     configure: str
     write: str
     read: str
-    rpc_write: str   # routing keys it may publish to ``nameko-rpc``
-    rpc_read: str    # binding keys it may bind to ``nameko-rpc``
+    rpc_write: str  # routing keys it may publish to ``nameko-rpc``
+    rpc_read: str  # binding keys it may bind to ``nameko-rpc``
 
 
 def _alternatives(patterns):
@@ -64,11 +64,16 @@ def _alternatives(patterns):
 
 def consumed_sources(service_class):
     """The services whose events ``service_class`` handles."""
-    return sorted({entrypoint.source_service
-                   for member in vars(service_class).values() if callable(member)
-                   for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ())
-                   if isinstance(entrypoint, EventHandler)}
-                  | {source for base in service_class.__bases__ for source in consumed_sources(base)})
+    return sorted(
+        {
+            entrypoint.source_service
+            for member in vars(service_class).values()
+            if callable(member)
+            for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ())
+            if isinstance(entrypoint, EventHandler)
+        }
+        | {source for base in service_class.__bases__ for source in consumed_sources(base)}
+    )
 
 
 def called_services(service_class):
@@ -85,10 +90,13 @@ def permissions(name, consumes=(), calls=()):
         rpc_write += [re.escape(target) + r"\.[A-Za-z0-9_]+" for target in calls]
         rpc_read.append(_REPLY_KEY)
     sources = [re.escape(source) + r"\.events" for source in consumes]
-    return Permissions(configure=_alternatives(own + sources + [RPC_EXCHANGE]),
-                       write=_alternatives(own + [RPC_EXCHANGE]),
-                       read=_alternatives(own + sources + [RPC_EXCHANGE]),
-                       rpc_write=_alternatives(rpc_write), rpc_read=_alternatives(rpc_read))
+    return Permissions(
+        configure=_alternatives(own + sources + [RPC_EXCHANGE]),
+        write=_alternatives(own + [RPC_EXCHANGE]),
+        read=_alternatives(own + sources + [RPC_EXCHANGE]),
+        rpc_write=_alternatives(rpc_write),
+        rpc_read=_alternatives(rpc_read),
+    )
 
 
 def permissions_of(service):
@@ -111,18 +119,27 @@ class Management:
 
     def _call(self, method, path, body=None):
         request = urllib.request.Request(
-            self.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": self.authorization, "Content-Type": "application/json"})
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": self.authorization, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10):
             pass
 
     def put_account(self, user, password, vhost, granted):
         quoted_user, quoted_vhost = urllib.parse.quote(user, safe=""), urllib.parse.quote(vhost, safe="")
         self._call("PUT", f"/users/{quoted_user}", {"password": password, "tags": ""})
-        self._call("PUT", f"/permissions/{quoted_vhost}/{quoted_user}",
-                   {"configure": granted.configure, "write": granted.write, "read": granted.read})
-        self._call("PUT", f"/topic-permissions/{quoted_vhost}/{quoted_user}",
-                   {"exchange": RPC_EXCHANGE, "write": granted.rpc_write, "read": granted.rpc_read})
+        self._call(
+            "PUT",
+            f"/permissions/{quoted_vhost}/{quoted_user}",
+            {"configure": granted.configure, "write": granted.write, "read": granted.read},
+        )
+        self._call(
+            "PUT",
+            f"/topic-permissions/{quoted_vhost}/{quoted_user}",
+            {"exchange": RPC_EXCHANGE, "write": granted.rpc_write, "read": granted.rpc_read},
+        )
 
     def delete_account(self, user):
         self._call("DELETE", f"/users/{urllib.parse.quote(user, safe='')}")
@@ -142,8 +159,9 @@ def provision(management, vhost, passwords, prefix="shop-"):
     """Create or update ``prefix<service>`` for every service in ``passwords`` (service name -> password)."""
     for service in SERVICES:
         if service.name in passwords:
-            management.put_account(account_name(service.name, prefix), passwords[service.name], vhost,
-                                   permissions_of(service))
+            management.put_account(
+                account_name(service.name, prefix), passwords[service.name], vhost, permissions_of(service)
+            )
 
 
 def main():

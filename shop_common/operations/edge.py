@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")   # nameko imports it; the edge uses neither
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it; the edge uses neither
 
 from shop_common.messaging.request_context import VALID_REQUEST_ID  # noqa: E402
 from shop_common.operations.config import load_config  # noqa: E402
@@ -28,10 +28,11 @@ INSTALL_HINT = "apt-get install nginx libnginx-mod-http-headers-more-filter (as 
 @dataclass(frozen=True)
 class EdgeError:
     """An answer the edge gives itself, in the API's error shape."""
+
     status: int
     code: str
     message: str
-    raised_as: tuple = ()      # nginx's own statuses answered as this one (494: headers too large)
+    raised_as: tuple = ()  # nginx's own statuses answered as this one (494: headers too large)
     headers: tuple = ()
 
 
@@ -42,10 +43,12 @@ EDGE_ERRORS = (
     EdgeError(408, "request_timeout", "the request did not arrive in time"),
     EdgeError(413, "request_entity_too_large", "the request body is too large"),
     EdgeError(414, "uri_too_long", "the request line is too long"),
-    EdgeError(429, "too_many_requests", "too many requests or connections from this address",
-              headers=(("Retry-After", "1"),)),
-    EdgeError(431, "request_header_fields_too_large", "a header line, or the headers in all, are too large",
-              raised_as=(494,)),
+    EdgeError(
+        429, "too_many_requests", "too many requests or connections from this address", headers=(("Retry-After", "1"),)
+    ),
+    EdgeError(
+        431, "request_header_fields_too_large", "a header line, or the headers in all, are too large", raised_as=(494,)
+    ),
     EdgeError(500, "internal_error", "internal error"),
     EdgeError(501, "not_implemented", "the transfer coding is not supported"),
     EdgeError(502, "bad_gateway", "the shop did not answer"),
@@ -70,7 +73,8 @@ def error_pages(errors=EDGE_ERRORS):
             f"            add_header X-Request-ID $shop_request_id always;\n"
             f"{headers}"
             f"            return {error.status} '{body}';\n"
-            f"        }}")
+            f"        }}"
+        )
     return "\n".join(blocks)
 
 
@@ -88,7 +92,7 @@ def settings(config, directory):
     return {
         **{name: str(value) for name, value in edge.items()},
         "EDGE_ADDRESS": config["EDGE_ADDRESS"],
-        "WORKER_CONNECTIONS": str(2 * int(edge["CONNECTIONS"])),   # each proxied request holds one to the gateway
+        "WORKER_CONNECTIONS": str(2 * int(edge["CONNECTIONS"])),  # each proxied request holds one to the gateway
         "OPEN_FILES": str(2 * int(edge["CONNECTIONS"]) + 64),
         "GATEWAY_SERVERS": gateway_servers(config["WEB_SERVER_ADDRESS"]),
         "MAX_BODY_BYTES": str(config["HTTP"]["MAX_BODY_BYTES"]),
@@ -105,7 +109,7 @@ def render(template, values):
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", value)
     if "{{" in text:
-        missing = text[text.index("{{"):].split("}}", 1)[0] + "}}"
+        missing = text[text.index("{{") :].split("}}", 1)[0] + "}}"
         raise KeyError(f"no value for {missing}")
     return text
 

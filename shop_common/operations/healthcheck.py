@@ -1,7 +1,7 @@
 """Is a service ready? Exit 0 when it is, 1 when it is not (for container health checks).
 
-    python -m shop_common.operations.healthcheck orders     # GET /health/ready on ORDERS_OPS_ADDRESS answers 200
-    python -m shop_common.operations.healthcheck gateway    # the same on the gateway's WEB_SERVER_ADDRESS
+python -m shop_common.operations.healthcheck orders     # GET /health/ready on ORDERS_OPS_ADDRESS answers 200
+python -m shop_common.operations.healthcheck gateway    # the same on the gateway's WEB_SERVER_ADDRESS
 """
 
 import sys

@@ -32,13 +32,14 @@ from werkzeug.wrappers import Response
 
 from shop_common import internals
 from shop_common.observability.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS, Gauges
+from shop_common.observability.tracing import kind_of, trace_statements
 from shop_common.operations.services import BY_NAME
-from shop_common.observability.tracing import Traced, kind_of, trace_statements
 from shop_common.vocabulary.errors import ShopError
 
 _log = getLogger(__name__)
 
-CHECK_SECONDS = 2   # a readiness check that takes longer has failed
+CHECK_SECONDS = 2  # a readiness check that takes longer has failed
+
 
 def outcome_of(exc_info):
     if exc_info is None:
@@ -53,8 +54,13 @@ class Operations(DependencyProvider):
 
     def setup(self):
         self.started = WeakKeyDictionary()
-        self.gauges = Gauges([extension.figures for extension in self.container.extensions
-                              if callable(getattr(extension, "figures", None))])
+        self.gauges = Gauges(
+            [
+                extension.figures
+                for extension in self.container.extensions
+                if callable(getattr(extension, "figures", None))
+            ]
+        )
 
     def start(self):
         for extension in self.container.extensions:

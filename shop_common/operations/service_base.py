@@ -32,7 +32,6 @@ class ShopService:
 
 
 class DomainService(ShopService, DeadLetterAdmin):
-
     @ops_endpoint("GET", "/health/live")
     def health_live(self, request):
         return live_answer()

@@ -13,11 +13,11 @@ from importlib import import_module
 
 @dataclass(frozen=True)
 class Service:
-    name: str                  # the Nameko service name
-    package: str               # its Python package; ``nameko run <package>.service``
+    name: str  # the Nameko service name
+    package: str  # its Python package; ``nameko run <package>.service``
     has_database: bool = True  # a PostgreSQL database of its own, with an alembic history
     ops_port: int | None = None  # where it answers /health/live, /health/ready and /metrics by default;
-                                 # None: on its own HTTP address (the gateway's WEB_SERVER_ADDRESS)
+    # None: on its own HTTP address (the gateway's WEB_SERVER_ADDRESS)
 
     @property
     def module(self):
@@ -63,9 +63,11 @@ class Service:
     def service_class(self):
         """The Nameko service class ``module`` defines for ``name``."""
         module = import_module(self.module)
-        return next(value for value in vars(module).values()
-                    if isinstance(value, type) and getattr(value, "name", None) == self.name
-                    and value.__module__ == self.module)
+        return next(
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and getattr(value, "name", None) == self.name and value.__module__ == self.module
+        )
 
 
 SERVICES = (

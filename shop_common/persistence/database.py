@@ -7,10 +7,10 @@ from logging import getLogger
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko_sqlalchemy import DatabaseSession
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 from psycogreen.eventlet import patch_psycopg
+from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from shop_common.vocabulary.errors import ServiceUnavailable
 
@@ -36,8 +36,10 @@ class GreenDatabaseSession(DatabaseSession):
 
     def setup(self):
         patch_psycopg()
-        self.engine_options = {"pool_size": pool_size(self.container.config, self.container.max_workers),
-                               "max_overflow": 0}
+        self.engine_options = {
+            "pool_size": pool_size(self.container.config, self.container.max_workers),
+            "max_overflow": 0,
+        }
         super().setup()
 
     def figures(self):
@@ -101,7 +103,7 @@ def commit_surely(session, change, attempts=5):
             if not lost_connection(error) or attempt == attempts - 1:
                 raise
             _log.warning("database connection lost while committing (attempt %s): %s", attempt + 1, error)
-            eventlet.sleep(0.1 * 2 ** attempt)
+            eventlet.sleep(0.1 * 2**attempt)
 
 
 def on_lost_connection(retries):
@@ -110,6 +112,7 @@ def on_lost_connection(retries):
     Retry only what is safe to run again (reads); for writes use ``retries=0``:
     the caller gets ``ServiceUnavailable`` and the transaction was rolled back.
     """
+
     def decorate(method):
         @wraps(method)
         def wrapper(self, *args, **kwargs):
@@ -121,9 +124,11 @@ def on_lost_connection(retries):
                         raise
                     self.db.rollback()
                     _log.warning("database connection lost in %s (attempt %s): %s", method.__name__, attempt + 1, error)
-                    eventlet.sleep(0.1 * 2 ** attempt)
+                    eventlet.sleep(0.1 * 2**attempt)
             raise ServiceUnavailable("the database is unavailable", {"service": self.name})
+
         # The method's own signature, so nameko reads its arguments by name (``sensitive_arguments``).
         wrapper.__signature__ = inspect.signature(method)
         return wrapper
+
     return decorate

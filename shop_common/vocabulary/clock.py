@@ -1,7 +1,7 @@
 """Timezone-aware UTC time, the only kind of time the shop uses."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

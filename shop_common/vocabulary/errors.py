@@ -16,12 +16,12 @@ class ShopError(Exception):
     """Base of every error a client can cause."""
 
     family = "error"
-    code: str | None = None   # the family's, unless a subclass names its own
+    code: str | None = None  # the family's, unless a subclass names its own
 
     def __init__(self, message: str, details: Mapping[str, object] | None = None, code: str | None = None) -> None:
         details = details or {}
         code = code or self.code or self.family
-        super().__init__(message, details, self.family, code)   # what travels over RPC, in this order
+        super().__init__(message, details, self.family, code)  # what travels over RPC, in this order
         self.message = message
         self.details = details
         self.code = code
@@ -74,8 +74,19 @@ class ServiceUnavailable(ShopError):
     family = "service_unavailable"
 
 
-FAMILIES: dict[str, type[ShopError]] = {family.family: family for family in (
-    InvalidInput, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable, TooManyRequests, ServiceUnavailable)}
+FAMILIES: dict[str, type[ShopError]] = {
+    family.family: family
+    for family in (
+        InvalidInput,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        Unprocessable,
+        TooManyRequests,
+        ServiceUnavailable,
+    )
+}
 
 
 def from_remote(exc_args: object) -> ShopError | None:

@@ -13,8 +13,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shop_common.vocabulary.clock import utc_now
 
-
-VERSION = 1   # of every event contract: a change that would break a consumer is a new version
+VERSION = 1  # of every event contract: a change that would break a consumer is a new version
 
 
 def new_event(**payload: object) -> dict[str, object]:
@@ -27,7 +26,7 @@ class EventEnvelope(Schema):
 
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     occurred_at = fields.AwareDateTime(required=True)
-    version = fields.Integer(strict=True, validate=validate.OneOf([VERSION]))   # absent: published before versions
+    version = fields.Integer(strict=True, validate=validate.OneOf([VERSION]))  # absent: published before versions
 
 
 def payload_problems(schema: Schema, payload: object) -> dict[str, list[str]] | None:

@@ -17,14 +17,14 @@ def load(schema: Schema, data: object) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object", {"_schema": ["Invalid input type."]})
     try:
-        loaded: dict[str, Any] = schema.load(data)   # untyped in marshmallow; every schema here loads one dict
+        loaded: dict[str, Any] = schema.load(data)  # untyped in marshmallow; every schema here loads one dict
         return loaded
     except ValidationError as error:
         raise InvalidInput("validation failed", error.messages_dict) from None
 
 
 _CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d)*")   # digits, each pair at most one space or dash apart
+_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d)*")  # digits, each pair at most one space or dash apart
 CARD_NUMBER_DIGITS = range(13, 20)
 
 
@@ -75,8 +75,11 @@ PAYMENT_METHOD_PATTERN = r"^pm_[A-Za-z0-9_]{1,200}$"
 
 def payment_method_field(description: str | None = None) -> fields.String:
     """A payment method as the provider names it (``pm_...``, from Stripe.js or its test ids): never a card."""
-    metadata = {"pattern": PAYMENT_METHOD_PATTERN, "example": "pm_card_visa",
-                **({"description": description} if description else {})}
+    metadata = {
+        "pattern": PAYMENT_METHOD_PATTERN,
+        "example": "pm_card_visa",
+        **({"description": description} if description else {}),
+    }
     return fields.String(required=True, validate=_payment_method_id, metadata=metadata)
 
 
@@ -98,8 +101,7 @@ MAX_EMAIL_LENGTH = 254
 class EmailAddress(fields.Email):
     """An email address, lower-cased before it is checked: ASCII only (any SMTP server takes it), at most 254."""
 
-    def _deserialize(self, value: object, attr: str | None, data: Mapping[str, object] | None,
-                     **kwargs: object) -> str:
+    def _deserialize(self, value: object, attr: str | None, data: Mapping[str, object] | None, **kwargs: object) -> str:
         if not isinstance(value, str):
             raise self.make_error("invalid")
         if not value.isascii():
@@ -127,35 +129,41 @@ def id_field(**kwargs: Any) -> fields.String:
 
 def _cents(value: Decimal | None) -> None:
     exponent = None if value is None else value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:   # a str only for NaN or infinity, refused by allow_nan=False
+    if isinstance(exponent, int) and exponent < -2:  # a str only for NaN or infinity, refused by allow_nan=False
         raise ValidationError("must have at most two decimal places")
 
 
 MAX_PRICE = Decimal("1000000")
-MAX_AMOUNT = Decimal("999999999999.99")   # any sum of money the shop holds (an order's total, a refund)
+MAX_AMOUNT = Decimal("999999999999.99")  # any sum of money the shop holds (an order's total, a refund)
 
 
-def money_field(minimum: Decimal | int = Decimal("0.01"), maximum: Decimal | None = MAX_PRICE,
-                **kwargs: Any) -> fields.Decimal:
+def money_field(
+    minimum: Decimal | int = Decimal("0.01"), maximum: Decimal | None = MAX_PRICE, **kwargs: Any
+) -> fields.Decimal:
     """An amount of money as a decimal string (or number), in cents, within ``minimum`` to ``maximum``."""
-    return fields.Decimal(as_string=True, allow_nan=False,
-                          validate=[validate.Range(min=minimum, max=maximum), _cents], **kwargs)
+    return fields.Decimal(
+        as_string=True, allow_nan=False, validate=[validate.Range(min=minimum, max=maximum), _cents], **kwargs
+    )
 
 
 def quantity_field(maximum: int, **kwargs: Any) -> fields.Integer:
     return fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=maximum), **kwargs)
 
 
-MAX_WEIGHT_GRAMS = 1_000_000   # of one unit of a product
+MAX_WEIGHT_GRAMS = 1_000_000  # of one unit of a product
 
 
 def weight_field(**kwargs: Any) -> fields.Integer:
     """A product's weight in whole grams, 1 to ``MAX_WEIGHT_GRAMS``: what its shipping is priced by."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS),
-                          metadata={"description": "grams, of one unit: what shipping is priced by"}, **kwargs)
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS),
+        metadata={"description": "grams, of one unit: what shipping is priced by"},
+        **kwargs,
+    )
 
 
-MAX_QUANTITY = 1000   # units of one product in an order, its lines of that product added up
+MAX_QUANTITY = 1000  # units of one product in an order, its lines of that product added up
 MAX_LINES = 100
 
 
@@ -177,10 +185,14 @@ def units_per_product_within_bound(lines: Iterable[Line]) -> None:
 
 
 def lines_field() -> fields.List[Line]:
-    return fields.List(fields.Nested(LineInput), required=True,
-                       validate=[validate.Length(min=1, max=MAX_LINES), units_per_product_within_bound],
-                       metadata={"description": f"Lines of the same sku are merged: at most {MAX_QUANTITY} units "
-                                                f"of one product in all."})
+    return fields.List(
+        fields.Nested(LineInput),
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_LINES), units_per_product_within_bound],
+        metadata={
+            "description": f"Lines of the same sku are merged: at most {MAX_QUANTITY} units of one product in all."
+        },
+    )
 
 
 MIN_PASSWORD_LENGTH = 10
@@ -190,8 +202,12 @@ MAX_PASSWORD_LENGTH = 256
 def password_field(min_length: int = MIN_PASSWORD_LENGTH) -> fields.String:
     """A password: any characters, ``min_length`` to ``MAX_PASSWORD_LENGTH`` of them; never dumped, never traced
     (``secret``)."""
-    return fields.String(required=True, load_only=True, metadata={"secret": True},
-                         validate=validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH))
+    return fields.String(
+        required=True,
+        load_only=True,
+        metadata={"secret": True},
+        validate=validate.Length(min=min_length, max=MAX_PASSWORD_LENGTH),
+    )
 
 
 MAX_PAGE_SIZE = 100
@@ -222,11 +238,14 @@ class PostalAddress(Schema):
     street_address = text_field(400, required=True)
     city = _optional_text(200, "where the country's addresses have one")
     postal_code = _optional_text(20, "in the country's format")
-    country_code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{2}$"),
-                                 metadata={"description": "ISO 3166-1 alpha-2 (DE, GB, US...)"})
+    country_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z]{2}$"),
+        metadata={"description": "ISO 3166-1 alpha-2 (DE, GB, US...)"},
+    )
     country_area = _optional_text(200, "a state or province, where the country needs one (US: CA)")
     city_area = _optional_text(200, "a district, where the country needs one")
 
 
-MAX_CARRIER = 100           # a carrier's name
-MAX_TRACKING_NUMBER = 100   # a carrier's tracking number
+MAX_CARRIER = 100  # a carrier's name
+MAX_TRACKING_NUMBER = 100  # a carrier's tracking number

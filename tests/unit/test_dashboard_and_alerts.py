@@ -11,6 +11,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from payment_service import domain as payment_domain
+from payment_service import statuses as payment_statuses
 from shop_common.observability import metrics
 from harness.repository import ROOT
 from shop_common.operations.services import SERVICES
@@ -50,10 +51,10 @@ KNOWN_VALUES = {
     ("shop_circuit_breaker_open", "caller"): SERVICE_NAMES,
     ("shop_circuit_breaker_open", "service"): SERVICE_NAMES,
     ("shop_dead_letters", "service"): SERVICE_NAMES,
-    ("shop_payments_total", "step"): set(re.findall(r'_commit\("(\w+)"',
+    ("shop_payments_total", "step"): set(re.findall(r'_commit\(\s*"(\w+)"',
                                                      source("payment_service/service.py"))),
-    ("shop_payments_total", "outcome"): set(payment_domain.STATUSES),
-    ("shop_payment_provider_calls_total", "operation"): set(re.findall(r'self\._call\("(\w+)"',
+    ("shop_payments_total", "outcome"): set(payment_statuses.STATUSES),
+    ("shop_payment_provider_calls_total", "operation"): set(re.findall(r'self\._call\(\s*"(\w+)"',
                                                                        source("payment_service/provider.py"))),
     ("shop_payment_provider_calls_total", "outcome"): set(re.findall(r'\boutcome = (?:.*, )?"(\w+)"',
                                                                      source("payment_service/provider.py"))),

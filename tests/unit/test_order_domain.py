@@ -2,35 +2,35 @@ from decimal import Decimal
 
 import pytest
 
-from order_service import domain
+from order_service import domain, statuses
 
 
 @pytest.mark.parametrize("status, action, expected", [
-    (domain.PENDING, domain.CONFIRM, domain.CONFIRMED),
-    (domain.PENDING, domain.REJECT, domain.REJECTED),
-    (domain.PENDING, domain.CANCEL, domain.CANCELLED),
-    (domain.CONFIRMED, domain.CANCEL, domain.CANCELLED),
-    (domain.CONFIRMED, domain.SHIP, domain.SHIPPED),
-    (domain.SHIPPED, domain.DELIVER, domain.DELIVERED),
-    (domain.SHIPPED, domain.REFUND, domain.REFUNDED),
-    (domain.DELIVERED, domain.REFUND, domain.REFUNDED),
+    (statuses.PENDING, domain.CONFIRM, statuses.CONFIRMED),
+    (statuses.PENDING, domain.REJECT, statuses.REJECTED),
+    (statuses.PENDING, domain.CANCEL, statuses.CANCELLED),
+    (statuses.CONFIRMED, domain.CANCEL, statuses.CANCELLED),
+    (statuses.CONFIRMED, domain.SHIP, statuses.SHIPPED),
+    (statuses.SHIPPED, domain.DELIVER, statuses.DELIVERED),
+    (statuses.SHIPPED, domain.REFUND, statuses.REFUNDED),
+    (statuses.DELIVERED, domain.REFUND, statuses.REFUNDED),
 ])
 def test_allowed_transitions_lead_to_their_status(status, action, expected):
     assert domain.next_status(status, action) == expected
 
 
 @pytest.mark.parametrize("status, action", [
-    (domain.PENDING, domain.SHIP),
-    (domain.CONFIRMED, domain.CONFIRM),
-    (domain.CONFIRMED, domain.REJECT),
-    (domain.REJECTED, domain.CANCEL),
-    (domain.CANCELLED, domain.SHIP),
-    (domain.CANCELLED, domain.CANCEL),
-    (domain.SHIPPED, domain.CANCEL),
-    (domain.SHIPPED, domain.SHIP),
-    (domain.CONFIRMED, domain.DELIVER),
-    (domain.DELIVERED, domain.CANCEL),
-    (domain.DELIVERED, domain.DELIVER),
+    (statuses.PENDING, domain.SHIP),
+    (statuses.CONFIRMED, domain.CONFIRM),
+    (statuses.CONFIRMED, domain.REJECT),
+    (statuses.REJECTED, domain.CANCEL),
+    (statuses.CANCELLED, domain.SHIP),
+    (statuses.CANCELLED, domain.CANCEL),
+    (statuses.SHIPPED, domain.CANCEL),
+    (statuses.SHIPPED, domain.SHIP),
+    (statuses.CONFIRMED, domain.DELIVER),
+    (statuses.DELIVERED, domain.CANCEL),
+    (statuses.DELIVERED, domain.DELIVER),
 ])
 def test_transitions_from_the_wrong_status_are_refused(status, action):
     with pytest.raises(domain.TransitionRefused) as refused:
@@ -95,8 +95,8 @@ def test_a_total_over_what_the_shop_holds_cannot_be_confirmed():
 
 
 def test_only_a_pending_order_not_yet_priced_awaits_stock():
-    assert [status for status in domain.STATUSES if domain.awaits_stock(status, None)] == [domain.PENDING]
-    assert not domain.awaits_stock(domain.PENDING, Decimal("25.00"))   # priced: it waits for its payment
+    assert [status for status in statuses.STATUSES if domain.awaits_stock(status, None)] == [statuses.PENDING]
+    assert not domain.awaits_stock(statuses.PENDING, Decimal("25.00"))   # priced: it waits for its payment
 
 
 @pytest.mark.parametrize("payment_status, order_status, action", [
@@ -120,12 +120,12 @@ def test_what_a_pending_order_waits_for():
 
 
 def test_only_a_shipped_or_delivered_order_is_refunded():
-    assert [status for status in domain.STATUSES if domain.may_refund(status)] == ["shipped", "delivered"]
+    assert [status for status in statuses.STATUSES if domain.may_refund(status)] == ["shipped", "delivered"]
 
 
 def test_only_a_confirmed_order_is_shipped_and_only_a_shipped_one_delivered():
-    assert [status for status in domain.STATUSES if domain.may_ship(status)] == ["confirmed"]
-    assert [status for status in domain.STATUSES if domain.may_deliver(status)] == ["shipped"]
+    assert [status for status in statuses.STATUSES if domain.may_ship(status)] == ["confirmed"]
+    assert [status for status in statuses.STATUSES if domain.may_deliver(status)] == ["shipped"]
 
 
 @pytest.mark.parametrize("shipment_status, order_status, action", [

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payment_service import domain
+from payment_service import domain, statuses
 
 
 @pytest.mark.parametrize("amount, currency, units", [
@@ -31,8 +31,8 @@ def test_what_the_provider_holds_is_read_as_the_shops_status(provider_status, ou
 
 
 def test_only_what_holds_or_might_hold_money_is_voided_and_only_an_authorisation_is_captured():
-    assert [status for status in domain.STATUSES if domain.may_void(status)] == ["authorising", "authorised", "failed"]
-    assert [status for status in domain.STATUSES if domain.may_capture(status)] == ["authorised"]
+    assert [status for status in statuses.STATUSES if domain.may_void(status)] == ["authorising", "authorised", "failed"]
+    assert [status for status in statuses.STATUSES if domain.may_capture(status)] == ["authorised"]
 
 
 def test_a_refund_is_at_most_what_is_left_of_a_captured_payment():

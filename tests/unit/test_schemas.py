@@ -162,7 +162,7 @@ def test_a_product_name_in_any_script_with_emoji_is_taken():
 
 def test_the_gateway_publishes_the_order_statuses_the_orders_service_knows():
     from gateway.schemas import ORDER_STATUSES
-    from order_service.domain import STATUSES
+    from order_service.statuses import STATUSES
     assert ORDER_STATUSES == STATUSES
 
 

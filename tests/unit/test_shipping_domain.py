@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shipping_service import domain
+from shipping_service import domain, statuses
 from shop_common.vocabulary.errors import InvalidInput
 
 BANDS = [(10000, Decimal("9.90")), (2000, Decimal("4.90")), (31500, Decimal("16.90"))]   # in any order
@@ -49,9 +49,9 @@ def test_a_rate_table_holds_when_every_zone_has_bands_and_no_band_is_there_twice
 
 
 @pytest.mark.parametrize("status, action, expected", [
-    (domain.AWAITING_DISPATCH, domain.DISPATCH, domain.DISPATCHED),
-    (domain.DISPATCHED, domain.DELIVER, domain.DELIVERED),
-    (domain.AWAITING_DISPATCH, domain.CANCEL, domain.CANCELLED),
+    (statuses.AWAITING_DISPATCH, domain.DISPATCH, statuses.DISPATCHED),
+    (statuses.DISPATCHED, domain.DELIVER, statuses.DELIVERED),
+    (statuses.AWAITING_DISPATCH, domain.CANCEL, statuses.CANCELLED),
 ])
 def test_a_shipment_moves_awaiting_dispatch_then_dispatched_then_delivered_or_is_cancelled_before(
         status, action, expected):
@@ -59,8 +59,8 @@ def test_a_shipment_moves_awaiting_dispatch_then_dispatched_then_delivered_or_is
 
 
 @pytest.mark.parametrize("status, action", [
-    (domain.AWAITING_DISPATCH, domain.DELIVER), (domain.DISPATCHED, domain.CANCEL), (domain.DELIVERED, domain.CANCEL),
-    (domain.CANCELLED, domain.DISPATCH), (domain.DISPATCHED, domain.DISPATCH), (domain.DELIVERED, domain.DELIVER),
+    (statuses.AWAITING_DISPATCH, domain.DELIVER), (statuses.DISPATCHED, domain.CANCEL), (statuses.DELIVERED, domain.CANCEL),
+    (statuses.CANCELLED, domain.DISPATCH), (statuses.DISPATCHED, domain.DISPATCH), (statuses.DELIVERED, domain.DELIVER),
 ])
 def test_a_shipment_on_its_way_cannot_be_cancelled_nor_one_cancelled_dispatched(status, action):
     with pytest.raises(domain.TransitionRefused):

@@ -5,25 +5,26 @@ Revises: 0002
 Create Date: 2026-12-06 17:40:00
 
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    op.add_column('products', sa.Column('weight_grams', sa.Integer(), nullable=True))
-    op.create_check_constraint('products_weight_positive', 'products', 'weight_grams > 0')
+    op.add_column("products", sa.Column("weight_grams", sa.Integer(), nullable=True))
+    op.create_check_constraint("products_weight_positive", "products", "weight_grams > 0")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    op.drop_constraint('products_weight_positive', 'products', type_='check')
-    op.drop_column('products', 'weight_grams')
+    op.drop_constraint("products_weight_positive", "products", type_="check")
+    op.drop_column("products", "weight_grams")

@@ -5,25 +5,26 @@ Revises: 0002
 Create Date: 2026-11-23
 
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    op.alter_column('orders', 'total', type_=sa.Numeric(14, 2), existing_type=sa.Numeric(12, 2))
-    op.add_column('orders', sa.Column('request_fingerprint', sa.String(length=64), nullable=True))
+    op.alter_column("orders", "total", type_=sa.Numeric(14, 2), existing_type=sa.Numeric(12, 2))
+    op.add_column("orders", sa.Column("request_fingerprint", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    op.drop_column('orders', 'request_fingerprint')
-    op.alter_column('orders', 'total', type_=sa.Numeric(12, 2), existing_type=sa.Numeric(14, 2))
+    op.drop_column("orders", "request_fingerprint")
+    op.alter_column("orders", "total", type_=sa.Numeric(12, 2), existing_type=sa.Numeric(14, 2))
