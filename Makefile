@@ -17,7 +17,7 @@ TEST_PACKAGES := slowhttptest
 # `nameko run` imports eventlet, which warns that it is deprecated: that one warning is left out.
 export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands
 
-.PHONY: install migrate edge-packages run test bench clean
+.PHONY: install migrate edge-packages run lint test bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -52,7 +52,13 @@ run: migrate edge-packages
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" honcho start -f Procfile
 
-test: install edge-packages
+# The static checks: ruff (lint, import order, format) on everything, mypy on the domain rules and the vocabulary.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: install edge-packages lint
 	@deploy/install-debian-packages $(TEST_PACKAGES)
 	$(PYTHON) -m pytest
 

@@ -14,14 +14,14 @@ from accounts_service.token_issuer import TokenIssuer
 from shop_common.identity.caller import CUSTOMER, OPERATOR, STAFF
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 SECRETS = ("password", "refresh_token")  # arguments never written to a trace line
 
 
-class AccountsService(DomainService):
+class AccountsService(service_base.DomainService):
     name = "accounts"
 
     db = database_session(Base)

@@ -67,7 +67,7 @@ from gateway.schemas import (
 )
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.operations.operated import as_response, live_answer, metrics_answer, ready_answer
-from shop_common.operations.service_base import ShopService
+from shop_common.operations import service_base
 from shop_common.vocabulary.errors import (
     Conflict,
     Forbidden,
@@ -85,7 +85,7 @@ STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 CARRIER_SIGNATURE_HEADER = "Carrier-Signature"
 
 
-class GatewayService(ShopService):
+class GatewayService(service_base.ShopService):
     name = "gateway"
 
     orders_rpc = GuardedRpcProxy("orders")

@@ -15,12 +15,12 @@ from order_service import events as order_events
 from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class InventoryService(DomainService):
+class InventoryService(service_base.DomainService):
     name = "inventory"
 
     db = database_session(Base)

@@ -9,12 +9,12 @@ from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
 from shop_common.messaging.entrypoints import query
 from shop_common.messaging.reliable_events import event_handler
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load
 
 
-class NotificationService(DomainService):
+class NotificationService(service_base.DomainService):
     name = "notifications"
 
     db = database_session(Base)

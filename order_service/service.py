@@ -24,12 +24,12 @@ from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.observability.metrics import ORDER_OUTCOMES
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import DatabaseGauges, database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class OrderService(DomainService):
+class OrderService(service_base.DomainService):
     name = "orders"
 
     db = database_session(Base)

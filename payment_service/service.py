@@ -16,12 +16,12 @@ from shop_common.messaging.entrypoints import command, query
 from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.observability.metrics import PAYMENTS
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class PaymentService(DomainService):
+class PaymentService(service_base.DomainService):
     name = "payments"
 
     db = database_session(Base)

@@ -31,13 +31,13 @@ from shop_common.messaging.outbox import Outbox
 from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.observability.metrics import CARRIER_UPDATES, SHIPMENTS
-from shop_common.operations.service_base import DomainService
+from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.errors import InvalidInput
 from shop_common.vocabulary.validation import load, valid_id
 
 
-class ShippingService(DomainService):
+class ShippingService(service_base.DomainService):
     name = "shipping"
 
     db = database_session(Base)

@@ -14,6 +14,9 @@ only what is its own (its database session, its outbox, the services it calls, i
 - ``GET /health/live``, ``GET /health/ready`` and ``GET /metrics`` on its operations address;
 - its dead letters, listed and replayed over RPC (``messaging.dead_letters``);
 - ``commit_with_event``: a change and its event committed together.
+
+A service module imports this module, not its classes: ``nameko run <module>`` starts every class of the module
+that has entrypoints, and ``DomainService`` has its own.
 """
 
 from nameko_tracer import Tracer
