@@ -22,14 +22,15 @@ class Accounts:
 
     def __init__(self, stack):
         self.stack = stack
-        self._tokens = {}   # email -> access token
+        self._tokens = {}  # email -> access token
 
     def customer_token(self, email=None):
         """An access token of the customer ``email`` (a new customer when None), registered on first use."""
         email = email or f"customer-{uuid.uuid4().hex[:12]}@example.com"
         if email not in self._tokens:
-            registered = requests.post(f"{self.stack.url}/accounts", json={"email": email, "password": PASSWORD},
-                                       timeout=30)
+            registered = requests.post(
+                f"{self.stack.url}/accounts", json={"email": email, "password": PASSWORD}, timeout=30
+            )
             assert registered.status_code in (201, 409), registered.text
             self._tokens[email] = self.sign_in(email)
         return self._tokens[email]
@@ -47,13 +48,13 @@ class Accounts:
     def create_staff(self, email, password=PASSWORD):
         """What an operator types in ``nameko shell``; the account as the shell printed it."""
         printed = self.stack.run_shell(
-            f"import json; print('STAFF', json.dumps(n.rpc.accounts.create_staff({email!r}, {password!r})))\n")
+            f"import json; print('STAFF', json.dumps(n.rpc.accounts.create_staff({email!r}, {password!r})))\n"
+        )
         made = re.search(r"STAFF (\{.*\})", printed)
         assert made, printed
         return json.loads(made[1])
 
     def sign_in(self, email, password=PASSWORD):
-        answer = requests.post(f"{self.stack.url}/auth/token", json={"email": email, "password": password},
-                               timeout=30)
+        answer = requests.post(f"{self.stack.url}/auth/token", json={"email": email, "password": password}, timeout=30)
         assert answer.status_code == 200, answer.text
         return answer.json()["access_token"]

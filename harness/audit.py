@@ -10,7 +10,12 @@ from sqlalchemy import text
 from harness.payment_provider import captured_charges, ever_authorised
 
 FINAL = ("confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded")
-PAID_FOR = ("confirmed", "shipped", "delivered", "refunded")   # an order in these holds (or took) exactly one authorisation
+PAID_FOR = (
+    "confirmed",
+    "shipped",
+    "delivered",
+    "refunded",
+)  # an order in these holds (or took) exactly one authorisation
 FIGURES = []  # one line per audited fault, printed at the end of the test run
 _SUBJECT = re.compile(r"^Order (\w+) (\w+)$")
 
@@ -20,30 +25,32 @@ class Audit:
     accepted: int = 0
     orders: int = 0
     not_final: list = field(default_factory=list)
-    missing: list = field(default_factory=list)      # accepted by the gateway, not in the orders database
+    missing: list = field(default_factory=list)  # accepted by the gateway, not in the orders database
     stock_errors: dict = field(default_factory=dict)
     emails_missing: list = field(default_factory=list)
     emails_duplicated: int = 0
     unpublished: int = 0
     dead_letters: int = 0
     refused: dict = field(default_factory=dict)
-    slowest_answer: float = 0.0                      # seconds, the longest any request waited for its answer
-    authorised_per_order: dict = field(default_factory=dict)   # intents ever authorised per order -> orders
-    payment_errors: dict = field(default_factory=dict)          # order -> what the provider holds that is wrong
-    shipment_errors: dict = field(default_factory=dict)         # order -> its shipment, where it does not fit
+    slowest_answer: float = 0.0  # seconds, the longest any request waited for its answer
+    authorised_per_order: dict = field(default_factory=dict)  # intents ever authorised per order -> orders
+    payment_errors: dict = field(default_factory=dict)  # order -> what the provider holds that is wrong
+    shipment_errors: dict = field(default_factory=dict)  # order -> its shipment, where it does not fit
 
     @property
     def lost(self):
         return len(self.missing) + len(self.not_final)
 
     def figures(self, name):
-        return (f"[{name}] accepted={self.accepted} orders={self.orders} lost={self.lost} "
-                f"duplicated_emails={self.emails_duplicated} missing_emails={len(self.emails_missing)} "
-                f"stock_errors={len(self.stock_errors)} unpublished={self.unpublished} "
-                f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)} "
-                f"slowest_answer={self.slowest_answer:.2f}s "
-                f"authorised_intents_per_order={dict(sorted(self.authorised_per_order.items()))} "
-                f"payment_errors={len(self.payment_errors)} shipment_errors={len(self.shipment_errors)}")
+        return (
+            f"[{name}] accepted={self.accepted} orders={self.orders} lost={self.lost} "
+            f"duplicated_emails={self.emails_duplicated} missing_emails={len(self.emails_missing)} "
+            f"stock_errors={len(self.stock_errors)} unpublished={self.unpublished} "
+            f"dead_letters={self.dead_letters} refused_by_gateway={dict(self.refused)} "
+            f"slowest_answer={self.slowest_answer:.2f}s "
+            f"authorised_intents_per_order={dict(sorted(self.authorised_per_order.items()))} "
+            f"payment_errors={len(self.payment_errors)} shipment_errors={len(self.shipment_errors)}"
+        )
 
     def assert_clean(self):
         assert self.missing == [], f"accepted orders missing: {self.missing[:5]}"
@@ -65,9 +72,15 @@ def _rows(databases, service, sql):
 def _statuses(databases, skus):
     """Status of every order for these products, the gateway's answer to it whatever it was."""
     with databases.engine("orders").connect() as connection:
-        return dict(connection.execute(text(
-            "SELECT DISTINCT o.id, o.status FROM orders o JOIN order_lines l ON l.order_id = o.id "
-            "WHERE l.sku = ANY(:skus)"), {"skus": list(skus)}).all())
+        return dict(
+            connection.execute(
+                text(
+                    "SELECT DISTINCT o.id, o.status FROM orders o JOIN order_lines l ON l.order_id = o.id "
+                    "WHERE l.sku = ANY(:skus)"
+                ),
+                {"skus": list(skus)},
+            ).all()
+        )
 
 
 def wait_until_settled(databases, accepted, skus, timeout=120.0):
@@ -88,17 +101,37 @@ def stock_errors(databases, initial_stock):
     Inventory's own reservations must agree with the orders too.
     """
     available = dict(_rows(databases, "inventory", "SELECT sku, stock FROM products"))
-    held_or_sold = collections.Counter(dict(_rows(databases, "orders", """
+    held_or_sold = collections.Counter(
+        dict(
+            _rows(
+                databases,
+                "orders",
+                """
         SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
-        WHERE o.status IN ('confirmed', 'shipped', 'delivered', 'refunded') GROUP BY l.sku""")))
-    reserved = collections.Counter(dict(_rows(databases, "inventory", """
+        WHERE o.status IN ('confirmed', 'shipped', 'delivered', 'refunded') GROUP BY l.sku""",
+            )
+        )
+    )
+    reserved = collections.Counter(
+        dict(
+            _rows(
+                databases,
+                "inventory",
+                """
         SELECT l.sku, sum(l.quantity) FROM reservation_lines l JOIN reservations r ON r.order_id = l.order_id
-        WHERE r.status IN ('reserved', 'sold') GROUP BY l.sku""")))
+        WHERE r.status IN ('reserved', 'sold') GROUP BY l.sku""",
+            )
+        )
+    )
     errors = {}
     for sku, initial in initial_stock.items():
         if initial != available[sku] + held_or_sold[sku] or reserved[sku] != held_or_sold[sku]:
-            errors[sku] = {"initial": initial, "available": available[sku],
-                           "held_or_sold": held_or_sold[sku], "reserved_in_inventory": reserved[sku]}
+            errors[sku] = {
+                "initial": initial,
+                "available": available[sku],
+                "held_or_sold": held_or_sold[sku],
+                "reserved_in_inventory": reserved[sku],
+            }
     return errors
 
 
@@ -107,10 +140,13 @@ def email_problems(smtp_sink, statuses, timeout=60.0):
     deadline = time.monotonic() + timeout
     while True:
         sent = collections.Counter(
-            match.groups() for match in (_SUBJECT.match(m["Subject"] or "") for m in smtp_sink.messages()) if match)
+            match.groups() for match in (_SUBJECT.match(m["Subject"] or "") for m in smtp_sink.messages()) if match
+        )
         missing = [order_id for order_id, status in statuses.items() if sent[(order_id, status)] == 0]
         if not missing or time.monotonic() > deadline:
-            return missing, sum(count - 1 for (order_id, _), count in sent.items() if count > 1 and order_id in statuses)
+            return missing, sum(
+                count - 1 for (order_id, _), count in sent.items() if count > 1 and order_id in statuses
+            )
         time.sleep(0.25)
 
 
@@ -139,8 +175,14 @@ def payment_problems(provider, statuses, timeout=30.0):
 
 
 # The shipment an order in each status has in the shipping database (None: none at all).
-SHIPMENT_OF = {"confirmed": {"awaiting_dispatch"}, "rejected": {None}, "cancelled": {None, "cancelled"},
-               "shipped": {"dispatched"}, "delivered": {"delivered"}, "refunded": {"dispatched", "delivered"}}
+SHIPMENT_OF = {
+    "confirmed": {"awaiting_dispatch"},
+    "rejected": {None},
+    "cancelled": {None, "cancelled"},
+    "shipped": {"dispatched"},
+    "delivered": {"delivered"},
+    "refunded": {"dispatched", "delivered"},
+}
 
 
 def shipment_problems(databases, statuses, timeout=30.0):
@@ -149,24 +191,32 @@ def shipment_problems(databases, statuses, timeout=30.0):
     deadline = time.monotonic() + timeout
     while True:
         shipments = dict(_rows(databases, "shipping", "SELECT order_id, status FROM shipments"))
-        problems = {order_id: f"{status}, its shipment {shipments.get(order_id)}"
-                    for order_id, status in statuses.items() if shipments.get(order_id) not in SHIPMENT_OF[status]}
+        problems = {
+            order_id: f"{status}, its shipment {shipments.get(order_id)}"
+            for order_id, status in statuses.items()
+            if shipments.get(order_id) not in SHIPMENT_OF[status]
+        }
         if not problems or time.monotonic() > deadline:
             return problems
         time.sleep(0.5)
 
 
 def _with_outbox(databases):
-    return [service for service in databases.uris
-            if _rows(databases, service, "SELECT to_regclass('outbox') IS NOT NULL")[0][0]]
+    return [
+        service
+        for service in databases.uris
+        if _rows(databases, service, "SELECT to_regclass('outbox') IS NOT NULL")[0][0]
+    ]
 
 
 def unpublished_events(databases, timeout=30.0):
     deadline = time.monotonic() + timeout
     services = _with_outbox(databases)
     while True:
-        count = sum(_rows(databases, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
-                    for service in services)
+        count = sum(
+            _rows(databases, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+            for service in services
+        )
         if count == 0 or time.monotonic() > deadline:
             return count
         time.sleep(0.25)
@@ -174,8 +224,9 @@ def unpublished_events(databases, timeout=30.0):
 
 def audit(databases, smtp_sink, load, initial_stock, dead_letter_count, provider):
     statuses = wait_until_settled(databases, load.accepted, initial_stock)
-    result = Audit(accepted=len(load.accepted), orders=len(statuses), refused=load.refused,
-                   slowest_answer=load.slowest_answer)
+    result = Audit(
+        accepted=len(load.accepted), orders=len(statuses), refused=load.refused, slowest_answer=load.slowest_answer
+    )
     result.missing = [order_id for order_id in load.accepted if order_id not in statuses]
     result.not_final = [order_id for order_id, status in statuses.items() if status not in FINAL]
     result.stock_errors = stock_errors(databases, initial_stock)

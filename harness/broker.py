@@ -8,7 +8,7 @@ from kombu import Connection
 
 from harness.waiting import wait_until
 
-MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"   # an administrator's, as the tests use it
+MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"  # an administrator's, as the tests use it
 MANAGEMENT_API = f"{MANAGEMENT_URL}/api"
 
 
@@ -39,6 +39,7 @@ def wait_for_consumers(amqp_uri, queue, count, timeout=30.0):
 def wait_until_drained(amqp_uri, vhost, timeout=30.0, settle=0.5, keeping=".dead-letters"):
     """Wait until every queue of ``vhost`` (but those whose name ends with ``keeping``) is empty,
     then ``settle`` seconds for work in hand."""
+
     def drained():
         states = [queue_state(amqp_uri, name) for name in queue_names(vhost) if not name.endswith(keeping)]
         return all(state is None or state[0] == 0 for state in states)

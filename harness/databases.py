@@ -13,7 +13,7 @@ class TestDatabases:
     def __init__(self, prefix):
         self.uris = {service.name: f"{SERVER_URI}/{prefix}_{service.name}" for service in WITH_DATABASES}
         self._engines = {}
-        self._seeded = {}   # service -> {table: rows} the migrations put in (the shipping rates, say)
+        self._seeded = {}  # service -> {table: rows} the migrations put in (the shipping rates, say)
 
     def create(self):
         for service, uri in self.uris.items():
@@ -49,12 +49,19 @@ class TestDatabases:
         """Every table as the migrations left it: empty, or holding what they seed."""
         for service in self.uris:
             with self.engine(service).begin() as connection:
-                tables = connection.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'")
-                ).scalars().all()
+                tables = (
+                    connection.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables"
+                            " WHERE schemaname = 'public' AND tablename != 'alembic_version'"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
                 for table, rows in self._seeded.get(service, {}).items():
-                    connection.execute(table.insert(), rows)   # as the migrations left them
+                    connection.execute(table.insert(), rows)  # as the migrations left them
 
     def scalar(self, service, sql, **params):
         with self.engine(service).connect() as connection:

@@ -17,9 +17,14 @@ EDGE = str(ROOT / "deploy" / "nginx" / "run")
 def start_edge(env, work_dir):
     """nginx in front of the gateway(s) at ``env["WEB_SERVER_ADDRESS"]``, listening on ``env["EDGE_ADDRESS"]``;
     its log in ``work_dir/edge-0.log``. Returns the process once the edge accepts connections."""
-    log = open(work_dir / "edge-0.log", "ab")
-    process = subprocess.Popen([EDGE], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHON": sys.executable, **env, "EDGE_DIR": str(work_dir / "edge")})
+    log = open(work_dir / "edge-0.log", "ab")  # noqa: SIM115 (the process writes it for as long as it runs)
+    process = subprocess.Popen(
+        [EDGE],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHON": sys.executable, **env, "EDGE_DIR": str(work_dir / "edge")},
+    )
     log.close()
     wait_for_http(f"http://{env['EDGE_ADDRESS']}", path="/.edge-probe", answered=lambda response: True)
     return process
@@ -37,6 +42,7 @@ def running_edge(env, work_dir):
 
 def wait_for_http(url, path="/health", answered=lambda response: response.status_code == 200, timeout=30.0):
     """Waits until ``url + path`` answers as ``answered`` wants."""
+
     def answers():
         try:
             return answered(requests.get(url + path, timeout=1))
@@ -55,5 +61,6 @@ def listeners(port):
 
 def wait_for_listeners(port, count, timeout=30.0):
     """Waits until ``count`` sockets listen on ``port``: each instance behind it takes connections."""
-    wait_until(lambda: listeners(port) >= count, timeout, f"{count} instances listening on port {port}",
-               poll_seconds=0.1)
+    wait_until(
+        lambda: listeners(port) >= count, timeout, f"{count} instances listening on port {port}", poll_seconds=0.1
+    )

@@ -40,6 +40,7 @@ class EventTap:
 
     def wait_for(self, event_type, count=1, timeout=10.0, where=lambda payload: True):
         """The payloads of the ``event_type`` events seen that are ``where``, once there are ``count`` of them."""
+
         def enough():
             found = [payload for payload in self.events(event_type) if where(payload)]
             return found if len(found) >= count else None
@@ -54,9 +55,12 @@ class EventTap:
             for message in list(self.seen):
                 source = message.delivery_info["exchange"].rsplit(".events", 1)[0]
                 producer.publish(
-                    message.body, exchange=get_event_exchange(source, config),
-                    routing_key=message.delivery_info["routing_key"], headers=message.headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
+                    message.body,
+                    exchange=get_event_exchange(source, config),
+                    routing_key=message.delivery_info["routing_key"],
+                    headers=message.headers,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
                     delivery_mode=2,
                 )
         return len(self.seen)

@@ -5,7 +5,6 @@ import math
 import os
 import statistics
 
-
 # The servers beside the services, by the command names of their processes on this machine.
 SERVERS = {"rabbitmq": ("beam.smp", "erl_child_setup", "epmd"), "postgresql": ("postgres",), "edge": ("nginx",)}
 
@@ -26,8 +25,10 @@ def cpu_seconds(pid):
 
 def cpu_ms_per_order(processes, cpu_before, orders):
     """Each process's CPU milliseconds per order since ``cpu_before`` was read."""
-    return {name: (cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1)
-            for name, process in processes.items()}
+    return {
+        name: (cpu_seconds(process.pid) - cpu_before[name]) * 1000 / max(orders, 1)
+        for name, process in processes.items()
+    }
 
 
 def server_cpu_now():
@@ -43,7 +44,7 @@ def server_cpu_now():
             if server:
                 now[server][int(entry.name)] = cpu_seconds(entry.name)
         except OSError:
-            pass   # the process ended meanwhile
+            pass  # the process ended meanwhile
     return now
 
 
@@ -53,8 +54,10 @@ def server_cpu_ms_per_order(before, orders):
     A process started since counts in full; one that ended since is not counted (PostgreSQL's backends live as
     long as the services' pooled connections, so for the length of a run).
     """
-    return {server: sum(seconds - before[server].get(pid, 0.0) for pid, seconds in pids.items()) * 1000 / max(orders, 1)
-            for server, pids in server_cpu_now().items()}
+    return {
+        server: sum(seconds - before[server].get(pid, 0.0) for pid, seconds in pids.items()) * 1000 / max(orders, 1)
+        for server, pids in server_cpu_now().items()
+    }
 
 
 def peak_rss_mb(pid):
@@ -81,8 +84,11 @@ def confirmation_figures(confirmed, began, ended):
         "confirmed": len(confirmed),
         "confirmed_per_second": len(in_window) / (ended - began),
         "accept_to_confirmed_ms": {
-            "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
-            "mean": statistics.fmean(latencies) if latencies else None},
+            "p50": percentile(latencies, 0.50),
+            "p95": percentile(latencies, 0.95),
+            "p99": percentile(latencies, 0.99),
+            "mean": statistics.fmean(latencies) if latencies else None,
+        },
         "confirmed_history": _per_second(confirmed, began),
     }
 
@@ -105,4 +111,4 @@ def _per_second(confirmed, began):
         second = math.floor(at - began)
         count, latencies = buckets.get(second, (0, []))
         buckets[second] = (count + 1, latencies + [(at - accepted) * 1000])
-    return [{"second": s, "confirmed": n, "p95_ms": percentile(l, 0.95)} for s, (n, l) in sorted(buckets.items())]
+    return [{"second": s, "confirmed": n, "p95_ms": percentile(ms, 0.95)} for s, (n, ms) in sorted(buckets.items())]

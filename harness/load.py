@@ -14,7 +14,7 @@ from harness.accounts import bearer
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
 
-NOT_CONNECTED = "not connected"   # no connection could be made: the request was never sent
+NOT_CONNECTED = "not connected"  # no connection could be made: the request was never sent
 
 
 def failure_name(error):
@@ -26,15 +26,15 @@ def failure_name(error):
 class OrderLoad:
     def __init__(self, url, skus, tokens, clients=8, max_seconds=120, max_orders=5000, keep_alive=True):
         self.url = url
-        self.keep_alive = keep_alive             # False: a connection of its own for each request
+        self.keep_alive = keep_alive  # False: a connection of its own for each request
         self.skus = skus
-        self.tokens = tokens                     # access tokens of customers, one client after another
+        self.tokens = tokens  # access tokens of customers, one client after another
         self.clients = clients
         self.max_seconds = max_seconds
         self.max_orders = max_orders
-        self.accepted = []                       # order ids the gateway answered 201 for
-        self.refused = collections.Counter()     # other answers, by status (or error name)
-        self.slowest_answer = 0.0                # seconds, the longest a request waited for its answer
+        self.accepted = []  # order ids the gateway answered 201 for
+        self.refused = collections.Counter()  # other answers, by status (or error name)
+        self.slowest_answer = 0.0  # seconds, the longest a request waited for its answer
         self._running = False
         self._pool = eventlet.GreenPool(clients)
         self._sequence = itertools.count()

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest, ExportTraceServiceResponse)
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 
 from harness.waiting import wait_until
@@ -16,13 +18,13 @@ from harness.waiting import wait_until
 
 @dataclass(frozen=True)
 class ReceivedSpan:
-    service: str        # the resource's service.name: which process sent it
+    service: str  # the resource's service.name: which process sent it
     name: str
-    kind: str           # SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL
-    trace_id: str       # hex, as in a traceparent
+    kind: str  # SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL
+    trace_id: str  # hex, as in a traceparent
     span_id: str
     parent_span_id: str  # "" for a root span
-    links: tuple = ()    # (trace_id, span_id) of each linked span
+    links: tuple = ()  # (trace_id, span_id) of each linked span
     attributes: dict = field(default_factory=dict, compare=False, hash=False)
     error: bool = False
 
@@ -43,10 +45,16 @@ def spans_of(request):
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 yield ReceivedSpan(
-                    service=service, name=span.name, kind=SpanMessage.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
-                    trace_id=span.trace_id.hex(), span_id=span.span_id.hex(), parent_span_id=span.parent_span_id.hex(),
+                    service=service,
+                    name=span.name,
+                    kind=SpanMessage.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
+                    trace_id=span.trace_id.hex(),
+                    span_id=span.span_id.hex(),
+                    parent_span_id=span.parent_span_id.hex(),
                     links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
-                    attributes=_attributes(span.attributes), error=span.status.code == span.status.STATUS_CODE_ERROR)
+                    attributes=_attributes(span.attributes),
+                    error=span.status.code == span.status.STATUS_CODE_ERROR,
+                )
 
 
 class OtlpReceiver:
@@ -88,6 +96,7 @@ class OtlpReceiver:
 
     def wait_for_trace(self, trace_id, complete, timeout=20.0):
         """The spans of ``trace_id`` once ``complete(spans)`` holds; AssertionError after ``timeout`` seconds."""
+
         def completed():
             spans = self.trace(trace_id)
             return spans if complete(spans) else None

@@ -31,9 +31,9 @@ import requests
 
 from harness.smtp import free_port, wait_for_port
 
-TEST_SECRET_KEY = "sk_test_shop"   # localstripe takes any key of this shape
-APPROVED = "pm_card_visa"                  # the provider's test payment methods: one it authorises...
-DECLINED = "pm_card_chargeCustomerFail"    # ...and one it declines at confirmation
+TEST_SECRET_KEY = "sk_test_shop"  # localstripe takes any key of this shape
+APPROVED = "pm_card_visa"  # the provider's test payment methods: one it authorises...
+DECLINED = "pm_card_chargeCustomerFail"  # ...and one it declines at confirmation
 WEBHOOK_ID = "shop"
 
 
@@ -84,9 +84,10 @@ class PaymentProvider:
         self.process = None
 
     def start(self):
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen([sys.executable, "-m", "harness.payment_provider", str(self.port)],
-                                        stdout=log, stderr=subprocess.STDOUT)
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 (held by the process)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "harness.payment_provider", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+        )
         if self.log_path:
             log.close()
         wait_for_port(self.port, timeout=30)
@@ -141,8 +142,11 @@ class PaymentProvider:
 
     def send_webhooks_to(self, url, secret, events):
         """Deliveries of ``events`` (event types) to ``url``, signed with ``secret``, as Stripe's dashboard sets up."""
-        response = requests.post(f"{self.url}/_config/webhooks/{WEBHOOK_ID}",
-                                 json={"url": url, "secret": secret, "events": list(events)}, timeout=10)
+        response = requests.post(
+            f"{self.url}/_config/webhooks/{WEBHOOK_ID}",
+            json={"url": url, "secret": secret, "events": list(events)},
+            timeout=10,
+        )
         response.raise_for_status()
 
 
@@ -158,8 +162,15 @@ def captured_charges(intent):
 def signed_event(secret, event_type, data, timestamp=None, event_id=None):
     """A webhook body and its ``Stripe-Signature`` header, made as the provider makes them (for events localstripe
     does not send itself): ``t=<time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
-    body = json.dumps({"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
-                       "created": int(time.time()), "data": {"object": data}})
+    body = json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": data},
+        }
+    )
     timestamp = int(time.time() if timestamp is None else timestamp)
     signature = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return body, f"t={timestamp},v1={signature}"

@@ -42,10 +42,10 @@ def statuses_until_closed(client):
 # proxy and the server behind it disagree where a request ends.
 MALFORMED_FRAMING = {
     "two transfer codings": b"POST /orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                            b"Transfer-Encoding: identity\r\n\r\n",
+    b"Transfer-Encoding: identity\r\n\r\n",
     "a space before the colon": b"POST /orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
     "length and chunked": b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n"
-                          b"\r\n0\r\n\r\n",
+    b"\r\n0\r\n\r\n",
     "two lengths": b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
     "a bare CR": b"GET /health HTTP/1.1\r\nHost: x\rX-Hidden: 1\r\n\r\n",
     "obs-fold": b"GET /health HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n folded\r\n\r\n",

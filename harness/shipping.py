@@ -7,9 +7,14 @@ import json
 import time
 import uuid
 
-ADDRESS = {"name": "Ada Lovelace", "street_address": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
-           "country_code": "DE"}
-WEIGHT_GRAMS = 250         # of one unit of every product the tests make
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "street_address": "Unter den Linden 1",
+    "city": "Berlin",
+    "postal_code": "10117",
+    "country_code": "DE",
+}
+WEIGHT_GRAMS = 250  # of one unit of every product the tests make
 CARRIER = "DHL"
 
 
@@ -19,8 +24,14 @@ def tracking_number():
 
 def carrier_update(tracking, status="delivered", event_id=None, occurred_at="2026-12-06T12:00:00+00:00"):
     """The body a carrier posts (bytes)."""
-    return json.dumps({"event_id": event_id or uuid.uuid4().hex, "tracking_number": tracking, "status": status,
-                       "occurred_at": occurred_at}).encode()
+    return json.dumps(
+        {
+            "event_id": event_id or uuid.uuid4().hex,
+            "tracking_number": tracking,
+            "status": status,
+            "occurred_at": occurred_at,
+        }
+    ).encode()
 
 
 def carrier_signature(body, secret, at=None):

@@ -15,8 +15,11 @@ def virtual_host(name):
     """A new virtual host ``name`` for the length of a ``with`` block, open to guest; its AMQP URI."""
     requests.put(f"{MANAGEMENT_API}/vhosts/{name}", timeout=10).raise_for_status()
     try:
-        requests.put(f"{MANAGEMENT_API}/permissions/{name}/guest", timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        requests.put(
+            f"{MANAGEMENT_API}/permissions/{name}/guest",
+            timeout=10,
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        ).raise_for_status()
         yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
     finally:
         requests.delete(f"{MANAGEMENT_API}/vhosts/{name}", timeout=30)

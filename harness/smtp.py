@@ -1,14 +1,14 @@
 """A real SMTP server for tests: aiosmtpd in a child process, writing a maildir."""
 
 import mailbox
-from contextlib import contextmanager
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 
 from harness.waiting import wait_until
 
-ORDER_MAIL = "Order "   # the subject of every email about an order starts so
+ORDER_MAIL = "Order "  # the subject of every email about an order starts so
 
 
 def free_port():
@@ -47,9 +47,19 @@ class SmtpSink:
 
     def start(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-             "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"127.0.0.1:{self.port}",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(self.maildir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
 
@@ -60,17 +70,21 @@ class SmtpSink:
 
     def messages(self):
         box = mailbox.Maildir(self.maildir, factory=None, create=True)
-        return [box.get_message(key) for key in box.keys()]
+        return [box.get_message(key) for key in box.iterkeys()]
 
     def messages_to(self, address, subject_prefix=""):
-        return [message for message in self.messages()
-                if message["To"] == address and (message["Subject"] or "").startswith(subject_prefix)]
+        return [
+            message
+            for message in self.messages()
+            if message["To"] == address and (message["Subject"] or "").startswith(subject_prefix)
+        ]
 
     def subjects_to(self, address, subject_prefix=""):
         return sorted(message["Subject"] for message in self.messages_to(address, subject_prefix))
 
     def wait_for(self, count, address, subject_prefix="", timeout=10.0):
         """The mails to ``address`` whose subject starts with ``subject_prefix``, once there are ``count`` of them."""
+
         def enough():
             found = self.messages_to(address, subject_prefix)
             return found if len(found) >= count else None
@@ -79,5 +93,3 @@ class SmtpSink:
 
     def config(self):
         return {"HOST": "127.0.0.1", "PORT": self.port, "SENDER": "shop@test.local", "TIMEOUT": 5}
-
-

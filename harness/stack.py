@@ -4,24 +4,24 @@ as an operator starts them."""
 import os
 import secrets
 import signal
-from contextlib import contextmanager
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from nameko.standalone.rpc import ServiceRpcProxy
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from nameko.standalone.rpc import ServiceRpcProxy
 
-from shop_common.operations.broker_accounts import Management, account_name, provision
-from harness.repository import ROOT
-from shop_common.operations.services import BY_NAME, SERVICES
 from harness.accounts import Accounts
 from harness.broker import MANAGEMENT_URL, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.edge import start_edge, wait_for_http, wait_for_listeners
 from harness.payment_provider import PaymentProvider
+from harness.repository import ROOT
 from harness.smtp import free_port
+from shop_common.operations.broker_accounts import Management, account_name, provision
+from shop_common.operations.services import BY_NAME, SERVICES
 
 NAMEKO = str(Path(sys.executable).parent / "nameko")
 MODULES = {service.name: service.module for service in SERVICES}
@@ -44,13 +44,13 @@ class Stack:
     def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1, extra_env=None):
         self.log_dir = Path(log_dir)
         self.amqp_uri = amqp_uri
-        self.port = free_port()                  # the edge: where clients connect
+        self.port = free_port()  # the edge: where clients connect
         self.url = f"http://127.0.0.1:{self.port}"
-        self.gateway_port = free_port()          # every gateway instance listens here (SO_REUSEPORT)
+        self.gateway_port = free_port()  # every gateway instance listens here (SO_REUSEPORT)
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.payment_provider = PaymentProvider(self.log_dir / "payment-provider.log")
-        self.webhook_secret = f"whsec_{secrets.token_hex(16)}"   # this stack's own, as the provider's dashboard gives
-        self.carrier_secret = secrets.token_hex(16)                # the carriers sign their updates with it
+        self.webhook_secret = f"whsec_{secrets.token_hex(16)}"  # this stack's own, as the provider's dashboard gives
+        self.carrier_secret = secrets.token_hex(16)  # the carriers sign their updates with it
         self.env = {
             **os.environ,
             **databases.environment,
@@ -69,24 +69,27 @@ class Stack:
         }
         self.accounts = Accounts(self)
         self.processes = {}  # (service, instance) -> Popen; the edge is ("edge", 0)
-        self.ops_urls = {}   # (service, instance) -> where it answers /health/* and /metrics
+        self.ops_urls = {}  # (service, instance) -> where it answers /health/* and /metrics
         self.service_env = {}  # service -> what its processes get on top of ``env``
 
     def _keys_environment(self):
         """A key pair of this stack's own, given as an operator gives keys: in the environment."""
         self.signing_key = ed25519.Ed25519PrivateKey.generate()
-        private = self.signing_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption())
-        public = self.signing_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        private = self.signing_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        public = self.signing_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return {"AUTH_SIGNING_KEY": private.decode(), "AUTH_TRUSTED_KEYS": public.decode()}
 
     def use_broker_accounts(self, prefix):
         """Each service connects with an account of its own, allowed only what it does (``broker_accounts``)."""
         passwords = {service: secrets.token_urlsafe(16) for service in MODULES}
         provision(Management(MANAGEMENT_URL), self.vhost, passwords, prefix=prefix)
-        self.broker_accounts = {service: (account_name(service, prefix), password)
-                                for service, password in passwords.items()}
+        self.broker_accounts = {
+            service: (account_name(service, prefix), password) for service, password in passwords.items()
+        }
         for service, (user, password) in self.broker_accounts.items():
             self.service_env[service] = {"AMQP_URI": f"amqp://{user}:{password}@127.0.0.1:5672/{self.vhost}"}
 
@@ -95,11 +98,13 @@ class Stack:
             Management(MANAGEMENT_URL).delete_account(user)
 
     def start(self, service, instance=0, wait=True):
-        log = open(self.log_dir / f"{service}-{instance}.log", "ab")
+        log = open(self.log_dir / f"{service}-{instance}.log", "ab")  # noqa: SIM115 (held by the process)
         self.processes[service, instance] = subprocess.Popen(
             [NAMEKO, "run", MODULES[service], "--config", "config.yaml"],
-            cwd=ROOT, env={**self.env, **self.service_env.get(service, {}), **self._ops_address(service, instance)},
-            stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**self.env, **self.service_env.get(service, {}), **self._ops_address(service, instance)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         if wait:
@@ -162,7 +167,7 @@ class Stack:
         process.wait(timeout=30)
 
     def stop_all(self):
-        for service in ("edge", *reversed(MODULES)):   # the edge and the gateway first: no new work meanwhile
+        for service in ("edge", *reversed(MODULES)):  # the edge and the gateway first: no new work meanwhile
             self.stop(service)
         self.payment_provider.stop()
 
@@ -173,14 +178,22 @@ class Stack:
         """Exit code of the container health check for ``service`` (in the environment of that instance)."""
         return subprocess.run(
             [sys.executable, "-m", "shop_common.operations.healthcheck", service],
-            capture_output=True, cwd=ROOT, env={**self.env, **self._ops_address(service, instance)}, timeout=30,
+            capture_output=True,
+            cwd=ROOT,
+            env={**self.env, **self._ops_address(service, instance)},
+            timeout=30,
         ).returncode
 
     def run_shell(self, script):
         """Run ``script`` in ``nameko shell`` against the stack; returns what it printed."""
         done = subprocess.run(
             [NAMEKO, "shell", "--config", "config.yaml", "--interface", "plain"],
-            input=script, capture_output=True, text=True, cwd=ROOT, env=self.env, timeout=60,
+            input=script,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=self.env,
+            timeout=60,
         )
         return done.stdout
 

@@ -28,10 +28,12 @@ def signing_keys():
     """A key pair of the run's own, in the environment as an operator gives keys; the private key."""
     key = ed25519.Ed25519PrivateKey.generate()
     environment = {
-        "AUTH_SIGNING_KEY": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()).decode(),
-        "AUTH_TRUSTED_KEYS": key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        "AUTH_SIGNING_KEY": key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        "AUTH_TRUSTED_KEYS": key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
@@ -66,7 +68,7 @@ def smtp_sink(tmp_path_factory):
         yield sink
 
 
-WEBHOOK_SECRET = "whsec_tests"   # the provider's webhooks to the services under test are signed with it
+WEBHOOK_SECRET = "whsec_tests"  # the provider's webhooks to the services under test are signed with it
 CARRIER_SECRET = "carrier_tests"  # and the carriers' updates with this
 
 

@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from shop_common.operations.broker_accounts import account_name
 from harness.repository import ROOT
+from shop_common.operations.broker_accounts import account_name
 from shop_common.operations.config import load_config
 from shop_common.operations.services import SERVICES, WITH_DATABASES
 
@@ -25,12 +25,16 @@ ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"}
 # The secrets code reads from the environment rather than config.yaml (the access token keys: shop_common.identity.keys;
 # Stripe's: the payments service; the carriers' webhook signing secret: the shipping service), each with the one
 # service that uses it: given it as a file, never as a value.
-FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
-                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments",
-                "CARRIER_WEBHOOK_SECRET": "shipping"}
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}   # the same, as the path of a file that holds it
-TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}   # read by the OpenTelemetry SDK (shop_common.observability.tracing)
-IMAGE_UID = 10001   # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
+FILE_SECRETS = {
+    "AUTH_SIGNING_KEY": "accounts",
+    "AUTH_TRUSTED_KEYS": "gateway",
+    "STRIPE_API_KEY": "payments",
+    "STRIPE_WEBHOOK_SECRET": "payments",
+    "CARRIER_WEBHOOK_SECRET": "shipping",
+}
+KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}  # the same, as the path of a file that holds it
+TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}  # read by the OpenTelemetry SDK (shop_common.observability.tracing)
+IMAGE_UID = 10001  # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -46,7 +50,8 @@ def compose_file():
     """The whole of docker-compose.yml, ``${VAR}`` left as written."""
     ComposeLoader.yaml_implicit_resolvers = {
         first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
     return yaml.load((ROOT / "docker-compose.yml").read_text(), Loader=ComposeLoader)
 
 
@@ -55,7 +60,7 @@ def config_variables():
 
 
 def test_config_reads_every_address_from_the_environment():
-    assert ADDRESS_VARIABLES <= config_variables()
+    assert config_variables() >= ADDRESS_VARIABLES
 
 
 def test_config_takes_addresses_from_the_environment(monkeypatch):
@@ -76,7 +81,7 @@ def test_every_service_runs_in_compose_as_nameko_run_with_the_shared_config(comp
 @pytest.mark.parametrize("service", MODULES)
 def test_every_service_gets_every_address_config_reads(compose, service):
     environment = compose[service]["environment"]
-    assert ADDRESS_VARIABLES <= set(environment)
+    assert set(environment) >= ADDRESS_VARIABLES
     assert set(environment) <= config_variables() | KEY_FILE_VARIABLES | TRACE_VARIABLES
 
 
@@ -91,27 +96,31 @@ def test_addresses_point_at_the_compose_services_and_their_databases(compose):
     created = set(re.findall(r"CREATE DATABASE (\w+)", (ROOT / "docker" / "create-databases.sql").read_text()))
     databases = {urlparse(environment[name]).path.lstrip("/") for name in DATABASE_VARIABLES}
     assert databases == created == {service.default_database for service in WITH_DATABASES}
-    hosts = {urlparse(environment[name]).hostname for name in ("AMQP_URI", "ORDERS_DB_URI")} | {environment["SMTP_HOST"]}
+    hosts = {urlparse(environment[name]).hostname for name in ("AMQP_URI", "ORDERS_DB_URI")} | {
+        environment["SMTP_HOST"]
+    }
     assert hosts == {"rabbitmq", "postgres", "mailcatcher"} and hosts <= set(compose)
-    assert environment["SMTP_PORT"] in compose["mailcatcher"]["expose"]   # inside the network, not on the host
+    assert environment["SMTP_PORT"] in compose["mailcatcher"]["expose"]  # inside the network, not on the host
 
 
 ONE_SHOT_JOBS = ("migrate", "broker-accounts")
 
 
 def test_every_container_has_a_health_check(compose):
-    assert [name for name, service in compose.items()
-            if name not in ONE_SHOT_JOBS and "healthcheck" not in service] == []
+    assert [
+        name for name, service in compose.items() if name not in ONE_SHOT_JOBS and "healthcheck" not in service
+    ] == []
 
 
 @pytest.mark.parametrize("service", MODULES)
 def test_every_service_connects_to_rabbitmq_with_its_own_account_set_up_before_it_starts(compose, service):
     url = urlparse(compose[service]["environment"]["AMQP_URI"])
     assert url.username == account_name(service)
-    assert url.password == f"${{{service.upper()}_AMQP_PASSWORD}}"   # from the environment, never the repository
+    assert url.password == f"${{{service.upper()}_AMQP_PASSWORD}}"  # from the environment, never the repository
     assert compose[service]["depends_on"]["broker-accounts"]["condition"] == "service_completed_successfully"
     assert compose["broker-accounts"]["environment"][f"{service.upper()}_AMQP_PASSWORD"].startswith(
-        f"${{{service.upper()}_AMQP_PASSWORD:?")
+        f"${{{service.upper()}_AMQP_PASSWORD:?"
+    )
 
 
 def secret_files(compose, service):
@@ -126,22 +135,28 @@ def secret_files(compose, service):
 
 @pytest.mark.parametrize("variable, service", FILE_SECRETS.items())
 def test_keys_and_secrets_reach_the_services_that_use_them_as_files_readable_by_the_shop_user_alone(
-        compose, service, variable):
+    compose, service, variable
+):
     """The access token keys, the Stripe secrets and the carriers' webhook secret. Never an environment variable of
     the container (which `docker inspect` and every child process see)."""
     secrets = compose_file()["secrets"]
     path = compose[service]["environment"][f"{variable}_FILE"]
     source, entry = secret_files(compose, service)[path]
-    assert secrets[source] == {"environment": variable}   # from the environment or .env, never the repository
+    assert secrets[source] == {"environment": variable}  # from the environment or .env, never the repository
     assert (entry["uid"], entry["gid"], entry["mode"]) == (str(IMAGE_UID), str(IMAGE_UID), "0o400")
-    assert [(name, key) for name, other in compose.items() for key in other.get("environment", {})
-            if key in FILE_SECRETS] == []
-    holders = {name for name in compose for source, _ in secret_files(compose, name).values()
-               if secrets[source] == {"environment": variable}}
+    assert [
+        (name, key) for name, other in compose.items() for key in other.get("environment", {}) if key in FILE_SECRETS
+    ] == []
+    holders = {
+        name
+        for name in compose
+        for source, _ in secret_files(compose, name).values()
+        if secrets[source] == {"environment": variable}
+    }
     assert holders == {service}
 
 
-PAYMENT_PROVIDER = "payment-provider"   # localstripe, a fake Stripe: compose's alone, never deployed
+PAYMENT_PROVIDER = "payment-provider"  # localstripe, a fake Stripe: compose's alone, never deployed
 
 
 def stripe_variables(environment):
@@ -151,9 +166,11 @@ def stripe_variables(environment):
 def test_only_the_payments_service_is_given_anything_of_stripes_the_gateway_nothing(compose):
     """Stripe's address and secrets are the payments service's: the gateway, which reads neither secret, and
     every other container get no STRIPE_* variable and no Stripe secret."""
-    assert {name: stripe_variables(environment) for name, environment in environments(compose).items()
-            if stripe_variables(environment)} == {
-        "payments": {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
+    assert {
+        name: stripe_variables(environment)
+        for name, environment in environments(compose).items()
+        if stripe_variables(environment)
+    } == {"payments": {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
     assert stripe_variables(compose_file()["x-shop-environment"]) == set()
     assert "secrets" not in compose[PAYMENT_PROVIDER]
 
@@ -166,24 +183,31 @@ def test_only_the_shipping_service_is_given_the_carriers_webhook_secret_the_gate
     """The carriers' signing secret is the shipping service's: the gateway passes a carrier's webhook (its raw body
     and signature) on over RPC without checking it, so it, like every other container, gets no CARRIER_* variable
     and not the secret."""
-    assert {name: carrier_variables(environment) for name, environment in environments(compose).items()
-            if carrier_variables(environment)} == {"shipping": {"CARRIER_WEBHOOK_SECRET_FILE"}}
+    assert {
+        name: carrier_variables(environment)
+        for name, environment in environments(compose).items()
+        if carrier_variables(environment)
+    } == {"shipping": {"CARRIER_WEBHOOK_SECRET_FILE"}}
     assert carrier_variables(compose_file()["x-shop-environment"]) == set()
     secrets = compose_file()["secrets"]
-    assert {name for name in compose for source, _ in secret_files(compose, name).values()
-            if secrets[source] == {"environment": "CARRIER_WEBHOOK_SECRET"}} == {"shipping"}
+    assert {
+        name
+        for name in compose
+        for source, _ in secret_files(compose, name).values()
+        if secrets[source] == {"environment": "CARRIER_WEBHOOK_SECRET"}
+    } == {"shipping"}
     assert {source for source, _ in secret_files(compose, "shipping").values()} == {
-        source for source, secret in secrets.items() if secret == {"environment": "CARRIER_WEBHOOK_SECRET"}}
+        source for source, secret in secrets.items() if secret == {"environment": "CARRIER_WEBHOOK_SECRET"}
+    }
     assert "secrets" not in compose["gateway"] or {
-        secrets[source]["environment"] for source, _ in secret_files(compose, "gateway").values()} == {
-        "AUTH_TRUSTED_KEYS"}
+        secrets[source]["environment"] for source, _ in secret_files(compose, "gateway").values()
+    } == {"AUTH_TRUSTED_KEYS"}
 
 
 def test_the_shipping_service_calls_nothing_outside_the_network(compose):
     """No carrier API, no fake of one: it is given no address but the shop's own (the broker, its database, Jaeger)."""
     environment = compose["shipping"]["environment"]
-    hosts = {urlparse(str(value)).hostname for value in environment.values()
-             if re.match(r"\w[\w+.-]*://", str(value))}
+    hosts = {urlparse(str(value)).hostname for value in environment.values() if re.match(r"\w[\w+.-]*://", str(value))}
     assert hosts <= {"rabbitmq", "postgres", "jaeger"}, hosts
     assert set(compose["shipping"]["depends_on"]) == set(compose["payments"]["depends_on"]) - {PAYMENT_PROVIDER}
 
@@ -193,7 +217,7 @@ def test_payments_talk_to_compose_s_localstripe_inside_the_network_never_to_stri
     assert (api.scheme, api.hostname, api.port) == ("http", PAYMENT_PROVIDER, 8420)
     provider = compose[PAYMENT_PROVIDER]
     assert provider["command"] == ["python", "-m", "harness.payment_provider", "8420", "--host", "0.0.0.0"]
-    assert "ports" not in provider and provider["expose"] == ["8420"]   # the payments service's alone
+    assert "ports" not in provider and provider["expose"] == ["8420"]  # the payments service's alone
     assert "127.0.0.1:8420" in " ".join(provider["healthcheck"]["test"])
     assert compose["payments"]["depends_on"][PAYMENT_PROVIDER]["condition"] == "service_healthy"
 
@@ -201,12 +225,15 @@ def test_payments_talk_to_compose_s_localstripe_inside_the_network_never_to_stri
 def test_the_payment_provider_image_installs_localstripe_as_setup_cfg_requires_and_runs_as_the_shop_user(compose):
     """The shop's image leaves localstripe out (a development tool): the provider has an image of its own."""
     build = compose[PAYMENT_PROVIDER]["build"]
-    assert build["context"] == "."   # the launcher is harness/payment_provider.py
+    assert build["context"] == "."  # the launcher is harness/payment_provider.py
     dockerfile = (ROOT / build["dockerfile"]).read_text()
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
-    (required,) = [line.strip() for line in setup["options.extras_require"]["dev"].splitlines()
-                   if line.strip().startswith("localstripe")]
+    (required,) = [
+        line.strip()
+        for line in setup["options.extras_require"]["dev"].splitlines()
+        if line.strip().startswith("localstripe")
+    ]
     assert f'"{required}"' in dockerfile
     assert compose[PAYMENT_PROVIDER]["image"] != compose["payments"]["image"]
     assert re.search(rf"^USER {IMAGE_UID}:{IMAGE_UID}$", dockerfile, re.MULTILINE)
@@ -229,8 +256,9 @@ def test_every_service_with_a_database_has_its_alembic_history_and_its_address_i
     assert alembic[service.alembic_section]["script_location"] == service.migrations
     assert (ROOT / service.migrations / "env.py").exists()
     config_text = (ROOT / "config.yaml").read_text()
-    assert re.search(rf'"{service.config_key}": \$\{{{service.database_variable}:[^}}]*/{service.default_database}\}}',
-                     config_text), f"config.yaml has no DB_URIS entry for {service.name}"
+    assert re.search(
+        rf'"{service.config_key}": \$\{{{service.database_variable}:[^}}]*/{service.default_database}\}}', config_text
+    ), f"config.yaml has no DB_URIS entry for {service.name}"
 
 
 def test_only_registered_services_have_databases_or_migrations():
@@ -274,14 +302,20 @@ def test_only_the_edge_publishes_the_shops_port_and_the_gateway_publishes_none(c
     assert published(compose["edge"]) == [("127.0.0.1", EDGE_PORT, EDGE_PORT)]
     assert compose["edge"]["environment"]["EDGE_ADDRESS"] == f"0.0.0.0:{EDGE_PORT}"
     assert "ports" not in compose["gateway"]
-    assert {name: [container for _, _, container in published(service)]
-            for name, service in compose.items() if "ports" in service} == \
-        {"edge": [EDGE_PORT], **{name: [port] for name, port in UI_PORTS.items()}}
+    assert {
+        name: [container for _, _, container in published(service)]
+        for name, service in compose.items()
+        if "ports" in service
+    } == {"edge": [EDGE_PORT], **{name: [port] for name, port in UI_PORTS.items()}}
 
 
 def test_every_published_port_is_bound_to_the_loopback_address_only(compose):
-    assert [(name, mapping) for name, service in compose.items() for mapping in published(service)
-            if mapping[0] != "127.0.0.1"] == []
+    assert [
+        (name, mapping)
+        for name, service in compose.items()
+        for mapping in published(service)
+        if mapping[0] != "127.0.0.1"
+    ] == []
 
 
 def test_the_database_redis_amqp_and_smtp_are_not_published_on_the_host(compose):
@@ -295,7 +329,7 @@ def test_rabbitmq_comes_with_its_management_ui_on_this_machine_only(compose):
     assert published(compose["rabbitmq"]) == [("127.0.0.1", "15672", "15672")]
 
 
-REFERENCE = re.compile(r"\$\{(\w+)(?::\?[^}]*)?\}")   # ${NAME} or ${NAME:?message}
+REFERENCE = re.compile(r"\$\{(\w+)(?::\?[^}]*)?\}")  # ${NAME} or ${NAME:?message}
 SECRET_LOOKING_NAME = re.compile(r"PASSWORD|_PASS$|SECRET|TOKEN|(^|_)KEYS?$")
 
 
@@ -303,17 +337,21 @@ def environments(compose):
     return {name: service.get("environment", {}) for name, service in compose.items()}
 
 
-def test_no_service_connects_to_rabbitmq_as_guest_and_the_broker_creates_an_administrator_from_the_environment(
-        compose):
+def test_no_service_connects_to_rabbitmq_as_guest_and_the_broker_creates_an_administrator_from_the_environment(compose):
     broker = compose["rabbitmq"]["environment"]
-    assert broker["RABBITMQ_DEFAULT_USER"].startswith("${RABBITMQ_ADMIN_USER:?")   # so it never creates guest
+    assert broker["RABBITMQ_DEFAULT_USER"].startswith("${RABBITMQ_ADMIN_USER:?")  # so it never creates guest
     assert broker["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_ADMIN_PASSWORD:?")
-    uris = {(name, variable): value for name, environment in environments(compose).items()
-            for variable, value in environment.items() if re.match(r"(amqp|https?)://", str(value))}
+    uris = {
+        (name, variable): value
+        for name, environment in environments(compose).items()
+        for variable, value in environment.items()
+        if re.match(r"(amqp|https?)://", str(value))
+    }
     assert [key for key, value in uris.items() if urlparse(value).username == "guest"] == []
-    assert {name for name, environment in environments(compose).items() if "AMQP_URI" in environment} \
-        == set(MODULES)   # the services, each as its own account (checked above); the jobs need no AMQP_URI
-    assert "AMQP_URI" not in compose_file()["x-shop-environment"]   # no shared account: each service its own
+    assert {name for name, environment in environments(compose).items() if "AMQP_URI" in environment} == set(
+        MODULES
+    )  # the services, each as its own account (checked above); the jobs need no AMQP_URI
+    assert "AMQP_URI" not in compose_file()["x-shop-environment"]  # no shared account: each service its own
 
 
 def test_the_broker_accounts_job_works_as_the_brokers_administrator(compose):
@@ -337,11 +375,14 @@ def test_no_password_or_key_is_written_in_the_compose_file(compose):
         for variable, value in environment.items():
             value = str(value)
             if variable in KEY_FILE_VARIABLES and value in secret_files(compose, name):
-                continue   # the path of a secret's file (STRIPE_WEBHOOK_SECRET_FILE), not the secret
+                continue  # the path of a secret's file (STRIPE_WEBHOOK_SECRET_FILE), not the secret
             if SECRET_LOOKING_NAME.search(variable) and not REFERENCE.fullmatch(value):
                 written.append((name, variable))
-            if re.match(r"\w[\w+.-]*://", value) and urlparse(value).password is not None \
-                    and not REFERENCE.fullmatch(urlparse(value).password):
+            if (
+                re.match(r"\w[\w+.-]*://", value)
+                and urlparse(value).password is not None
+                and not REFERENCE.fullmatch(urlparse(value).password)
+            ):
                 written.append((name, variable))
     assert written == []
     assert "PRIVATE KEY" not in (ROOT / "docker-compose.yml").read_text()
@@ -378,8 +419,11 @@ def test_the_env_example_names_every_variable_compose_reads_and_holds_no_secret(
 
 
 def test_the_docker_build_context_leaves_out_env_files_and_keys():
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".env", ".keys", "*.pem"} <= ignored
 
 
@@ -393,7 +437,7 @@ def test_the_edge_runs_deploy_nginx_run_in_front_of_the_gateways_port(compose):
     assert edge["environment"]["WEB_SERVER_ADDRESS"] == f"gateway:{gateway_port}"
     assert edge["depends_on"]["gateway"]["condition"] == "service_healthy"
     assert f"http://127.0.0.1:{EDGE_PORT}/health" in " ".join(edge["healthcheck"]["test"])
-    assert set(edge["environment"]) <= config_variables()   # no credential: it reaches neither broker nor database
+    assert set(edge["environment"]) <= config_variables()  # no credential: it reaches neither broker nor database
 
 
 def test_the_edge_runs_with_a_read_only_root_no_capabilities_and_a_scratch_tmp(compose):
@@ -403,9 +447,10 @@ def test_the_edge_runs_with_a_read_only_root_no_capabilities_and_a_scratch_tmp(c
 
 
 def test_the_edge_may_open_a_descriptor_for_each_client_and_each_gateway_connection_its_limit_allows(
-        compose, monkeypatch):
+    compose, monkeypatch
+):
     monkeypatch.delenv("EDGE_CONNECTIONS", raising=False)
-    connections = int(load_config()["EDGE"]["CONNECTIONS"])   # per worker, the gateway's connections included
+    connections = int(load_config()["EDGE"]["CONNECTIONS"])  # per worker, the gateway's connections included
     assert int(compose["edge"]["ulimits"]["nofile"]) >= 2 * connections
 
 
@@ -422,16 +467,23 @@ def test_the_gateway_believes_x_forwarded_for_from_the_edges_fixed_address_only(
 def dockerfile_instructions():
     """The Dockerfile's instructions, continuation lines joined: ``[(INSTRUCTION, arguments)]``."""
     text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
-    return [(line.split()[0], " ".join(line.split()[1:])) for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        (line.split()[0], " ".join(line.split()[1:]))
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_the_image_installs_nginx_and_its_headers_more_module_before_it_drops_root():
     instructions = dockerfile_instructions()
     (user_at,) = [index for index, (name, _) in enumerate(instructions) if name == "USER"]
-    installs = [index for index, (name, arguments) in enumerate(instructions)
-                if name == "RUN" and "apt-get install -y --no-install-recommends nginx "
-                "libnginx-mod-http-headers-more-filter" in arguments and "rm -rf /var/lib/apt/lists/*" in arguments]
+    installs = [
+        index
+        for index, (name, arguments) in enumerate(instructions)
+        if name == "RUN"
+        and "apt-get install -y --no-install-recommends nginx libnginx-mod-http-headers-more-filter" in arguments
+        and "rm -rf /var/lib/apt/lists/*" in arguments
+    ]
     assert installs and installs[0] < user_at
 
 
@@ -453,9 +505,14 @@ def test_nameko_run_starts_without_the_eventlet_banner_and_keeps_other_output():
     makefile = re.search(r"^export PYTHONWARNINGS \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
     assert f"PYTHONWARNINGS={makefile}" in (ROOT / "Dockerfile").read_text()
     nameko = str(Path(sys.executable).parent / "nameko")
-    printed = subprocess.run([nameko, "run", "no_such_module", "--config", "config.yaml"], cwd=ROOT,
-                             env={**os.environ, "PYTHONWARNINGS": makefile}, capture_output=True, text=True,
-                             timeout=60)
+    printed = subprocess.run(
+        [nameko, "run", "no_such_module", "--config", "config.yaml"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": makefile},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "No module named 'no_such_module'" in printed.stdout + printed.stderr
     assert "Eventlet is deprecated" not in printed.stdout + printed.stderr
 
@@ -464,6 +521,7 @@ def test_nameko_run_starts_without_the_eventlet_banner_and_keeps_other_output():
 def test_nameko_run_of_a_service_module_starts_that_service_alone(service):
     """``nameko run`` starts every class with entrypoints it finds in the module, imported ones included."""
     from nameko.cli.run import import_service
+
     assert import_service(service.module) == [service.service_class()]
 
 
@@ -482,7 +540,9 @@ def test_grafana_gets_its_dashboard_and_prometheus_and_jaeger_as_its_data_source
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
     sources = yaml.safe_load((ROOT / "docker/grafana/provisioning/datasources/datasources.yml").read_text())
     assert {source["type"]: source["url"] for source in sources["datasources"]} == {
-        "prometheus": "http://prometheus:9090", "jaeger": "http://jaeger:16686"}
+        "prometheus": "http://prometheus:9090",
+        "jaeger": "http://jaeger:16686",
+    }
     assert {"prometheus", "jaeger"} <= set(compose)
 
 

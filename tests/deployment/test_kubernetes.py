@@ -22,15 +22,15 @@ from shop_common.operations.services import BY_NAME, SERVICES, WITH_DATABASES
 K8S = ROOT / "deploy" / "k8s"
 BASE, EXAMPLE = "base", "overlays/example"
 RENDERINGS = (BASE, EXAMPLE)
-SECRET = "shop-secrets"        # created by the operator, never by these manifests
-IMAGE = "nameko-shop"          # the manifests' image name, which kustomize `images:` sets
+SECRET = "shop-secrets"  # created by the operator, never by these manifests
+IMAGE = "nameko-shop"  # the manifests' image name, which kustomize `images:` sets
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 
-EDGE = "edge"                  # nginx in front of the gateways: deploy/nginx/run, the same everywhere
+EDGE = "edge"  # nginx in front of the gateways: deploy/nginx/run, the same everywhere
 EDGE_COMMAND = ["deploy/nginx/run"]
 EDGE_PORT = 8000
-DEPLOYED = tuple(service.name for service in SERVICES) + (EDGE,)   # every Deployment
-IMAGE_UID = 10001              # the Dockerfile's shop user (uid and gid)
+DEPLOYED = tuple(service.name for service in SERVICES) + (EDGE,)  # every Deployment
+IMAGE_UID = 10001  # the Dockerfile's shop user (uid and gid)
 
 MIGRATE = ["python", "-m", "shop_common.operations.migrate"]
 BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
@@ -39,21 +39,30 @@ BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 # The secrets code reads from the environment (the access token keys: shop_common.identity.keys; Stripe's: the
 # payments service; the carriers' webhook signing secret: the shipping service), each with the one service that
 # uses it: given it as a file, never as a value.
-FILE_SECRETS = {"AUTH_SIGNING_KEY": "accounts", "AUTH_TRUSTED_KEYS": "gateway",
-                "STRIPE_API_KEY": "payments", "STRIPE_WEBHOOK_SECRET": "payments",
-                "CARRIER_WEBHOOK_SECRET": "shipping"}
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}                    # the same, as files
-STRIPE_API = "https://api.stripe.com"   # production's provider: localstripe is never deployed
-TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}                                 # the OpenTelemetry SDK
+FILE_SECRETS = {
+    "AUTH_SIGNING_KEY": "accounts",
+    "AUTH_TRUSTED_KEYS": "gateway",
+    "STRIPE_API_KEY": "payments",
+    "STRIPE_WEBHOOK_SECRET": "payments",
+    "CARRIER_WEBHOOK_SECRET": "shipping",
+}
+KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}  # the same, as files
+STRIPE_API = "https://api.stripe.com"  # production's provider: localstripe is never deployed
+TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}  # the OpenTelemetry SDK
 OPS_ADDRESS_VARIABLES = {service.ops_address_variable for service in SERVICES if service.ops_port}
-BROKER_ACCOUNTS_VARIABLES = ({"RABBITMQ_MANAGEMENT_URL", "AMQP_VHOST"}   # shop_common.operations.broker_accounts
-                             | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES})
+BROKER_ACCOUNTS_VARIABLES = (
+    {"RABBITMQ_MANAGEMENT_URL", "AMQP_VHOST"}  # shop_common.operations.broker_accounts
+    | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES}
+)
 # Variables that hold credentials: set only from the Secret, never as a value in a manifest.
-SECRET_VARIABLES = ({"AMQP_URI", "RABBITMQ_MANAGEMENT_URL"} | set(FILE_SECRETS)
-                    | {service.database_variable for service in WITH_DATABASES}
-                    | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES})
+SECRET_VARIABLES = (
+    {"AMQP_URI", "RABBITMQ_MANAGEMENT_URL"}
+    | set(FILE_SECRETS)
+    | {service.database_variable for service in WITH_DATABASES}
+    | {f"{service.name.upper()}_AMQP_PASSWORD" for service in SERVICES}
+)
 SECRET_LOOKING_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|(^|_)KEYS?$")
-CREDENTIALS_IN_URI = re.compile(r"://[^/\s@]*@")                                  # scheme://user:password@host
+CREDENTIALS_IN_URI = re.compile(r"://[^/\s@]*@")  # scheme://user:password@host
 
 
 class ManifestLoader(yaml.SafeLoader):
@@ -62,7 +71,8 @@ class ManifestLoader(yaml.SafeLoader):
 
 ManifestLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @functools.cache
@@ -70,10 +80,12 @@ def rendered(directory):
     """The objects ``kubectl kustomize deploy/k8s/<directory>`` renders."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.fail("kubectl is not on PATH: these tests render deploy/k8s with `kubectl kustomize` "
-                    "(kubectl bundles kustomize); install kubectl", pytrace=False)
-    result = subprocess.run([kubectl, "kustomize", str(K8S / directory)], capture_output=True, text=True,
-                            timeout=120)
+        pytest.fail(
+            "kubectl is not on PATH: these tests render deploy/k8s with `kubectl kustomize` "
+            "(kubectl bundles kustomize); install kubectl",
+            pytrace=False,
+        )
+    result = subprocess.run([kubectl, "kustomize", str(K8S / directory)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"kubectl kustomize {directory} failed:\n{result.stderr}"
     return tuple(item for item in yaml.load_all(result.stdout, Loader=ManifestLoader) if item)
 
@@ -90,8 +102,11 @@ def objects_of(directory, kind):
 
 def workloads(directory):
     """``{(kind, name): object}`` of everything that runs pods."""
-    return {(item["kind"], item["metadata"]["name"]): item for item in rendered(directory)
-            if item["kind"] in ("Deployment", "Job")}
+    return {
+        (item["kind"], item["metadata"]["name"]): item
+        for item in rendered(directory)
+        if item["kind"] in ("Deployment", "Job")
+    }
 
 
 def containers(workload):
@@ -119,8 +134,10 @@ def environment(directory, container):
     for variable in container.get("env", []):
         reference = variable.get("valueFrom", {})
         if "secretKeyRef" in reference:
-            variables[variable["name"]] = {"secret": reference["secretKeyRef"]["name"],
-                                           "key": reference["secretKeyRef"]["key"]}
+            variables[variable["name"]] = {
+                "secret": reference["secretKeyRef"]["name"],
+                "key": reference["secretKeyRef"]["key"],
+            }
         elif "configMapKeyRef" in reference:
             name, key = reference["configMapKeyRef"]["name"], reference["configMapKeyRef"]["key"]
             assert key in config_maps.get(name, {}).get("data", {}), f"{variable['name']}: no key {key} in {name}"
@@ -166,13 +183,17 @@ def serving_port(directory, service, container):
     return int(environment(directory, container)["WEB_SERVER_ADDRESS"]["value"].rsplit(":", 1)[1])
 
 
-_UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30}
+_UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 
 
 def looks_secret(name, value):
     """A credential written as a value: a secret-looking name, a URI with user information, a private key."""
-    return bool(name in SECRET_VARIABLES or SECRET_LOOKING_NAME.search(name) or CREDENTIALS_IN_URI.search(value)
-                or "PRIVATE KEY" in value)
+    return bool(
+        name in SECRET_VARIABLES
+        or SECRET_LOOKING_NAME.search(name)
+        or CREDENTIALS_IN_URI.search(value)
+        or "PRIVATE KEY" in value
+    )
 
 
 def quantity(text):
@@ -201,7 +222,8 @@ def test_every_rendered_object_is_valid_against_the_newest_kubernetes_schemas(re
 
 @pytest.mark.parametrize("kind", ["Deployment", "Service", "PodDisruptionBudget"])
 def test_every_registered_service_and_the_edge_and_no_other_have_a_deployment_service_and_disruption_budget(
-        rendering, kind):
+    rendering, kind
+):
     assert set(objects_of(rendering, kind)) == {service.name for service in SERVICES} | {EDGE}
 
 
@@ -221,12 +243,14 @@ def test_every_service_is_labelled_with_its_name_and_the_shop(rendering, service
 
 
 def test_the_base_runs_two_replicas_of_every_service_and_of_the_edge():
-    assert {name: deployment["spec"]["replicas"] for name, deployment in objects_of(BASE, "Deployment").items()} \
-        == {name: 2 for name in DEPLOYED}
+    assert {
+        name: deployment["spec"]["replicas"] for name, deployment in objects_of(BASE, "Deployment").items()
+    } == dict.fromkeys(DEPLOYED, 2)
 
 
-@pytest.mark.parametrize("service", [service for service in SERVICES if service.ops_port],
-                         ids=lambda service: service.name)
+@pytest.mark.parametrize(
+    "service", [service for service in SERVICES if service.ops_port], ids=lambda service: service.name
+)
 def test_every_domain_service_listens_for_operations_on_its_registered_port(rendering, service):
     container = container_of(rendering, service.name)
     assert {"name": "ops", "containerPort": service.ops_port} in container["ports"]
@@ -235,7 +259,7 @@ def test_every_domain_service_listens_for_operations_on_its_registered_port(rend
 
 def test_the_gateway_serves_http_on_its_web_server_address_behind_the_edge():
     container = container_of(BASE, "gateway")
-    assert BY_NAME["gateway"].ops_port is None   # so its operations endpoints are on its HTTP address
+    assert BY_NAME["gateway"].ops_port is None  # so its operations endpoints are on its HTTP address
     assert container["ports"] == [{"name": "http", "containerPort": 8001}]
     assert environment(BASE, container)["WEB_SERVER_ADDRESS"] == {"value": "0.0.0.0:8001"}
 
@@ -254,12 +278,13 @@ def test_probes_ask_every_service_whether_it_lives_and_is_ready_on_its_operation
 
 @pytest.mark.parametrize("name", DEPLOYED)
 def test_every_service_and_disruption_budget_selects_the_pods_of_its_deployment_only(rendering, name):
-    pod_labels = {name: deployment["spec"]["template"]["metadata"]["labels"]
-                  for name, deployment in objects_of(rendering, "Deployment").items()}
+    pod_labels = {
+        name: deployment["spec"]["template"]["metadata"]["labels"]
+        for name, deployment in objects_of(rendering, "Deployment").items()
+    }
     selectors = {
         "Service": objects_of(rendering, "Service")[name]["spec"]["selector"],
-        "PodDisruptionBudget": objects_of(rendering, "PodDisruptionBudget")[name]["spec"]["selector"][
-            "matchLabels"],
+        "PodDisruptionBudget": objects_of(rendering, "PodDisruptionBudget")[name]["spec"]["selector"]["matchLabels"],
         "Deployment": objects_of(rendering, "Deployment")[name]["spec"]["selector"]["matchLabels"],
     }
     for kind, selector in selectors.items():
@@ -275,14 +300,13 @@ def test_at_least_one_pod_of_every_service_and_of_the_edge_survives_voluntary_di
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
-def test_every_service_is_reachable_in_the_cluster_and_scraped_by_prometheus_on_its_operations_port(
-        rendering, service):
+def test_every_service_is_reachable_in_the_cluster_and_scraped_by_prometheus_on_its_operations_port(rendering, service):
     kube_service = objects_of(rendering, "Service")[service.name]
     container = container_of(rendering, service.name)
     port = serving_port(rendering, service, container)
     assert kube_service["spec"].get("type", "ClusterIP") == "ClusterIP"
     targets = {entry["port"]: port_number(container, entry["targetPort"]) for entry in kube_service["spec"]["ports"]}
-    assert targets == {port: port}   # the gateway's too: the edge reaches it as gateway:8001
+    assert targets == {port: port}  # the gateway's too: the edge reaches it as gateway:8001
     annotations = kube_service["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/port"] == str(port)
@@ -292,10 +316,12 @@ def test_every_service_is_reachable_in_the_cluster_and_scraped_by_prometheus_on_
 def test_the_example_overlay_deploys_to_the_shop_namespace_with_three_gateways():
     namespaced = [item for item in rendered(EXAMPLE) if item["kind"] != "Namespace"]
     assert {item["metadata"].get("namespace") for item in namespaced} == {"shop"}
-    assert objects_of(EXAMPLE, "Namespace")["shop"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] \
+    assert (
+        objects_of(EXAMPLE, "Namespace")["shop"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
         == "restricted"
+    )
     replicas = {name: deployment["spec"]["replicas"] for name, deployment in objects_of(EXAMPLE, "Deployment").items()}
-    assert replicas == {**{name: 2 for name in DEPLOYED}, "gateway": 3}
+    assert replicas == {**dict.fromkeys(DEPLOYED, 2), "gateway": 3}
 
 
 def images(directory):
@@ -318,8 +344,9 @@ def test_one_image_runs_every_service_job_and_the_edge_tagged_in_the_base_and_th
 
 def test_every_image_of_the_example_overlay_is_pinned_by_digest():
     """A tag may be moved to other content; a digest names these bytes only."""
-    pinned = {image: bool(re.fullmatch(r"[^@\s:]+(:\d+)?/[^@\s]+@sha256:[0-9a-f]{64}", image))
-              for image in images(EXAMPLE)}
+    pinned = {
+        image: bool(re.fullmatch(r"[^@\s:]+(:\d+)?/[^@\s]+@sha256:[0-9a-f]{64}", image)) for image in images(EXAMPLE)
+    }
     assert pinned and all(pinned.values()), pinned
 
 
@@ -336,7 +363,7 @@ def test_the_edge_runs_deploy_nginx_run_listening_on_its_port_and_proxying_to_th
     gateway_service = objects_of(rendering, "Service")["gateway"]
     gateway_port = serving_port(rendering, BY_NAME["gateway"], container_of(rendering, "gateway"))
     assert [entry["port"] for entry in gateway_service["spec"]["ports"]] == [gateway_port]
-    assert variables["WEB_SERVER_ADDRESS"] == {"value": f"gateway:{gateway_port}"}   # the Service, by its name
+    assert variables["WEB_SERVER_ADDRESS"] == {"value": f"gateway:{gateway_port}"}  # the Service, by its name
 
 
 def test_every_variable_the_edge_is_given_is_a_setting_config_yaml_reads_and_none_is_a_credential(rendering):
@@ -347,7 +374,7 @@ def test_every_variable_the_edge_is_given_is_a_setting_config_yaml_reads_and_non
 
 def test_the_edge_is_ready_when_a_request_goes_through_it_to_a_gateway_and_alive_while_nginx_accepts(rendering):
     container = container_of(rendering, EDGE)
-    assert container["readinessProbe"]["httpGet"]["path"] == "/health"   # answered by a gateway, through nginx
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"  # answered by a gateway, through nginx
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         check = container[probe].get("httpGet") or container[probe]["tcpSocket"]
         assert port_number(container, check["port"]) == EDGE_PORT, probe
@@ -360,13 +387,14 @@ def test_the_edge_stops_nginx_gracefully_after_its_endpoints_are_gone(rendering)
     hook = container_of(rendering, EDGE)["lifecycle"]["preStop"]["exec"]["command"]
     assert hook[:2] == ["sh", "-c"]
     sleep, rest = re.fullmatch(r"sleep (\d+); (.*)", hook[2]).groups()
-    assert "kill -s QUIT 1" in rest   # nginx's graceful stop (SIGTERM drops the requests in flight)
+    assert "kill -s QUIT 1" in rest  # nginx's graceful stop (SIGTERM drops the requests in flight)
     grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert int(sleep) + 30 <= grace   # the gateway answers within 30 seconds (EDGE_GATEWAY_TIMEOUT)
+    assert int(sleep) + 30 <= grace  # the gateway answers within 30 seconds (EDGE_GATEWAY_TIMEOUT)
 
 
 def test_a_stopping_gateway_has_time_to_answer_every_request_in_hand_after_its_pre_stop_pause(rendering):
     from gateway.http import DRAIN_SECONDS
+
     pod = objects_of(rendering, "Deployment")["gateway"]["spec"]["template"]["spec"]
     pause = int(container_of(rendering, "gateway")["lifecycle"]["preStop"]["exec"]["command"][1])
     assert pause + DRAIN_SECONDS <= pod["terminationGracePeriodSeconds"]
@@ -382,8 +410,12 @@ def test_the_edge_service_is_the_front_door_and_the_example_overlay_exposes_it_k
     exposed = objects_of(EXAMPLE, "Service")[EDGE]["spec"]
     assert (exposed["type"], exposed["externalTrafficPolicy"]) == ("LoadBalancer", "Local")
     # Nothing else is reachable from outside the cluster.
-    assert [name for directory in RENDERINGS for name, service in objects_of(directory, "Service").items()
-            if name != EDGE and service["spec"].get("type", "ClusterIP") != "ClusterIP"] == []
+    assert [
+        name
+        for directory in RENDERINGS
+        for name, service in objects_of(directory, "Service").items()
+        if name != EDGE and service["spec"].get("type", "ClusterIP") != "ClusterIP"
+    ] == []
 
 
 # (3) Agreement with config.yaml
@@ -395,14 +427,13 @@ def test_every_service_gets_every_setting_config_yaml_reads_that_it_needs(render
     assert needed <= config_variables()
     variables = environment(rendering, container_of(rendering, service.name))
     assert needed - set(variables) == set()
-    assert [name for name in needed if variables[name].get("value") == ""] == []   # none set empty
+    assert [name for name in needed if variables[name].get("value") == ""] == []  # none set empty
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
 def test_every_variable_a_service_is_given_is_one_the_shop_reads(rendering, service):
     variables = environment(rendering, container_of(rendering, service.name))
-    assert set(variables) - config_variables() - KEY_FILE_VARIABLES - OPS_ADDRESS_VARIABLES - TRACE_VARIABLES \
-        == set()
+    assert set(variables) - config_variables() - KEY_FILE_VARIABLES - OPS_ADDRESS_VARIABLES - TRACE_VARIABLES == set()
 
 
 def test_the_config_map_holds_only_settings_config_yaml_reads(rendering):
@@ -414,11 +445,11 @@ def test_the_config_map_holds_only_settings_config_yaml_reads(rendering):
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
 def test_every_service_connects_to_rabbitmq_and_its_database_with_credentials_from_the_secret(rendering, service):
     variables = environment(rendering, container_of(rendering, service.name))
-    assert variables["AMQP_URI"] == {"secret": SECRET, "key": f"{service.name.upper()}_AMQP_URI"}   # its own account
+    assert variables["AMQP_URI"] == {"secret": SECRET, "key": f"{service.name.upper()}_AMQP_URI"}  # its own account
     if service.has_database:
         assert variables[service.database_variable] == {"secret": SECRET, "key": service.database_variable}
     databases = {service.database_variable for service in WITH_DATABASES}
-    assert set(variables) & databases <= {service.database_variable}   # no other service's database
+    assert set(variables) & databases <= {service.database_variable}  # no other service's database
 
 
 def mounted_secret_file(workload, container, path):
@@ -431,12 +462,15 @@ def mounted_secret_file(workload, container, path):
             secret = volumes[mount["name"]].get("secret")
             if secret is None:
                 return None
-            items = [item for item in secret.get("items", []) if item["path"] == path[len(directory):]]
+            items = [item for item in secret.get("items", []) if item["path"] == path[len(directory) :]]
             if len(items) != 1:
                 return None
-            return {"secret": secret["secretName"], "key": items[0]["key"],
-                    "mode": items[0].get("mode", secret.get("defaultMode", 0o644)),
-                    "read_only": mount.get("readOnly", False)}
+            return {
+                "secret": secret["secretName"],
+                "key": items[0]["key"],
+                "mode": items[0].get("mode", secret.get("defaultMode", 0o644)),
+                "read_only": mount.get("readOnly", False),
+            }
     return None
 
 
@@ -452,60 +486,91 @@ def secret_keys_mounted(workload):
 
 @pytest.mark.parametrize("variable, holder", FILE_SECRETS.items())
 def test_keys_and_secrets_reach_the_services_that_use_them_as_read_only_files_from_the_secret_never_as_values(
-        rendering, holder, variable):
+    rendering, holder, variable
+):
     """The access token keys, the Stripe secrets and the carriers' webhook secret. An environment variable is seen
     by every child process and by anyone who may read the pod's spec."""
     deployments = objects_of(rendering, "Deployment")
-    in_the_environment = [(name, key) for (kind, name), workload in workloads(rendering).items()
-                          for container in containers(workload)
-                          for key in environment(rendering, container) if key in FILE_SECRETS]
+    in_the_environment = [
+        (name, key)
+        for (kind, name), workload in workloads(rendering).items()
+        for container in containers(workload)
+        for key in environment(rendering, container)
+        if key in FILE_SECRETS
+    ]
     assert in_the_environment == []
-    holders = {name for name in deployments
-               if f"{variable}_FILE" in environment(rendering, container_of(rendering, name))}
+    holders = {
+        name for name in deployments if f"{variable}_FILE" in environment(rendering, container_of(rendering, name))
+    }
     assert holders == {holder}
     path = environment(rendering, container_of(rendering, holder))[f"{variable}_FILE"]["value"]
-    assert mounted_secret_file(deployments[holder], container_of(rendering, holder), path) == \
-        {"secret": SECRET, "key": variable, "mode": 0o400, "read_only": True}
+    assert mounted_secret_file(deployments[holder], container_of(rendering, holder), path) == {
+        "secret": SECRET,
+        "key": variable,
+        "mode": 0o400,
+        "read_only": True,
+    }
     # No other pod mounts that key of the Secret (the signing key and the Stripe secret key above all).
-    assert {name for (kind, name), workload in workloads(rendering).items()
-            if (SECRET, variable) in secret_keys_mounted(workload)} == {holder}
+    assert {
+        name
+        for (kind, name), workload in workloads(rendering).items()
+        if (SECRET, variable) in secret_keys_mounted(workload)
+    } == {holder}
 
 
 def test_only_the_payments_service_is_given_anything_of_stripes_and_it_calls_stripe_itself(rendering):
     """No STRIPE_* variable in shop-config (every service reads it) nor in any pod but the payments service's: the
     gateway above all gets nothing of Stripe's. Its API is Stripe's own, over TLS: localstripe is compose's."""
-    given = {(kind, name): {variable for variable in environment(rendering, container) if variable.startswith("STRIPE_")}
-             for (kind, name), workload in workloads(rendering).items() for container in containers(workload)}
+    given = {
+        (kind, name): {variable for variable in environment(rendering, container) if variable.startswith("STRIPE_")}
+        for (kind, name), workload in workloads(rendering).items()
+        for container in containers(workload)
+    }
     assert {where: variables for where, variables in given.items() if variables} == {
-        ("Deployment", "payments"): {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}}
+        ("Deployment", "payments"): {"STRIPE_API_BASE", "STRIPE_API_KEY_FILE", "STRIPE_WEBHOOK_SECRET_FILE"}
+    }
     for config_map in objects_of(rendering, "ConfigMap").values():
         assert [key for key in config_map.get("data", {}) if key.startswith("STRIPE_")] == []
     assert environment(rendering, container_of(rendering, "payments"))["STRIPE_API_BASE"] == {"value": STRIPE_API}
-    commands = [" ".join(container.get("command", []) + container.get("args", []))
-                for workload in workloads(rendering).values() for container in containers(workload)]
+    commands = [
+        " ".join(container.get("command", []) + container.get("args", []))
+        for workload in workloads(rendering).values()
+        for container in containers(workload)
+    ]
     assert [command for command in commands if "localstripe" in command or "payment_provider" in command] == []
 
 
 def test_only_the_shipping_service_is_given_the_carriers_webhook_secret_the_gateway_nothing(rendering):
     """No CARRIER_* variable in shop-config (every service reads it) nor in any pod but the shipping service's: the
     gateway, which passes a carrier's webhook (its raw body and signature) on over RPC, gets nothing of it."""
-    given = {(kind, name): {variable for variable in environment(rendering, container) if variable.startswith("CARRIER_")}
-             for (kind, name), workload in workloads(rendering).items() for container in containers(workload)}
+    given = {
+        (kind, name): {variable for variable in environment(rendering, container) if variable.startswith("CARRIER_")}
+        for (kind, name), workload in workloads(rendering).items()
+        for container in containers(workload)
+    }
     assert {where: variables for where, variables in given.items() if variables} == {
-        ("Deployment", "shipping"): {"CARRIER_WEBHOOK_SECRET_FILE"}}
+        ("Deployment", "shipping"): {"CARRIER_WEBHOOK_SECRET_FILE"}
+    }
     for config_map in objects_of(rendering, "ConfigMap").values():
         assert [key for key in config_map.get("data", {}) if key.startswith("CARRIER_")] == []
-    assert {name for (kind, name), workload in workloads(rendering).items()
-            if (SECRET, "CARRIER_WEBHOOK_SECRET") in secret_keys_mounted(workload)} == {"shipping"}
+    assert {
+        name
+        for (kind, name), workload in workloads(rendering).items()
+        if (SECRET, "CARRIER_WEBHOOK_SECRET") in secret_keys_mounted(workload)
+    } == {"shipping"}
     assert secret_keys_mounted(objects_of(rendering, "Deployment")["gateway"]) == {(SECRET, "AUTH_TRUSTED_KEYS")}
 
 
 def test_the_example_overlay_says_how_to_create_every_key_of_the_secret_the_manifests_use():
-    referenced = {(source["secret"], source["key"]) for workload in workloads(EXAMPLE).values()
-                  for container in containers(workload)
-                  for source in environment(EXAMPLE, container).values() if "secret" in source}
+    referenced = {
+        (source["secret"], source["key"])
+        for workload in workloads(EXAMPLE).values()
+        for container in containers(workload)
+        for source in environment(EXAMPLE, container).values()
+        if "secret" in source
+    }
     referenced |= {key for workload in workloads(EXAMPLE).values() for key in secret_keys_mounted(workload)}
-    assert ("shop-secrets", "AUTH_SIGNING_KEY") in referenced   # as a file
+    assert ("shop-secrets", "AUTH_SIGNING_KEY") in referenced  # as a file
     assert {secret for secret, _ in referenced} == {SECRET}
     instructions = (K8S / EXAMPLE / "kustomization.yaml").read_text()
     assert f"create secret generic {SECRET}" in instructions
@@ -538,8 +603,9 @@ def test_every_pod_runs_as_a_fixed_non_root_user_unprivileged_with_a_read_only_r
             assert context["readOnlyRootFilesystem"] is True, where
             assert context.get("privileged", False) is False, where
             assert context["capabilities"]["drop"] == ["ALL"] and not context["capabilities"].get("add"), where
-            assert any(mount["mountPath"] == "/tmp" and mount["name"] in scratch
-                       for mount in container.get("volumeMounts", [])), f"{where}: no writable /tmp"
+            assert any(
+                mount["mountPath"] == "/tmp" and mount["name"] in scratch for mount in container.get("volumeMounts", [])
+            ), f"{where}: no writable /tmp"
 
 
 def test_every_container_requests_and_is_limited_in_cpu_and_memory(rendering):
@@ -550,7 +616,7 @@ def test_every_container_requests_and_is_limited_in_cpu_and_memory(rendering):
                 request, limit = resources["requests"][resource], resources["limits"][resource]
                 assert 0 < quantity(request) <= quantity(limit), f"{kind}/{name}: {resource}"
             # each service stays under 120 MB resident: leave it room
-            assert quantity(resources["limits"]["memory"]) >= 160 * 2 ** 20, f"{kind}/{name}"
+            assert quantity(resources["limits"]["memory"]) >= 160 * 2**20, f"{kind}/{name}"
 
 
 def test_every_service_has_time_to_stop_gracefully(rendering):
@@ -573,7 +639,7 @@ def test_every_pod_runs_as_the_images_shop_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(rf"^USER {IMAGE_UID}:{IMAGE_UID}$", dockerfile, re.MULTILINE)
     for directory in RENDERINGS:
-        for (kind, name), workload in workloads(directory).items():
+        for (_, name), workload in workloads(directory).items():
             context = workload["spec"]["template"]["spec"]["securityContext"]
             assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (IMAGE_UID,) * 3, name
 
@@ -584,16 +650,20 @@ def test_the_manifests_define_no_secret_and_write_no_secret_value(rendering):
     for (kind, name), workload in workloads(rendering).items():
         for container in containers(workload):
             for variable, source in environment(rendering, container).items():
-                if variable in KEY_FILE_VARIABLES and "value" in source \
-                        and mounted_secret_file(workload, container, source["value"]) is not None:
-                    continue   # the path of a file from the Secret (STRIPE_WEBHOOK_SECRET_FILE), not the secret
+                if (
+                    variable in KEY_FILE_VARIABLES
+                    and "value" in source
+                    and mounted_secret_file(workload, container, source["value"]) is not None
+                ):
+                    continue  # the path of a file from the Secret (STRIPE_WEBHOOK_SECRET_FILE), not the secret
                 if "value" in source and looks_secret(variable, source["value"]):
                     written.append(f"{kind}/{name}: {variable}")
                 if variable in SECRET_VARIABLES and source.get("secret") != SECRET:
                     not_from_the_secret.append(f"{kind}/{name}: {variable}")
     for name, config_map in objects_of(rendering, "ConfigMap").items():
-        written += [f"ConfigMap/{name}: {key}" for key, value in config_map.get("data", {}).items()
-                    if looks_secret(key, value)]
+        written += [
+            f"ConfigMap/{name}: {key}" for key, value in config_map.get("data", {}).items() if looks_secret(key, value)
+        ]
     assert written == []
     assert not_from_the_secret == []
 
@@ -604,8 +674,9 @@ def test_no_file_under_deploy_k8s_holds_a_credential():
         if path.is_file():
             text = path.read_text()
             for user_info in re.findall(r"://([^/@'\"\n]*)@", text):
-                assert re.fullmatch(r"[\w.-]*(:<[^>]+>)?|<[^>]+>(:<[^>]+>)?", user_info), \
+                assert re.fullmatch(r"[\w.-]*(:<[^>]+>)?|<[^>]+>(:<[^>]+>)?", user_info), (
                     f"{path.relative_to(ROOT)}: credentials {user_info!r} in a URI"
+                )
             assert "PRIVATE KEY-----" not in text, path.relative_to(ROOT)
 
 
@@ -615,12 +686,12 @@ def test_no_file_under_deploy_k8s_holds_a_credential():
 def test_the_migrations_job_brings_every_database_to_its_latest_migration(rendering):
     job = objects_of(rendering, "Job")["shop-migrate"]
     (container,) = containers(job)
-    assert container["command"] == MIGRATE and "args" not in container   # no argument: every service
+    assert container["command"] == MIGRATE and "args" not in container  # no argument: every service
     variables = environment(rendering, container)
     for service in WITH_DATABASES:
         assert variables[service.database_variable] == {"secret": SECRET, "key": service.database_variable}
     assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
-    assert job["spec"]["backoffLimit"] >= 1   # the database may not answer yet
+    assert job["spec"]["backoffLimit"] >= 1  # the database may not answer yet
 
 
 def test_the_broker_accounts_job_gives_every_service_its_account(rendering):
@@ -634,7 +705,7 @@ def test_the_broker_accounts_job_gives_every_service_its_account(rendering):
         assert variables[name] == {"secret": SECRET, "key": name}
     assert set(variables) <= BROKER_ACCOUNTS_VARIABLES
     assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
-    assert job["spec"]["backoffLimit"] >= 1   # the broker may not answer yet
+    assert job["spec"]["backoffLimit"] >= 1  # the broker may not answer yet
 
 
 def test_the_jobs_are_the_migrations_and_the_broker_accounts_only(rendering):
@@ -649,8 +720,8 @@ def test_the_jobs_are_the_migrations_and_the_broker_accounts_only(rendering):
 # the internet.
 
 NAMESPACE = {"kubernetes.io/metadata.name": "shop"}
-PROMETHEUS = {"app.kubernetes.io/name": "prometheus"}   # network-policies.yaml: the label Prometheus's pods carry
-BROKERS = {"rabbitmq": 5672, "postgresql": 5432}        # if run in the namespace, labelled with these names
+PROMETHEUS = {"app.kubernetes.io/name": "prometheus"}  # network-policies.yaml: the label Prometheus's pods carry
+BROKERS = {"rabbitmq": 5672, "postgresql": 5432}  # if run in the namespace, labelled with these names
 
 
 def policies(directory):
@@ -667,10 +738,12 @@ def selects(selector, labels):
         return False
     for expression in selector.get("matchExpressions", []):
         key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
-        if {"In": key not in labels or labels[key] not in values,
-                "NotIn": key in labels and labels[key] in values,
-                "Exists": key not in labels,
-                "DoesNotExist": key in labels}[operator]:
+        if {
+            "In": key not in labels or labels[key] not in values,
+            "NotIn": key in labels and labels[key] in values,
+            "Exists": key not in labels,
+            "DoesNotExist": key in labels,
+        }[operator]:
             return False
     return True
 
@@ -685,23 +758,27 @@ INTERNET = pod({}, namespace=None)
 
 def shop_pods(directory):
     """``{name: pod}`` of every workload of the rendering."""
-    return {name: pod(workload["spec"]["template"]["metadata"]["labels"])
-            for (kind, name), workload in workloads(directory).items()}
+    return {
+        name: pod(workload["spec"]["template"]["metadata"]["labels"])
+        for (kind, name), workload in workloads(directory).items()
+    }
 
 
 def sources(directory):
     """Everyone who might connect: the shop's pods, and others."""
-    return {**shop_pods(directory),
-            "stranger here": pod({"app.kubernetes.io/name": "stranger"}),
-            "stranger elsewhere": pod({"app.kubernetes.io/name": "stranger"}, {"kubernetes.io/metadata.name": "x"}),
-            "prometheus": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "monitoring"}),
-            "a pod labelled prometheus elsewhere": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "x"}),
-            "internet": INTERNET}
+    return {
+        **shop_pods(directory),
+        "stranger here": pod({"app.kubernetes.io/name": "stranger"}),
+        "stranger elsewhere": pod({"app.kubernetes.io/name": "stranger"}, {"kubernetes.io/metadata.name": "x"}),
+        "prometheus": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "monitoring"}),
+        "a pod labelled prometheus elsewhere": pod(PROMETHEUS, {"kubernetes.io/metadata.name": "x"}),
+        "internet": INTERNET,
+    }
 
 
 def peer_matches(peer, other):
     if "ipBlock" in peer:
-        return True   # an address range may hold anyone: counted as everyone
+        return True  # an address range may hold anyone: counted as everyone
     if other["namespace"] is None:
         return False
     if "namespaceSelector" in peer:
@@ -718,7 +795,8 @@ def port_matches(entries, port, protocol):
     for entry in entries:
         assert isinstance(entry.get("port", 0), int), f"name ports by number in policies: {entry}"
         if entry.get("protocol", "TCP") == protocol and (
-                "port" not in entry or entry["port"] <= port <= entry.get("endPort", entry["port"])):
+            "port" not in entry or entry["port"] <= port <= entry.get("endPort", entry["port"])
+        ):
             return True
     return False
 
@@ -727,22 +805,30 @@ def admitted(directory, direction, this, other, port, protocol="TCP"):
     """Is a connection between pod ``this`` (selected by the policies) and ``other`` on ``port`` admitted?
     direction: "Ingress" (other -> this) or "Egress" (this -> other)."""
     if this["namespace"] != NAMESPACE:
-        return True   # the policies are of the shop's namespace only
-    isolating = [policy for policy in policies(directory).values()
-                 if direction in policy_types(policy) and selects(policy["spec"]["podSelector"], this["labels"])]
+        return True  # the policies are of the shop's namespace only
+    isolating = [
+        policy
+        for policy in policies(directory).values()
+        if direction in policy_types(policy) and selects(policy["spec"]["podSelector"], this["labels"])
+    ]
     if not isolating:
         return True
     rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-    return any(port_matches(rule.get("ports"), port, protocol)
-               and (not rule.get(peers_key) or any(peer_matches(peer, other) for peer in rule[peers_key]))
-               for policy in isolating for rule in policy["spec"].get(rules_key, []))
+    return any(
+        port_matches(rule.get("ports"), port, protocol)
+        and (not rule.get(peers_key) or any(peer_matches(peer, other) for peer in rule[peers_key]))
+        for policy in isolating
+        for rule in policy["spec"].get(rules_key, [])
+    )
 
 
 def reaching(directory, target, port):
     """Who of ``sources`` may connect to pod ``target`` on ``port`` (the sender's egress and the target's ingress)."""
-    return {name for name, source in sources(directory).items()
-            if admitted(directory, "Ingress", target, source, port)
-            and admitted(directory, "Egress", source, target, port)}
+    return {
+        name
+        for name, source in sources(directory).items()
+        if admitted(directory, "Ingress", target, source, port) and admitted(directory, "Egress", source, target, port)
+    }
 
 
 def deployment_pod(directory, name):
@@ -758,9 +844,13 @@ def test_the_network_policies_are_rendered_and_valid_against_the_newest_kubernet
 
 
 def test_a_default_deny_policy_refuses_all_ingress_to_every_pod_of_the_namespace(rendering):
-    deny = [name for name, policy in policies(rendering).items()
-            if policy["spec"]["podSelector"] == {} and "Ingress" in policy_types(policy)
-            and not policy["spec"].get("ingress")]
+    deny = [
+        name
+        for name, policy in policies(rendering).items()
+        if policy["spec"]["podSelector"] == {}
+        and "Ingress" in policy_types(policy)
+        and not policy["spec"].get("ingress")
+    ]
     assert deny, "no policy selects every pod and admits nothing"
     # So a pod the shop does not know of is unreachable too, unless a policy says otherwise.
     stranger = pod({"app.kubernetes.io/name": "stranger"})
@@ -769,7 +859,7 @@ def test_a_default_deny_policy_refuses_all_ingress_to_every_pod_of_the_namespace
 
 def test_anyone_may_reach_the_edge_on_its_port_and_on_no_other(rendering):
     edge = deployment_pod(rendering, EDGE)
-    assert reaching(rendering, edge, EDGE_PORT) == set(sources(rendering)) - {EDGE}   # whose egress is the gateways'
+    assert reaching(rendering, edge, EDGE_PORT) == set(sources(rendering)) - {EDGE}  # whose egress is the gateways'
     assert reaching(rendering, edge, 8001) == set() and reaching(rendering, edge, 22) == set()
 
 
@@ -781,8 +871,9 @@ def test_the_gateways_port_admits_the_edges_pods_and_prometheus_and_no_one_else(
     assert [other for other in (EDGE_PORT, 22, 8101) if reaching(rendering, gateway, other)] == []
 
 
-@pytest.mark.parametrize("service", [service for service in SERVICES if service.ops_port],
-                         ids=lambda service: service.name)
+@pytest.mark.parametrize(
+    "service", [service for service in SERVICES if service.ops_port], ids=lambda service: service.name
+)
 def test_the_operations_ports_admit_prometheus_only(rendering, service):
     target = deployment_pod(rendering, service.name)
     assert reaching(rendering, target, service.ops_port) == {"prometheus"}
@@ -794,8 +885,11 @@ def test_every_deployment_is_isolated_by_the_policies_and_reachable_where_it_ser
     """Every service of the registry and the edge: selected by an ingress policy (so by default unreachable), its
     serving port admitted to its clients (the internet for the edge, the edge and Prometheus for the others)."""
     target = deployment_pod(rendering, name)
-    assert [policy for policy in policies(rendering).values()
-            if "Ingress" in policy_types(policy) and selects(policy["spec"]["podSelector"], target["labels"])]
+    assert [
+        policy
+        for policy in policies(rendering).values()
+        if "Ingress" in policy_types(policy) and selects(policy["spec"]["podSelector"], target["labels"])
+    ]
     if name == EDGE:
         assert "internet" in reaching(rendering, target, EDGE_PORT)
     else:
@@ -806,12 +900,20 @@ def test_every_deployment_is_isolated_by_the_policies_and_reachable_where_it_ser
 def test_the_edge_may_send_to_the_gateways_port_and_to_dns_only(rendering):
     edge = deployment_pod(rendering, EDGE)
     gateway_port = serving_port(rendering, BY_NAME["gateway"], container_of(rendering, "gateway"))
-    destinations = {**shop_pods(rendering), "rabbitmq": pod({"app.kubernetes.io/name": "rabbitmq"}),
-                    "internet": INTERNET}
-    assert {name for name, other in destinations.items()
-            if admitted(rendering, "Egress", edge, other, gateway_port)} == {"gateway"}
-    assert [(name, port) for name, other in destinations.items() for port in (80, 443, 5432, 5672, 8101)
-            if admitted(rendering, "Egress", edge, other, port)] == []
+    destinations = {
+        **shop_pods(rendering),
+        "rabbitmq": pod({"app.kubernetes.io/name": "rabbitmq"}),
+        "internet": INTERNET,
+    }
+    assert {
+        name for name, other in destinations.items() if admitted(rendering, "Egress", edge, other, gateway_port)
+    } == {"gateway"}
+    assert [
+        (name, port)
+        for name, other in destinations.items()
+        for port in (80, 443, 5432, 5672, 8101)
+        if admitted(rendering, "Egress", edge, other, port)
+    ] == []
     resolver = pod({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
     assert all(admitted(rendering, "Egress", edge, resolver, 53, protocol) for protocol in ("UDP", "TCP"))
 
@@ -820,8 +922,15 @@ def test_the_services_egress_is_not_restricted_so_dns_the_brokers_and_the_databa
     """The brokers' addresses are the overlay's: a default deny of egress would cut the services off."""
     for service in SERVICES:
         this = deployment_pod(rendering, service.name)
-        for port, protocol in ((53, "UDP"), (53, "TCP"), (5672, "TCP"), (5432, "TCP"), (6379, "TCP"),
-                               (25, "TCP"), (4318, "TCP")):
+        for port, protocol in (
+            (53, "UDP"),
+            (53, "TCP"),
+            (5672, "TCP"),
+            (5432, "TCP"),
+            (6379, "TCP"),
+            (25, "TCP"),
+            (4318, "TCP"),
+        ):
             assert admitted(rendering, "Egress", this, INTERNET, port, protocol), (service.name, port, protocol)
 
 
@@ -843,9 +952,11 @@ def test_only_prometheus_reaches_the_shipping_service_which_is_given_no_address_
     assert [other for other in (443, 8420, EDGE_PORT, 8001, 8105) if reaching(rendering, shipping, other)] == []
     variables = environment(rendering, container_of(rendering, "shipping"))
     assert [name for name in variables if name.startswith("STRIPE_") or name.endswith("_API_BASE")] == []
-    assert [(name, source["value"]) for name, source in variables.items()
-            if "value" in source and re.match(r"https?://", source["value"])
-            and name not in TRACE_VARIABLES] == []
+    assert [
+        (name, source["value"])
+        for name, source in variables.items()
+        if "value" in source and re.match(r"https?://", source["value"]) and name not in TRACE_VARIABLES
+    ] == []
 
 
 @pytest.mark.parametrize("broker, port", BROKERS.items())
@@ -867,5 +978,5 @@ def test_the_gateway_believes_x_forwarded_for_from_private_pod_networks_only(ren
     variables = environment(rendering, container_of(rendering, "gateway"))
     networks = [ipaddress.ip_network(entry.strip()) for entry in variables["TRUSTED_PROXIES"]["value"].split(",")]
     assert networks and all(network.is_private and network.prefixlen >= 8 for network in networks), networks
-    if rendering == EXAMPLE:   # the overlay narrows the base's 10.0.0.0/8 to its cluster's pod network
+    if rendering == EXAMPLE:  # the overlay narrows the base's 10.0.0.0/8 to its cluster's pod network
         assert networks == [ipaddress.ip_network("10.244.0.0/16")]

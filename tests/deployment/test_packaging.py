@@ -20,14 +20,14 @@ from shop_common.operations.services import WITH_DATABASES
 
 # What a clean clone would not hold: environments, caches, earlier builds (an in-place build packs whatever a previous
 # one left in build/), local secrets.
-NOT_THE_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
-                                        ".hypothesis", ".mail", ".keys", ".env")
+NOT_THE_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", ".mail", ".keys", ".env"
+)
 
 
 def run(command, **options):
     """``command``'s output (stdout and stderr together); it must succeed."""
-    done = subprocess.run(command, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          **options)
+    done = subprocess.run(command, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **options)
     assert done.returncode == 0, f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout}"
     return done.stdout
 
@@ -35,8 +35,11 @@ def run(command, **options):
 def environment(**variables):
     """This machine's environment (so its pip configuration, as `make install` uses it), less anything that would
     put the checkout on the path or hand this run's make variables to another make."""
-    inherited = {name: value for name, value in os.environ.items()
-                 if name not in ("PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
     return {**inherited, **variables}
 
 
@@ -46,8 +49,11 @@ def build(tmp_path_factory):
     source = tmp_path_factory.mktemp("source") / "shop"
     shutil.copytree(ROOT, source, ignore=NOT_THE_SOURCE)
     wheels = tmp_path_factory.mktemp("wheels")
-    printed = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(source)],
-                  env=environment(), timeout=300)
+    printed = run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(source)],
+        env=environment(),
+        timeout=300,
+    )
     (wheel,) = wheels.glob("*.whl")
     return wheel, printed
 
@@ -64,7 +70,8 @@ def test_the_wheel_holds_every_services_migrations_and_builds_without_a_warning(
     with zipfile.ZipFile(wheel) as packed:
         names = set(packed.namelist())
     assert {service.name: sorted(migration_files(service) - names) for service in WITH_DATABASES} == {
-        service.name: [] for service in WITH_DATABASES}
+        service.name: [] for service in WITH_DATABASES
+    }
     assert [line for line in printed.splitlines() if "warn" in line.lower()] == []
 
 
@@ -94,22 +101,36 @@ def fresh_databases():
 
 
 def test_make_migrate_with_the_installed_wheel_brings_fresh_databases_to_their_latest_migration(
-        installed, fresh_databases, tmp_path):
-    workplace = tmp_path / "workplace"   # outside the checkout, holding the configuration as a deployment would
+    installed, fresh_databases, tmp_path
+):
+    workplace = tmp_path / "workplace"  # outside the checkout, holding the configuration as a deployment would
     workplace.mkdir()
     assert not workplace.resolve().is_relative_to(ROOT)
     shutil.copy(ROOT / "config.yaml", workplace / "config.yaml")
     packages = [service.package for service in WITH_DATABASES]
-    locations = json.loads(run([installed / "bin" / "python", "-c", WHERE_IT_RUNS_FROM, *packages],
-                               cwd=workplace, env=environment(), timeout=60))
-    assert {name: Path(path).resolve().is_relative_to(installed.resolve()) for name, path in locations.items()} == {
-        name: True for name in locations}
+    locations = json.loads(
+        run(
+            [installed / "bin" / "python", "-c", WHERE_IT_RUNS_FROM, *packages],
+            cwd=workplace,
+            env=environment(),
+            timeout=60,
+        )
+    )
+    assert {
+        name: Path(path).resolve().is_relative_to(installed.resolve()) for name, path in locations.items()
+    } == dict.fromkeys(locations, True)
     assert [package for package in packages if not (Path(locations[package]) / "env.py").is_file()] == []
 
-    run(["make", "-f", ROOT / "Makefile", "migrate", f"VENV={installed}", "INSTALLED=yes"],
-        cwd=workplace, env=environment(**fresh_databases.environment), timeout=300)
+    run(
+        ["make", "-f", ROOT / "Makefile", "migrate", f"VENV={installed}", "INSTALLED=yes"],
+        cwd=workplace,
+        env=environment(**fresh_databases.environment),
+        timeout=300,
+    )
 
-    heads = {service.name: ScriptDirectory(str(ROOT / service.migrations)).get_current_head()
-             for service in WITH_DATABASES}
-    assert {service: fresh_databases.scalar(service, "SELECT version_num FROM alembic_version")
-            for service in heads} == heads
+    heads = {
+        service.name: ScriptDirectory(str(ROOT / service.migrations)).get_current_head() for service in WITH_DATABASES
+    }
+    assert {
+        service: fresh_databases.scalar(service, "SELECT version_num FROM alembic_version") for service in heads
+    } == heads

@@ -6,9 +6,9 @@ import pytest
 import requests
 
 from harness.accounts import bearer
-from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS, CARRIER, tracking_number
+from harness.stack import running_stack
 from harness.waiting import wait_until
 
 FINAL = {"confirmed", "rejected", "cancelled", "shipped", "delivered", "refunded"}
@@ -28,8 +28,13 @@ def stack_env():
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, stack_env):
-    with running_stack(vhost_pipeline, f"shop_test_{run_id}_e2e", tmp_path_factory.mktemp("logs"),
-                       smtp_sink.port, extra_env={**LIMITS_UNDER_TEST, **stack_env}) as stack:
+    with running_stack(
+        vhost_pipeline,
+        f"shop_test_{run_id}_e2e",
+        tmp_path_factory.mktemp("logs"),
+        smtp_sink.port,
+        extra_env={**LIMITS_UNDER_TEST, **stack_env},
+    ) as stack:
         yield stack
 
 
@@ -50,7 +55,9 @@ class ShopClient:
 
     def add_product(self, stock=5, price="12.50", name="Green tea"):
         sku = f"SKU-{uuid.uuid4().hex[:10]}"
-        response = self.post("/products", json={"sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": 250})
+        response = self.post(
+            "/products", json={"sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": 250}
+        )
         assert response.status_code == 201, response.text
         return sku
 
@@ -58,13 +65,18 @@ class ShopClient:
         """An order of the customer ``email`` (registered on first use), placed with their token."""
         items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
         headers = {**(headers or {}), **bearer(self.accounts.customer_token(email))}
-        response = self.post("/orders", json={"payment_method": payment_method, "shipping_address": ADDRESS,
-                                              "items": items}, headers=headers, **kwargs)
+        response = self.post(
+            "/orders",
+            json={"payment_method": payment_method, "shipping_address": ADDRESS, "items": items},
+            headers=headers,
+            **kwargs,
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
         """The order once its status is one of ``statuses``."""
+
         def arrived():
             order = self.get(f"/orders/{order_id}").json()
             return order if order["status"] in statuses else None
@@ -73,8 +85,9 @@ class ShopClient:
 
     def ship(self, order_id, tracking=None):
         """Staff hand the order's parcel to ``CARRIER``; the order as the answer has it."""
-        response = self.post(f"/orders/{order_id}/ship", json={"carrier": CARRIER,
-                                                                "tracking_number": tracking or tracking_number()})
+        response = self.post(
+            f"/orders/{order_id}/ship", json={"carrier": CARRIER, "tracking_number": tracking or tracking_number()}
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

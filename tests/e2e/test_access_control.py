@@ -25,10 +25,15 @@ class World:
     def __init__(self, shop, stack):
         self.shop = shop
         self.url = stack.url
-        self.emails = {"customer_a": f"a-{uuid.uuid4().hex[:10]}@example.com",
-                       "customer_b": f"b-{uuid.uuid4().hex[:10]}@example.com"}
-        self.headers = {"anonymous": {}, "staff": bearer(stack.accounts.staff_token()),
-                        **{who: bearer(stack.accounts.customer_token(email)) for who, email in self.emails.items()}}
+        self.emails = {
+            "customer_a": f"a-{uuid.uuid4().hex[:10]}@example.com",
+            "customer_b": f"b-{uuid.uuid4().hex[:10]}@example.com",
+        }
+        self.headers = {
+            "anonymous": {},
+            "staff": bearer(stack.accounts.staff_token()),
+            **{who: bearer(stack.accounts.customer_token(email)) for who, email in self.emails.items()},
+        }
         self.sku = shop.add_product(stock=1000)
 
     def order_of_a(self, confirmed=False, shipped=False):
@@ -45,6 +50,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(stack):
     from tests.e2e.conftest import ShopClient
+
     return World(ShopClient(stack), stack)
 
 
@@ -61,13 +67,25 @@ TABLE = [
     ("GET", lambda w: "/docs", None, (200, 200, 200, 200)),
     ("POST", lambda w: "/products", new_product, (401, 403, 403, 201)),
     ("POST", lambda w: f"/products/{w.sku}/restock", lambda w: {"quantity": 1}, (401, 403, 403, 200)),
-    ("POST", lambda w: f"/orders/{w.order_of_a(confirmed=True)['id']}/ship",
-     lambda w: {"carrier": CARRIER, "tracking_number": tracking_number()}, (401, 403, 403, 200)),
+    (
+        "POST",
+        lambda w: f"/orders/{w.order_of_a(confirmed=True)['id']}/ship",
+        lambda w: {"carrier": CARRIER, "tracking_number": tracking_number()},
+        (401, 403, 403, 200),
+    ),
     ("POST", lambda w: f"/orders/{w.order_of_a(shipped=True)['id']}/deliver", None, (401, 403, 403, 200)),
-    ("POST", lambda w: "/orders", lambda w: {"payment_method": APPROVED, "shipping_address": ADDRESS,
-                                            "items": [{"sku": w.sku, "quantity": 1}]}, (401, 201, 201, 201)),
-    ("POST", lambda w: "/shipping/quote", lambda w: {"shipping_address": ADDRESS,
-                                                    "items": [{"sku": w.sku, "quantity": 1}]}, (200, 200, 200, 200)),
+    (
+        "POST",
+        lambda w: "/orders",
+        lambda w: {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": w.sku, "quantity": 1}]},
+        (401, 201, 201, 201),
+    ),
+    (
+        "POST",
+        lambda w: "/shipping/quote",
+        lambda w: {"shipping_address": ADDRESS, "items": [{"sku": w.sku, "quantity": 1}]},
+        (200, 200, 200, 200),
+    ),
     ("GET", lambda w: "/shipments?status=awaiting_dispatch", None, (401, 403, 403, 200)),
     ("GET", lambda w: "/orders", None, (401, 200, 200, 200)),
     ("GET", lambda w: f"/orders/{w.order_of_a()['id']}", None, (401, 200, 404, 200)),
@@ -90,8 +108,10 @@ def test_the_authorization_table(world, who, method, path, body, expected):
 
 def test_a_customer_lists_their_own_orders_only_and_staff_list_everyones(world):
     a_order = world.order_of_a()
-    listed = {who: [order["id"] for order in world.call(who, "GET", "/orders?limit=100").json()["items"]]
-              for who in ("customer_a", "customer_b", "staff")}
+    listed = {
+        who: [order["id"] for order in world.call(who, "GET", "/orders?limit=100").json()["items"]]
+        for who in ("customer_a", "customer_b", "staff")
+    }
     assert a_order["id"] in listed["customer_a"] and a_order["id"] in listed["staff"]
     assert a_order["id"] not in listed["customer_b"]
     mine = world.call("customer_a", "GET", "/orders?limit=100").json()["items"]
@@ -106,26 +126,46 @@ def test_only_staff_filter_orders_by_customer(world):
 
 
 def test_an_order_belongs_to_the_caller_whatever_the_body_says(world):
-    sneaky = {"customer_email": "victim@example.com", "payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}]}
+    sneaky = {
+        "customer_email": "victim@example.com",
+        "payment_method": APPROVED,
+        "shipping_address": ADDRESS,
+        "items": [{"sku": world.sku, "quantity": 1}],
+    }
     refused = world.call("customer_a", "POST", "/orders", sneaky)
     assert refused.status_code == 400
     assert list(refused.json()["details"]) == ["customer_email"]
-    placed = world.call("customer_a", "POST", "/orders", {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}]}).json()
+    placed = world.call(
+        "customer_a",
+        "POST",
+        "/orders",
+        {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}]},
+    ).json()
     assert placed["customer_email"] == world.emails["customer_a"]
 
 
-@pytest.mark.parametrize("field, value", [("status", "shipped"), ("total", "0.01"), ("id", "mine"),
-                                          ("customer_id", "someone"), ("unit_price", "0.01")])
+@pytest.mark.parametrize(
+    "field, value",
+    [("status", "shipped"), ("total", "0.01"), ("id", "mine"), ("customer_id", "someone"), ("unit_price", "0.01")],
+)
 def test_fields_a_client_may_not_set_are_refused_by_name(world, field, value):
-    body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": world.sku, "quantity": 1}], field: value}
+    body = {
+        "payment_method": APPROVED,
+        "shipping_address": ADDRESS,
+        "items": [{"sku": world.sku, "quantity": 1}],
+        field: value,
+    }
     response = world.call("customer_a", "POST", "/orders", body)
     assert response.status_code == 400
     assert field in response.json()["details"]
 
 
 def test_an_account_cannot_be_registered_with_a_role(stack):
-    response = requests.post(f"{stack.url}/accounts", timeout=30, json={
-        "email": f"r-{uuid.uuid4().hex[:8]}@example.com", "password": "long enough password", "role": "staff"})
+    response = requests.post(
+        f"{stack.url}/accounts",
+        timeout=30,
+        json={"email": f"r-{uuid.uuid4().hex[:8]}@example.com", "password": "long enough password", "role": "staff"},
+    )
     assert response.status_code == 400
     assert list(response.json()["details"]) == ["role"]
 
@@ -156,7 +196,7 @@ def test_pages_follow_their_cursor_to_the_end_without_repeating_or_missing_an_it
     placed = [world.shop.place_order(email, (world.sku, 1))["id"] for _ in range(5)]
     world.headers["pager"] = bearer(world.shop.accounts.customer_token(email))
     orders, sizes = follow(world, "pager", "/orders", limit=2)
-    assert [order["id"] for order in orders] == placed[::-1]   # newest first
+    assert [order["id"] for order in orders] == placed[::-1]  # newest first
     assert sizes == [2, 2, 1]
     products, sizes = follow(world, "anonymous", "/products", limit=3)
     skus = [product["sku"] for product in products]

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from shop_common.operations.services import SERVICES
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
+from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +34,32 @@ CASES = [
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A", "quantity": 10**30}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "items": [{"sku": "A" * 100, "quantity": 1}]}, 400, "invalid_input", ["items"]),
     ("POST", "/orders", {**GOOD_ORDER, "total": "0.01"}, 400, "invalid_input", ["total"]),
-    ("POST", "/orders", raw(json.dumps({**GOOD_ORDER, "items": [{"sku": "A", "quantity": 1.0}]})),
-     400, "invalid_input", ["items"]),
+    (
+        "POST",
+        "/orders",
+        raw(json.dumps({**GOOD_ORDER, "items": [{"sku": "A", "quantity": 1.0}]})),
+        400,
+        "invalid_input",
+        ["items"],
+    ),
     ("POST", "/orders", raw(json.dumps(GOOD_ORDER) + " " * (1024 * 1024)), 413, "request_entity_too_large", []),
     ("POST", "/products", {**GOOD_PRODUCT, "price": "12.345"}, 400, "invalid_input", ["price"]),
-    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": 1e400, "stock": 1, "weight_grams": 250}'), 400, "invalid_input", ["price"]),
-    ("POST", "/products", raw('{"sku": "A", "name": "A", "price": NaN, "stock": 1, "weight_grams": 250}'), 400, "invalid_input", ["price"]),
+    (
+        "POST",
+        "/products",
+        raw('{"sku": "A", "name": "A", "price": 1e400, "stock": 1, "weight_grams": 250}'),
+        400,
+        "invalid_input",
+        ["price"],
+    ),
+    (
+        "POST",
+        "/products",
+        raw('{"sku": "A", "name": "A", "price": NaN, "stock": 1, "weight_grams": 250}'),
+        400,
+        "invalid_input",
+        ["price"],
+    ),
     ("POST", "/products", {**GOOD_PRODUCT, "price": 12.5}, 201, None, []),
     ("POST", "/products", {**GOOD_PRODUCT, "stock": -1}, 400, "invalid_input", ["stock"]),
     ("POST", "/products", {**GOOD_PRODUCT, "name": ""}, 400, "invalid_input", ["name"]),
@@ -52,14 +72,32 @@ CASES = [
     ("GET", "/orders/0123456789abcdef0123456789abcdef", None, 404, "not_found", ["id"]),
     ("GET", "/orders/" + "x" * 300, None, 400, "invalid_input", ["order_id"]),
     ("POST", "/orders/0123456789abcdef0123456789abcdef/cancel", None, 404, "not_found", ["id"]),
-    ("POST", "/orders/0123456789abcdef0123456789abcdef/ship", {"carrier": "DHL", "tracking_number": "JD1"}, 404,
-     "not_found", ["id"]),
-    ("POST", "/orders/0123456789abcdef0123456789abcdef/ship", {"carrier": "DHL"}, 400, "invalid_input",
-     ["tracking_number"]),
+    (
+        "POST",
+        "/orders/0123456789abcdef0123456789abcdef/ship",
+        {"carrier": "DHL", "tracking_number": "JD1"},
+        404,
+        "not_found",
+        ["id"],
+    ),
+    (
+        "POST",
+        "/orders/0123456789abcdef0123456789abcdef/ship",
+        {"carrier": "DHL"},
+        400,
+        "invalid_input",
+        ["tracking_number"],
+    ),
     ("POST", "/orders/0123456789abcdef0123456789abcdef/deliver", None, 404, "not_found", ["id"]),
     ("POST", "/shipping/quote", {"shipping_address": ADDRESS}, 400, "invalid_input", ["items"]),
-    ("POST", "/shipping/quote", {"shipping_address": {**ADDRESS, "postal_code": "ABCDE"},
-                                 "items": [{"sku": "TEA-1", "quantity": 1}]}, 400, "invalid_input", ["shipping_address"]),
+    (
+        "POST",
+        "/shipping/quote",
+        {"shipping_address": {**ADDRESS, "postal_code": "ABCDE"}, "items": [{"sku": "TEA-1", "quantity": 1}]},
+        400,
+        "invalid_input",
+        ["shipping_address"],
+    ),
     ("POST", "/webhooks/carrier", b"{}", 400, "invalid_signature", ["Carrier-Signature"]),
     ("GET", "/shipments?status=lost", None, 400, "invalid_input", ["status"]),
     ("GET", "/orders?status=lost", None, 400, "invalid_input", ["status"]),
@@ -74,8 +112,14 @@ CASES = [
     ("GET", "/products?limit=1000", None, 400, "invalid_input", ["limit"]),
     ("POST", "/accounts", {"email": "x@example.com"}, 400, "invalid_input", ["password"]),
     ("POST", "/accounts", {"email": "nope", "password": "long enough pw"}, 400, "invalid_input", ["email"]),
-    ("POST", "/auth/token", {"email": "x@example.com", "password": "p", "scope": "all"}, 400, "invalid_input",
-     ["scope"]),
+    (
+        "POST",
+        "/auth/token",
+        {"email": "x@example.com", "password": "p", "scope": "all"},
+        400,
+        "invalid_input",
+        ["scope"],
+    ),
     ("POST", "/auth/refresh", {}, 400, "invalid_input", ["refresh_token"]),
     ("POST", "/auth/logout", raw("{bad"), 400, "malformed_json", []),
     ("GET", "/no/such/path", None, 404, "not_found", []),
@@ -83,8 +127,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("method, path, body, status, code, fields", CASES,
-                         ids=[f"{c[0]} {c[1][:40]} -> {c[3]} #{n}" for n, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "method, path, body, status, code, fields",
+    CASES,
+    ids=[f"{c[0]} {c[1][:40]} -> {c[3]} #{n}" for n, c in enumerate(CASES)],
+)
 def test_bad_input_gets_a_clear_json_error(shop, method, path, body, status, code, fields):
     data = body if isinstance(body, bytes) or body is None else json.dumps(body)
     response = shop.http.request(method, shop.url + path, data=data, timeout=30)

@@ -13,8 +13,12 @@ from hypothesis import HealthCheck, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, negative_data_rejection, response_headers_conformance, response_schema_conformance,
-    status_code_conformance)
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from gateway.contract import openapi_document
 from gateway.service import GatewayService
@@ -45,7 +49,7 @@ def test_the_docs_page_loads_only_its_own_assets(stack):
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "style-src 'self';" in policy and "unsafe" not in policy
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)   # no inline script
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)  # no inline script
     referenced = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert len(referenced) >= 5
     for reference in referenced:
@@ -57,8 +61,16 @@ def test_the_docs_page_loads_only_its_own_assets(stack):
         assert asset.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/docs/nope.js", "/docs/index.html", "/docs/swagger-initializer.js",
-                                  "/docs/..%2Fservice.py", "/docs/swagger-ui.js.map"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/nope.js",
+        "/docs/index.html",
+        "/docs/swagger-initializer.js",
+        "/docs/..%2Fservice.py",
+        "/docs/swagger-ui.js.map",
+    ],
+)
 def test_an_asset_not_listed_is_not_found(stack, path):
     response = get(stack, path)
     assert response.status_code == 404 and media_type(response) == "application/json"
@@ -71,10 +83,15 @@ def test_an_asset_not_listed_is_not_found(stack, path):
 # schemathesis' own pytest integration (``from_fixture(...).parametrize()``) sets ``request.node._nodeid``, which
 # pytest 9.2 no longer has; hence pytest's parametrize and a Hypothesis test per operation.
 
-EXAMPLES_PER_OPERATION = 20   # about 30 s in all on two cores, negative cases included
+EXAMPLES_PER_OPERATION = 20  # about 30 s in all on two cores, negative cases included
 NEGATIVE_EXAMPLES_PER_OPERATION = 15
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 DOCUMENT = openapi_document(GatewayService)
 OPERATIONS = [(method.upper(), path) for path, operations in DOCUMENT["paths"].items() for method in operations]
 
@@ -108,9 +125,10 @@ def test_the_api_answers_as_documented(api, tokens, method, path, role):
     headers = bearer(tokens[role])
 
     @given(case=api[path][method].as_strategy(GenerationMode.POSITIVE))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @seed(zlib.crc32(f"{role} {method} {path}".encode()))   # the same cases each run; others for each role
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @seed(zlib.crc32(f"{role} {method} {path}".encode()))  # the same cases each run; others for each role
     def answers_as_documented(case):
         case.call_and_validate(headers=headers, checks=CHECKS, timeout=30)
 
@@ -122,8 +140,12 @@ def test_the_api_refuses_what_the_document_does_not_allow(api, tokens, method, p
     headers = bearer(tokens["staff"])
 
     @given(case=api[path][method].as_strategy(GenerationMode.NEGATIVE))
-    @settings(max_examples=NEGATIVE_EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=NEGATIVE_EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @seed(zlib.crc32(f"negative {method} {path}".encode()))
     def refused(case):
         case.call_and_validate(headers=headers, checks=[*CHECKS, negative_data_rejection], timeout=30)

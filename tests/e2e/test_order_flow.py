@@ -23,7 +23,9 @@ def test_an_order_is_confirmed_priced_and_mailed_once(shop, smtp_sink, email):
     assert order["status"] == "confirmed"
     assert (order["items_total"], order["shipping_cost"], order["total"]) == ("34.60", "4.90", "39.50")
     assert [(i["sku"], i["unit_price"], i["name"]) for i in order["items"]] == [
-        (tea, "12.50", "Green tea"), (cup, "9.60", "Cup")]
+        (tea, "12.50", "Green tea"),
+        (cup, "9.60", "Cup"),
+    ]
     assert order["created_at"].endswith("+00:00")
     assert (shop.stock_of(tea), shop.stock_of(cup)) == (3, 4)
     [mail] = smtp_sink.wait_for(1, email, ORDER_MAIL)
@@ -41,9 +43,15 @@ def test_an_order_beyond_stock_is_rejected_and_holds_nothing(shop, smtp_sink, em
 
 
 def test_an_order_for_an_unknown_product_is_refused_naming_its_items(shop, stack, email):
-    response = shop.post("/orders", json={"payment_method": APPROVED, "shipping_address": ADDRESS,
-                                          "items": [{"sku": "NO-SUCH-SKU", "quantity": 1}]},
-                         headers=bearer(stack.accounts.customer_token(email)))
+    response = shop.post(
+        "/orders",
+        json={
+            "payment_method": APPROVED,
+            "shipping_address": ADDRESS,
+            "items": [{"sku": "NO-SUCH-SKU", "quantity": 1}],
+        },
+        headers=bearer(stack.accounts.customer_token(email)),
+    )
     assert (response.status_code, response.json()["details"]) == (400, {"items": ["no such product: NO-SUCH-SKU"]})
 
 
@@ -55,16 +63,23 @@ def test_cancel_gives_the_stock_back_and_ship_is_final(shop, smtp_sink, email):
 
     response = shop.post(f"/orders/{cancelled['id']}/cancel")
     assert (response.status_code, response.json()["status"]) == (200, "cancelled")
-    assert shop.post(f"/orders/{cancelled['id']}/ship", json={"carrier": "DHL", "tracking_number": "JD1"}
-                     ).status_code == 409
+    assert (
+        shop.post(f"/orders/{cancelled['id']}/ship", json={"carrier": "DHL", "tracking_number": "JD1"}).status_code
+        == 409
+    )
     assert shop.ship(shipped["id"])["status"] == "shipped"
     conflict = shop.post(f"/orders/{shipped['id']}/cancel")
     assert conflict.status_code == 409 and conflict.json()["error"] == "conflict"
 
     smtp_sink.wait_for(4, email, ORDER_MAIL)
-    assert smtp_sink.subjects_to(email, ORDER_MAIL) == sorted([
-        f"Order {cancelled['id']} confirmed", f"Order {cancelled['id']} cancelled",
-        f"Order {shipped['id']} confirmed", f"Order {shipped['id']} shipped"])
+    assert smtp_sink.subjects_to(email, ORDER_MAIL) == sorted(
+        [
+            f"Order {cancelled['id']} confirmed",
+            f"Order {cancelled['id']} cancelled",
+            f"Order {shipped['id']} confirmed",
+            f"Order {shipped['id']} shipped",
+        ]
+    )
     wait_for_stock(shop, tea, expected=4)
 
 
@@ -97,7 +112,8 @@ def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink
     try:
         tea = shop.add_product(stock=4)
         confirmed, cancelled, shipped, rejected = (
-            shop.place_order(email, (tea, quantity))["id"] for quantity in (1, 1, 1, 9))
+            shop.place_order(email, (tea, quantity))["id"] for quantity in (1, 1, 1, 9)
+        )
         for order_id in (confirmed, cancelled, shipped, rejected):
             shop.wait_for_status(order_id)
         shop.post(f"/orders/{cancelled}/cancel")
@@ -112,10 +128,21 @@ def test_every_event_delivered_twice_has_no_second_effect(shop, stack, smtp_sink
     finally:
         tap.close()
 
-    assert event_types >= {"order_created", "order_confirmed", "order_rejected", "order_cancelled",
-                           "order_shipped", "stock_reserved", "stock_reservation_failed",
-                           "stock_released", "sale_completed", "payment_requested", "payment_authorised",
-                           "payment_voided", "payment_captured"}
+    assert event_types >= {
+        "order_created",
+        "order_confirmed",
+        "order_rejected",
+        "order_cancelled",
+        "order_shipped",
+        "stock_reserved",
+        "stock_reservation_failed",
+        "stock_released",
+        "sale_completed",
+        "payment_requested",
+        "payment_authorised",
+        "payment_voided",
+        "payment_captured",
+    }
     assert {o: shop.get(f"/orders/{o}").json()["status"] for o in before} == before
     assert shop.stock_of(tea) == 2
     assert len(smtp_sink.messages_to(email, ORDER_MAIL)) == 6

@@ -18,15 +18,23 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
-    with running_stack(vhost_pipeline, f"shop_test_{run_id}_e2e_quorum", tmp_path_factory.mktemp("logs"),
-                       smtp_sink.port, extra_env={**LIMITS_UNDER_TEST, "QUEUE_TYPE": "quorum"}) as stack:
+    with running_stack(
+        vhost_pipeline,
+        f"shop_test_{run_id}_e2e_quorum",
+        tmp_path_factory.mktemp("logs"),
+        smtp_sink.port,
+        extra_env={**LIMITS_UNDER_TEST, "QUEUE_TYPE": "quorum"},
+    ) as stack:
         yield stack
 
 
 test_an_order_is_confirmed_priced_and_mailed_once = on_classic_queues.test_an_order_is_confirmed_priced_and_mailed_once
 test_an_order_beyond_stock_is_rejected_and_holds_nothing = (
-    on_classic_queues.test_an_order_beyond_stock_is_rejected_and_holds_nothing)
-test_cancel_gives_the_stock_back_and_ship_is_final = on_classic_queues.test_cancel_gives_the_stock_back_and_ship_is_final
+    on_classic_queues.test_an_order_beyond_stock_is_rejected_and_holds_nothing
+)
+test_cancel_gives_the_stock_back_and_ship_is_final = (
+    on_classic_queues.test_cancel_gives_the_stock_back_and_ship_is_final
+)
 
 
 def test_every_queue_of_the_shop_is_a_quorum_queue_but_the_reply_queues(stack):

@@ -113,7 +113,7 @@ def test_failed_sign_ins_lock_the_account_even_for_the_right_password_until_the_
 
 def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client):
     per_address = int(LIMITS_UNDER_TEST["RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS"].split("/")[0])
-    time.sleep(WINDOW_SECONDS + 0.5)   # the tests before spent some of this address's failures
+    time.sleep(WINDOW_SECONDS + 0.5)  # the tests before spent some of this address's failures
     statuses = [client.sign_in(new_email(), "wrong password").status_code for _ in range(per_address + 1)]
     assert statuses == [401] * per_address + [429]
     time.sleep(WINDOW_SECONDS + 0.5)
@@ -122,8 +122,12 @@ def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client):
 def failed_sign_in_from(stack, source, forwarded_for):
     """A wrong password from the client address ``source`` that names ``forwarded_for`` as its own; the status."""
     connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30, source_address=(source, 0))
-    connection.request("POST", "/auth/token", json.dumps({"email": new_email(), "password": "wrong password"}),
-                       {"Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+    connection.request(
+        "POST",
+        "/auth/token",
+        json.dumps({"email": new_email(), "password": "wrong password"}),
+        {"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+    )
     status = connection.getresponse().status
     connection.close()
     return status
@@ -133,7 +137,7 @@ def test_a_client_that_names_another_address_in_x_forwarded_for_is_counted_as_th
     per_address = int(LIMITS_UNDER_TEST["RATE_LIMIT_FAILED_SIGN_INS_PER_ADDRESS"].split("/")[0])
     statuses = [failed_sign_in_from(stack, "127.0.0.4", f"198.51.100.{n}") for n in range(per_address + 1)]
     assert statuses == [401] * per_address + [429]
-    assert failed_sign_in_from(stack, "127.0.0.5", "127.0.0.4") == 401   # another address, not limited
+    assert failed_sign_in_from(stack, "127.0.0.5", "127.0.0.4") == 401  # another address, not limited
     time.sleep(WINDOW_SECONDS + 0.5)
 
 
@@ -149,7 +153,7 @@ def test_a_refresh_token_is_spent_once_and_its_reuse_signs_everyone_out(client):
     reused = client.post("/auth/refresh", {"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
     assert client.post("/auth/refresh", {"refresh_token": second["refresh_token"]}).status_code == 401
-    assert client.sign_in(email).status_code == 200   # signing in again starts afresh
+    assert client.sign_in(email).status_code == 200  # signing in again starts afresh
 
 
 def test_sign_out_revokes_the_refresh_token_and_says_nothing_of_unknown_ones(client):
@@ -185,9 +189,17 @@ def test_no_password_or_token_appears_in_any_log_line(stack, client, staff_token
     client.sign_in(email, "wrong " + secret)
     refreshed = client.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}).json()
     client.post("/auth/logout", {"refresh_token": refreshed["refresh_token"]})
-    time.sleep(0.5)   # the last lines reach the files
+    time.sleep(0.5)  # the last lines reach the files
     logs = "".join(stack.log(service) for service in ("gateway", "accounts", "orders", "inventory", "notifications"))
-    assert email in logs   # the lines are there...
-    for value in (secret, PASSWORD, tokens["access_token"], tokens["refresh_token"], refreshed["access_token"],
-                  refreshed["refresh_token"], staff_token, customer_token):
-        assert value not in logs   # ...without a credential
+    assert email in logs  # the lines are there...
+    for value in (
+        secret,
+        PASSWORD,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+        staff_token,
+        customer_token,
+    ):
+        assert value not in logs  # ...without a credential

@@ -6,11 +6,10 @@ import pytest
 import requests
 
 from harness.accounts import bearer
-
-from shop_common.operations.services import SERVICES
 from harness.broker import queue_state
 from harness.smtp import running_sink
 from harness.stack import running_stack
+from shop_common.operations.services import SERVICES
 
 # Seconds the gateway (and orders, asking shipping for a quote) waits for a service: short, so that a killed
 # service is answered 503 soon, and above the slowest answer of a rolling restart on two cores (about 2 s: each
@@ -40,8 +39,14 @@ def smtp(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp, tmp_path_factory):
-    with running_stack(vhost_pipeline, f"shop_test_{run_id}_faults", tmp_path_factory.mktemp("fault-logs"),
-                       smtp.port, rpc_timeout=RPC_TIMEOUT, extra_env=FAULT_TOLERANT_ENV) as stack:
+    with running_stack(
+        vhost_pipeline,
+        f"shop_test_{run_id}_faults",
+        tmp_path_factory.mktemp("fault-logs"),
+        smtp.port,
+        rpc_timeout=RPC_TIMEOUT,
+        extra_env=FAULT_TOLERANT_ENV,
+    ) as stack:
         yield stack
 
 
@@ -50,8 +55,12 @@ def catalogue(stack):
     """Fresh products for one test: plenty of most, little of one (so some orders are rejected)."""
     stock = {f"F-{uuid.uuid4().hex[:8]}": units for units in (5000, 5000, 5000, 5000, 30)}
     for sku, units in stock.items():
-        response = requests.post(f"{stack.url}/products", timeout=10, headers=bearer(stack.accounts.staff_token()),
-                                 json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units, "weight_grams": 250})
+        response = requests.post(
+            f"{stack.url}/products",
+            timeout=10,
+            headers=bearer(stack.accounts.staff_token()),
+            json={"sku": sku, "name": f"Product {sku}", "price": "3.10", "stock": units, "weight_grams": 250},
+        )
         assert response.status_code == 201, response.text
     return stock
 
@@ -59,8 +68,9 @@ def catalogue(stack):
 @pytest.fixture
 def dead_letter_count(stack):
     """Dead letters added since the test began."""
+
     def total():
-        return sum((queue_state(stack.amqp_uri, f"{service.name}.dead-letters") or (0, 0))[0]
-                   for service in SERVICES)
+        return sum((queue_state(stack.amqp_uri, f"{service.name}.dead-letters") or (0, 0))[0] for service in SERVICES)
+
     before = total()
     return lambda: total() - before

@@ -17,19 +17,19 @@ import requests
 from sqlalchemy import create_engine
 
 from harness.audit import FIGURES, audit
-from shop_common.operations.services import SERVICES
 from harness.broker import wait_for_consumers
 from harness.databases import SERVER_URI
 from harness.load import OrderLoad
-from harness.smtp import wait_for_port
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
+from harness.smtp import wait_for_port
 from harness.waiting import wait_until
+from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.faults
 
 AMQP_PORT = 5672
-PROVIDER_OUTAGE_SECONDS = 7   # past the fault stack's PAYMENT_AUTHORISATION_DEADLINE
+PROVIDER_OUTAGE_SECONDS = 7  # past the fault stack's PAYMENT_AUTHORISATION_DEADLINE
 
 
 def under_load(stack, catalogue, fault, before=2.0, after=3.0):
@@ -78,7 +78,8 @@ def test_kill_9_of_payments_mid_load_authorises_each_order_once(stack, smtp, cat
 
 
 def test_kill_9_of_shipping_mid_load_loses_no_order_and_leaves_each_confirmed_one_a_shipment(
-        stack, smtp, catalogue, dead_letter_count):
+    stack, smtp, catalogue, dead_letter_count
+):
     """Placing an order asks shipping for its quote: while shipping is away the gateway answers 503 (the order is not
     placed), and every order placed has the shipment its status calls for."""
     load = under_load(stack, catalogue, lambda: restart(stack, "shipping", signal.SIGKILL))
@@ -95,20 +96,27 @@ def frozen(provider, seconds):
 
 
 def test_a_payment_provider_that_stops_answering_for_longer_than_the_deadline_rejects_orders_and_holds_nothing(
-        stack, smtp, catalogue, dead_letter_count):
+    stack, smtp, catalogue, dead_letter_count
+):
     """Past ``PAYMENT_AUTHORISATION_DEADLINE`` an order is rejected (payment_unavailable) and its stock released;
     a confirmation the provider carries out once it answers again is voided: no money held for a rejected order."""
     load = under_load(stack, catalogue, lambda: frozen(stack.payment_provider, PROVIDER_OUTAGE_SECONDS), after=4.0)
-    result = check(f"payment provider not answering for {PROVIDER_OUTAGE_SECONDS}s", stack, smtp, catalogue, load,
-                   dead_letter_count)
-    unavailable = stack.databases.scalar("orders", "SELECT count(*) FROM orders WHERE rejection_reason = "
-                                                   "'payment_unavailable'")
-    assert unavailable > 0   # some waited past the deadline
+    result = check(
+        f"payment provider not answering for {PROVIDER_OUTAGE_SECONDS}s",
+        stack,
+        smtp,
+        catalogue,
+        load,
+        dead_letter_count,
+    )
+    unavailable = stack.databases.scalar(
+        "orders", "SELECT count(*) FROM orders WHERE rejection_reason = 'payment_unavailable'"
+    )
+    assert unavailable > 0  # some waited past the deadline
     assert set(result.authorised_per_order) <= {0, 1}
 
 
-def test_a_payment_provider_that_answers_slowly_delays_orders_and_loses_none(stack, smtp, catalogue,
-                                                                             dead_letter_count):
+def test_a_payment_provider_that_answers_slowly_delays_orders_and_loses_none(stack, smtp, catalogue, dead_letter_count):
     def stutter(seconds=4.0):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -120,17 +128,18 @@ def test_a_payment_provider_that_answers_slowly_delays_orders_and_loses_none(sta
     assert set(result.authorised_per_order) <= {0, 1}
 
 
-def test_sigterm_lets_running_work_finish_and_a_restarted_service_picks_up(stack, smtp, catalogue,
-                                                                          dead_letter_count):
+def test_sigterm_lets_running_work_finish_and_a_restarted_service_picks_up(stack, smtp, catalogue, dead_letter_count):
     def graceful_restarts():
         restart(stack, "notifications", signal.SIGTERM)
         restart(stack, "orders", signal.SIGTERM)
+
     load = under_load(stack, catalogue, graceful_restarts)
     check("SIGTERM orders and notifications", stack, smtp, catalogue, load, dead_letter_count)
 
 
 def test_a_rolling_restart_of_the_edge_and_two_instances_of_every_service_fails_no_request(
-        stack, smtp, catalogue, dead_letter_count):
+    stack, smtp, catalogue, dead_letter_count
+):
     for service in SERVICES:
         if len(stack.running(service.name)) < 2:
             stack.start(service.name, instance=1)
@@ -144,23 +153,32 @@ def test_a_rolling_restart_of_the_edge_and_two_instances_of_every_service_fails_
         stack.reload_edge()
 
     load = under_load(stack, catalogue, rolling_restart)
-    result = check("rolling restart, the edge reloaded and two instances of each service", stack, smtp, catalogue,
-                   load, dead_letter_count)
-    assert result.refused == {}   # not one failed request
+    result = check(
+        "rolling restart, the edge reloaded and two instances of each service",
+        stack,
+        smtp,
+        catalogue,
+        load,
+        dead_letter_count,
+    )
+    assert result.refused == {}  # not one failed request
 
 
 class HalfSentOrder:
     """``POST /orders`` from a client that has sent the headers and half the body: a request the edge has in hand."""
 
     def __init__(self, port, token, sku):
-        body = json.dumps({"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": sku, "quantity": 1}]}).encode()
+        body = json.dumps(
+            {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": sku, "quantity": 1}]}
+        ).encode()
         half = len(body) // 2
         self.rest = body[half:]
         self.connection = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.connection.sendall(
             f"POST /orders HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body[:half])
+            + body[:half]
+        )
 
     def finish(self):
         """The rest of the body; then the answer, read to the end: ``(status, headers and body as text)``."""
@@ -194,11 +212,13 @@ def test_a_sigterm_to_one_of_two_gateways_fails_no_request(stack, smtp, catalogu
     assert [status for status, _ in answers] == [201] * len(in_hand), answers
     load.accepted.extend(json.loads(answer.split("\r\n\r\n", 1)[1])["id"] for _, answer in answers)
     result = check("SIGTERM one of two gateways", stack, smtp, catalogue, load, dead_letter_count)
-    assert result.refused == {}   # not one failed request
+    assert result.refused == {}  # not one failed request
     assert exit_code == 0
     [drained] = re.findall(r"taking no new connections; (\d+) in hand", stack.log("gateway"))[-1:]
-    FIGURES.append(f"SIGTERM one of two gateways: {drained} connections in hand at the signal, every one "
-                   f"answered; exited {exited_after:.1f}s after it")
+    FIGURES.append(
+        f"SIGTERM one of two gateways: {drained} connections in hand at the signal, every one "
+        f"answered; exited {exited_after:.1f}s after it"
+    )
 
 
 def test_cut_database_connections_mid_load(stack, smtp, catalogue, dead_letter_count):
@@ -211,7 +231,8 @@ def test_cut_database_connections_mid_load(stack, smtp, catalogue, dead_letter_c
             while time.monotonic() < deadline:
                 connection.exec_driver_sql(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY(%(names)s)",
-                    {"names": names})
+                    {"names": names},
+                )
                 time.sleep(0.3)
         server.dispose()
 
@@ -245,11 +266,14 @@ def test_a_malformed_event_goes_to_the_dead_letters_at_once_and_comes_back_after
     poison = {"event_id": "poison-1", "occurred_at": "2026-01-01T00:00:00+00:00", "order": {"id": "poison"}}
     printed = stack.run_shell(
         "from nameko.standalone.events import event_dispatcher\n"
-        f"event_dispatcher(n.config)('orders', 'order_created', {poison!r})\n")
+        f"event_dispatcher(n.config)('orders', 'order_created', {poison!r})\n"
+    )
     assert "Traceback" not in printed
     wait_until(dead_letter_count, 60, "the poison event in the dead letters", poll_seconds=0.5)
-    listed = stack.run_shell("print('DEAD', [(d['event_type'], d['payload']['event_id'], d['attempts'], "
-                             "d['error'][:40]) for d in n.rpc.inventory.list_dead_letters()])\n")
+    listed = stack.run_shell(
+        "print('DEAD', [(d['event_type'], d['payload']['event_id'], d['attempts'], "
+        "d['error'][:40]) for d in n.rpc.inventory.list_dead_letters()])\n"
+    )
     FIGURES.append(f"[poison event] {listed.replace('>>>', '').strip()}")
     assert "DEAD [('order_created', 'poison-1', 1, 'InvalidEvent(\"invalid order_created payl')]" in listed
     replayed = stack.run_shell("print('REPLAYED', n.rpc.inventory.replay_dead_letters())\n")

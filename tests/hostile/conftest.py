@@ -12,13 +12,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shop_common.operations.services import SERVICES
 from harness.accounts import bearer
 from harness.audit import FINAL, email_problems, payment_problems, stock_errors, unpublished_events, wait_until_settled
-from harness.stack import running_stack
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS, WEIGHT_GRAMS
+from harness.stack import running_stack
 from harness.waiting import wait_until
+from shop_common.operations.services import SERVICES
 
 pytestmark = pytest.mark.hostile
 
@@ -33,14 +33,19 @@ HOSTILE_ENV = {
     "EDGE_BODY_TIMEOUT": "1",
     "EDGE_CONNECTIONS_PER_ADDRESS": "50",
 }
-ATTACKER = "127.0.0.2"   # the address hand-made attacks come from; the honest client is 127.0.0.1
+ATTACKER = "127.0.0.2"  # the address hand-made attacks come from; the honest client is 127.0.0.1
 
 
 @pytest.fixture(scope="package")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
-    with running_stack(vhost_pipeline, f"shop_test_{run_id}_hostile", tmp_path_factory.mktemp("hostile-logs"),
-                       smtp_sink.port, extra_env=HOSTILE_ENV) as stack:
-        stack.catalogue = {}   # sku -> every unit ever added, for the stock audit at the end
+    with running_stack(
+        vhost_pipeline,
+        f"shop_test_{run_id}_hostile",
+        tmp_path_factory.mktemp("hostile-logs"),
+        smtp_sink.port,
+        extra_env=HOSTILE_ENV,
+    ) as stack:
+        stack.catalogue = {}  # sku -> every unit ever added, for the stock audit at the end
         yield stack
         audit_after_attacks(stack, smtp_sink)
 
@@ -72,8 +77,11 @@ class HostileClient:
 
     def add_product(self, stock=5, price="12.50", name="Green tea", weight_grams=WEIGHT_GRAMS):
         sku = f"H-{uuid.uuid4().hex[:10]}"
-        response = self.http.post(f"{self.url}/products", timeout=10, json={
-            "sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": weight_grams})
+        response = self.http.post(
+            f"{self.url}/products",
+            timeout=10,
+            json={"sku": sku, "name": name, "price": price, "stock": stock, "weight_grams": weight_grams},
+        )
         assert response.status_code == 201, response.text
         self.stack.catalogue[sku] = stock
         return sku
@@ -85,8 +93,11 @@ class HostileClient:
         return bearer(self.stack.accounts.customer_token(email))
 
     def place_order(self, *lines, email="hostile@example.com", headers=None, **kwargs):
-        body = {"payment_method": APPROVED, "shipping_address": ADDRESS,
-                "items": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+        body = {
+            "payment_method": APPROVED,
+            "shipping_address": ADDRESS,
+            "items": [{"sku": sku, "quantity": qty} for sku, qty in lines],
+        }
         headers = {**(headers or {}), **self.as_customer(email)}
         response = self.http.post(f"{self.url}/orders", json=body, timeout=10, headers=headers, **kwargs)
         assert response.status_code == 201, response.text
@@ -94,6 +105,7 @@ class HostileClient:
 
     def wait_for_status(self, order_id, statuses=FINAL, timeout=20.0):
         """The order once its status is one of ``statuses``."""
+
         def arrived():
             order = self.http.get(f"{self.url}/orders/{order_id}", timeout=10).json()
             return order if order["status"] in statuses else None
@@ -101,8 +113,11 @@ class HostileClient:
         return wait_until(arrived, timeout, f"order {order_id} {' or '.join(sorted(statuses))}")
 
     def wait_for_stock(self, sku, units, timeout=20.0):
-        wait_until(lambda: self.http.get(f"{self.url}/products/{sku}", timeout=10).json()["stock"] == units,
-                   timeout, f"{units} units of {sku} in stock")
+        wait_until(
+            lambda: self.http.get(f"{self.url}/products/{sku}", timeout=10).json()["stock"] == units,
+            timeout,
+            f"{units} units of {sku} in stock",
+        )
 
     def assert_serving(self):
         """Every service process runs, and an order still goes all the way through."""

@@ -7,9 +7,10 @@ does not fit is refused at the edge with a 400 naming the field.
 import json
 
 import pytest
-from harness.smtp import ORDER_MAIL
+
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
+from harness.smtp import ORDER_MAIL
 
 pytestmark = pytest.mark.hostile
 
@@ -59,15 +60,19 @@ def test_restock_past_the_stock_range_is_refused_and_a_later_cancel_keeps_stock_
     shop.wait_for_stock(sku, MAX_STOCK)
 
 
-@pytest.mark.parametrize("name", ['"Tea\\u0000"', '"Tea\\ud800"', '"\\udfff"', '"Tea\\u001b[31m"'],
-                         ids=["NUL", "lone high surrogate", "lone low surrogate", "escape sequence"])
+@pytest.mark.parametrize(
+    "name",
+    ['"Tea\\u0000"', '"Tea\\ud800"', '"\\udfff"', '"Tea\\u001b[31m"'],
+    ids=["NUL", "lone high surrogate", "lone low surrogate", "escape sequence"],
+)
 def test_a_product_name_with_a_lone_surrogate_or_a_control_character_is_refused(shop, name):
-    body = '{"sku": "EDGE-TEXT", "name": %s, "price": "1.00", "stock": 1, "weight_grams": 250}' % name
+    body = f'{{"sku": "EDGE-TEXT", "name": {name}, "price": "1.00", "stock": 1, "weight_grams": 250}}'
     refused(post(shop, "/products", body), "name")
 
 
-@pytest.mark.parametrize("email", ["x\u0130" * 90 + "@example.com", "İ" * 200 + "@b.co"],
-                         ids=["grows-past-254", "dotted-capital-i"])
+@pytest.mark.parametrize(
+    "email", ["x\u0130" * 90 + "@example.com", "İ" * 200 + "@b.co"], ids=["grows-past-254", "dotted-capital-i"]
+)
 def test_an_email_that_grows_when_lower_cased_is_refused(shop, email):
     refused(post(shop, "/accounts", {"email": email, "password": "long enough password"}), "email")
     response = shop.http.get(f"{shop.url}/orders", params={"customer_email": email}, timeout=10)
@@ -83,9 +88,13 @@ def test_a_non_ascii_email_is_refused_at_the_edge(shop, email):
 def test_lines_of_one_product_past_its_bound_in_all_are_refused_naming_items(shop):
     sku = shop.add_product(stock=MAX_STOCK, price="1.00", weight_grams=1)
     for lines in ([(sku, 1000)] * 100, [(sku, 1000), (sku, 1)]):
-        body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": [{"sku": line_sku, "quantity": quantity} for line_sku, quantity in lines]}
+        body = {
+            "payment_method": APPROVED,
+            "shipping_address": ADDRESS,
+            "items": [{"sku": line_sku, "quantity": quantity} for line_sku, quantity in lines],
+        }
         response = shop.http.post(f"{shop.url}/orders", json=body, headers=shop.as_customer(), timeout=30)
         assert "1000 units of one product" in refused(response, "items")[0]
-    placed = shop.place_order((sku, 600), (sku, 400))   # at the bound, merged into one line
+    placed = shop.place_order((sku, 600), (sku, 400))  # at the bound, merged into one line
     order = shop.wait_for_status(placed["id"], timeout=30)
     assert (order["status"], [line["quantity"] for line in order["items"]]) == ("confirmed", [1000])

@@ -6,9 +6,10 @@ import uuid
 
 import eventlet
 import pytest
-from harness.smtp import ORDER_MAIL
+
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
+from harness.smtp import ORDER_MAIL
 
 pytestmark = pytest.mark.hostile
 
@@ -19,8 +20,9 @@ def order_body(sku, quantity=1):
 
 def post_order(shop, body, key, email="retrier@example.com"):
     """The order of the customer ``email``, with an ``Idempotency-Key``."""
-    return shop.http.post(f"{shop.url}/orders", json=body, timeout=30,
-                          headers={"Idempotency-Key": key, **shop.as_customer(email)})
+    return shop.http.post(
+        f"{shop.url}/orders", json=body, timeout=30, headers={"Idempotency-Key": key, **shop.as_customer(email)}
+    )
 
 
 def count_orders(stack, order_id):
@@ -44,16 +46,21 @@ def test_a_client_whose_connection_died_mid_request_gets_its_first_order_on_retr
     body = json.dumps(order_body(sku)).encode()
     authorization = shop.as_customer("vanished@example.com")["Authorization"]
     host, port = shop.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port))) as vanishing:   # sends the request, never reads the answer
-        vanishing.sendall(b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          + f"Authorization: {authorization}\r\nIdempotency-Key: {key}\r\n".encode()
-                          + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    with socket.create_connection((host, int(port))) as vanishing:  # sends the request, never reads the answer
+        vanishing.sendall(
+            b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: {authorization}\r\nIdempotency-Key: {key}\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         eventlet.sleep(0.5)
     retried = post_order(shop, order_body(sku), key, email="vanished@example.com")
     assert retried.status_code == 201
     assert count_orders(stack, retried.json()["id"]) == 1
-    assert stack.databases.scalar(
-        "orders", "SELECT count(*) FROM orders WHERE customer_email = 'vanished@example.com'") == 1
+    assert (
+        stack.databases.scalar("orders", "SELECT count(*) FROM orders WHERE customer_email = 'vanished@example.com'")
+        == 1
+    )
     shop.wait_for_status(retried.json()["id"])
 
 
@@ -89,6 +96,10 @@ def test_concurrent_requests_with_one_idempotency_key_place_one_order(shop, stac
 @pytest.mark.parametrize("key", ["", "k" * 256, "ключ"])
 def test_a_malformed_idempotency_key_is_refused_naming_the_header(shop, key):
     sku = shop.add_product()
-    response = shop.http.post(f"{shop.url}/orders", json=order_body(sku), timeout=10,
-                              headers={"Idempotency-Key": key.encode("utf-8"), **shop.as_customer()})
+    response = shop.http.post(
+        f"{shop.url}/orders",
+        json=order_body(sku),
+        timeout=10,
+        headers={"Idempotency-Key": key.encode("utf-8"), **shop.as_customer()},
+    )
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["details"]

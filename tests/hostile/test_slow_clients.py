@@ -18,14 +18,31 @@ from harness.raw_http import response_of
 pytestmark = pytest.mark.hostile
 
 ATTACK_SECONDS = 30
-HONEST = "127.0.0.3"   # the second address; slowhttptest attacks from 127.0.0.1
-SLOW_ASSET = "/docs/swagger-ui-bundle.js"   # the largest answer the shop gives (about 1.4 MB)
+HONEST = "127.0.0.3"  # the second address; slowhttptest attacks from 127.0.0.1
+SLOW_ASSET = "/docs/swagger-ui-bundle.js"  # the largest answer the shop gives (about 1.4 MB)
 
 ATTACKS = {
     "slow headers": ["-H", "-c", "500", "-i", "10", "-r", "100", "-x", "24", "-u", "{url}/health"],
     "slow body": ["-B", "-c", "500", "-i", "10", "-r", "100", "-s", "8192", "-t", "POST", "-u", "{url}/orders"],
-    "slow read": ["-X", "-c", "500", "-r", "100", "-w", "512", "-y", "1024", "-n", "5", "-z", "32", "-k", "3",
-                  "-u", "{url}" + SLOW_ASSET],
+    "slow read": [
+        "-X",
+        "-c",
+        "500",
+        "-r",
+        "100",
+        "-w",
+        "512",
+        "-y",
+        "1024",
+        "-n",
+        "5",
+        "-z",
+        "32",
+        "-k",
+        "3",
+        "-u",
+        "{url}" + SLOW_ASSET,
+    ],
     "range": ["-R", "-c", "500", "-r", "100", "-a", "10", "-b", "3000", "-u", "{url}" + SLOW_ASSET],
 }
 
@@ -43,9 +60,10 @@ def answered_within(stack, request, seconds=1.0):
 
 def probe_while(running, stack, token):
     """Asks every 0.25 s, alternately for /health and (signed in) /products; each try's outcome."""
-    requests = [b"GET /health HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n",
-                f"GET /products HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\n"
-                f"Connection: close\r\n\r\n".encode()]
+    requests = [
+        b"GET /health HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n",
+        f"GET /products HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode(),
+    ]
     outcomes = []
     while running.is_set():
         outcomes.append(answered_within(stack, requests[len(outcomes) % 2]))
@@ -58,8 +76,12 @@ def attack_for(seconds, arguments):
     connection it opened, it stops), until ``seconds`` have passed."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 1:
-        subprocess.run(["slowhttptest", *arguments, "-l", str(int(left)), "-p", "3"], timeout=left + 30,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["slowhttptest", *arguments, "-l", str(int(left)), "-p", "3"],
+            timeout=left + 30,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=ATTACKS.keys())
@@ -68,7 +90,7 @@ def test_a_second_address_is_served_during_a_slow_client_attack(shop, stack, att
     arguments = [argument.format(url=stack.url) for argument in ATTACKS[attack]]
     attacker = threading.Thread(target=attack_for, args=(ATTACK_SECONDS, arguments))
     attacker.start()
-    time.sleep(3)   # the attack at its full 500 connections
+    time.sleep(3)  # the attack at its full 500 connections
     running, outcomes = threading.Event(), []
     running.set()
     prober = threading.Thread(target=lambda: outcomes.extend(probe_while(running, stack, token)))
@@ -77,7 +99,9 @@ def test_a_second_address_is_served_during_a_slow_client_attack(shop, stack, att
     running.clear()
     prober.join()
     answered = sum(outcomes) / len(outcomes)
-    FIGURES.append(f"[slowhttptest, {attack}, 500 connections, {ATTACK_SECONDS} s] a second address answered "
-                   f"within 1 s in {sum(outcomes)} of {len(outcomes)} tries ({answered:.1%})")
+    FIGURES.append(
+        f"[slowhttptest, {attack}, 500 connections, {ATTACK_SECONDS} s] a second address answered "
+        f"within 1 s in {sum(outcomes)} of {len(outcomes)} tries ({answered:.1%})"
+    )
     assert len(outcomes) > ATTACK_SECONDS
     assert answered >= 0.95, f"{attack}: {answered:.0%} of {len(outcomes)} tries answered within 1 s"

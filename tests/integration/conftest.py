@@ -5,12 +5,12 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import restrict_entrypoints
 
-from shop_common.identity.tokens import issue_access_token
-from shop_common.operations.config import load_config
 from harness.event_tap import EventTap
 from harness.shipping import WEIGHT_GRAMS
 from inventory_service.service import InventoryService
 from shipping_service.service import ShippingService
+from shop_common.identity.tokens import issue_access_token
+from shop_common.operations.config import load_config
 from tests.conftest import CARRIER_SECRET, WEBHOOK_SECRET
 
 
@@ -18,8 +18,11 @@ from tests.conftest import CARRIER_SECRET, WEBHOOK_SECRET
 def config(rabbit_config, clean_databases, smtp_sink, payment_provider, monkeypatch):
     """config.yaml's settings (so its defaults), with this test's broker, databases, SMTP server and payment
     provider (whose keys come from the environment, as in production)."""
-    for name, value in {**payment_provider.environment, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                        "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET}.items():
+    for name, value in {
+        **payment_provider.environment,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
+    }.items():
         monkeypatch.setenv(name, value)
     settings = load_config()
     return {
@@ -29,7 +32,7 @@ def config(rabbit_config, clean_databases, smtp_sink, payment_provider, monkeypa
         "SMTP": smtp_sink.config(),
         "PAYMENTS": {**settings["PAYMENTS"], "API_BASE": payment_provider.url, "AUTHORISATION_DEADLINE": 3},
         "RPC_TIMEOUT": 1,
-        "OPS_ADDRESS": "127.0.0.1:0",   # each container's operations endpoints on a port of its own
+        "OPS_ADDRESS": "127.0.0.1:0",  # each container's operations endpoints on a port of its own
     }
 
 
@@ -41,6 +44,7 @@ def access_token(signing_keys):
     def token(role="customer", account_id="acc-ada", email="ada@example.com"):
         account = {"id": account_id, "email": email, "role": role}
         return issue_access_token(signing_keys, account, auth["ISSUER"], auth["AUDIENCE"], 60)
+
     return token
 
 
@@ -77,8 +81,10 @@ def event_tap(config):
         opened.close()
 
 
-CATALOGUE = ({"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": WEIGHT_GRAMS},
-             {"sku": "CUP-1", "name": "Cup", "price": "9.60", "stock": 5, "weight_grams": WEIGHT_GRAMS})
+CATALOGUE = (
+    {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": WEIGHT_GRAMS},
+    {"sku": "CUP-1", "name": "Cup", "price": "9.60", "stock": 5, "weight_grams": WEIGHT_GRAMS},
+)
 
 
 @pytest.fixture

@@ -22,19 +22,29 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from gateway.service import GatewayService
 from harness.accounts import bearer
 from harness.smtp import free_port
-
-SHIPPING = {"carrier": "DHL", "tracking_number": "JD1"}
 from shop_common.identity.keys import kid_of
 from shop_common.operations.config import load_config
 
+SHIPPING = {"carrier": "DHL", "tracking_number": "JD1"}
+
 AUTH = load_config()["AUTH"]
-PROTECTED = "/orders/abc"   # customers and staff; answered by the orders service
+PROTECTED = "/orders/abc"  # customers and staff; answered by the orders service
 
 
 def claims(**changes):
     now = int(time.time())
-    return {"iss": AUTH["ISSUER"], "aud": AUTH["AUDIENCE"], "sub": "acc-ada", "email": "ada@example.com",
-            "role": "customer", "iat": now, "nbf": now, "exp": now + 60, "jti": "j1", **changes}
+    return {
+        "iss": AUTH["ISSUER"],
+        "aud": AUTH["AUDIENCE"],
+        "sub": "acc-ada",
+        "email": "ada@example.com",
+        "role": "customer",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60,
+        "jti": "j1",
+        **changes,
+    }
 
 
 def signed(key, payload, kid=None):
@@ -49,21 +59,24 @@ def b64(data):
 def gateway(container_factory, config):
     def start(**auth_changes):
         address = f"127.0.0.1:{free_port()}"
-        container_factory(GatewayService, {**config, "WEB_SERVER_ADDRESS": address,
-                                           "AUTH": {**AUTH, **auth_changes}}).start()
+        container_factory(
+            GatewayService, {**config, "WEB_SERVER_ADDRESS": address, "AUTH": {**AUTH, **auth_changes}}
+        ).start()
         return f"http://{address}"
+
     return start
 
 
 def test_a_valid_token_passes_and_the_request_reaches_the_service(gateway, signing_keys):
     response = requests.get(gateway() + PROTECTED, headers=bearer(signed(signing_keys, claims())))
-    assert response.status_code == 503   # past the gateway: the orders service is not running
+    assert response.status_code == 503  # past the gateway: the orders service is not running
 
 
 def forged_tokens(key):
     """Each way a token can be forged or stale, by name."""
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     stranger = ed25519.Ed25519PrivateKey.generate()
     valid = signed(key, claims())
     header, payload, signature = valid.split(".")
@@ -78,8 +91,9 @@ def forged_tokens(key):
         "unknown kid": signed(stranger, claims()),
         "trusted kid, another key's signature": signed(stranger, claims(), kid=kid_of(key)),
         "altered payload": f"{header}.{as_staff}.{signature}",
-        "expired": signed(key, claims(iat=int(time.time()) - 400, nbf=int(time.time()) - 400,
-                                      exp=int(time.time()) - 100)),
+        "expired": signed(
+            key, claims(iat=int(time.time()) - 400, nbf=int(time.time()) - 400, exp=int(time.time()) - 100)
+        ),
         "not yet valid": signed(key, claims(nbf=int(time.time()) + 300, exp=int(time.time()) + 600)),
         "wrong issuer": signed(key, claims(iss="someone-else")),
         "wrong audience": signed(key, claims(aud="another-api")),
@@ -116,15 +130,19 @@ def test_no_token_on_a_protected_route_gets_401_with_a_bearer_challenge(gateway)
 
 
 def test_a_customer_token_on_a_staff_route_gets_403(gateway, signing_keys):
-    response = requests.post(gateway() + "/orders/abc/ship", json=SHIPPING, headers=bearer(signed(signing_keys, claims())))
+    response = requests.post(
+        gateway() + "/orders/abc/ship", json=SHIPPING, headers=bearer(signed(signing_keys, claims()))
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
 
 
 def test_keys_rotate_a_token_of_any_trusted_key_passes(gateway, signing_keys, monkeypatch):
     new_key = ed25519.Ed25519PrivateKey.generate()
-    public = [key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-              for key in (signing_keys, new_key)]
+    public = [
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        for key in (signing_keys, new_key)
+    ]
     monkeypatch.setenv("AUTH_TRUSTED_KEYS", b"".join(public).decode())
     base = gateway()
     for key in (signing_keys, new_key):
@@ -154,8 +172,11 @@ class IdentityProvider:
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.issuer = "https://idp.example.test"
-        self.settings = {"ISSUER": self.issuer, "AUDIENCE": "shop-api",
-                         "JWKS_URL": f"http://127.0.0.1:{self.server.server_port}/jwks.json"}
+        self.settings = {
+            "ISSUER": self.issuer,
+            "AUDIENCE": "shop-api",
+            "JWKS_URL": f"http://127.0.0.1:{self.server.server_port}/jwks.json",
+        }
 
     def token(self, **changes):
         payload = claims(**{"iss": self.issuer, "aud": "shop-api", "sub": "auth0|12345", **changes})
@@ -178,10 +199,17 @@ def test_an_external_issuer_can_be_trusted_beside_the_accounts_service(gateway, 
 
 def test_users_of_an_external_issuer_are_customers_with_an_email(gateway, identity_provider):
     base = gateway(EXTERNAL=identity_provider.settings)
-    assert requests.post(base + "/orders/abc/ship", json=SHIPPING, headers=bearer(identity_provider.token(role="staff"))
-                         ).status_code == 403
-    no_email = {k: v for k, v in jwt.decode(identity_provider.token(), options={"verify_signature": False}).items()
-                if k != "email"}
+    assert (
+        requests.post(
+            base + "/orders/abc/ship", json=SHIPPING, headers=bearer(identity_provider.token(role="staff"))
+        ).status_code
+        == 403
+    )
+    no_email = {
+        k: v
+        for k, v in jwt.decode(identity_provider.token(), options={"verify_signature": False}).items()
+        if k != "email"
+    }
     token = jwt.encode(no_email, identity_provider.key, algorithm="RS256", headers={"kid": identity_provider.kid})
     assert requests.get(base + PROTECTED, headers=bearer(token)).status_code == 401
 
@@ -202,7 +230,9 @@ def test_an_external_token_is_refused_for_another_audience_or_a_symmetric_key(ga
     base = gateway(EXTERNAL=identity_provider.settings)
     assert requests.get(base + PROTECTED, headers=bearer(identity_provider.token(aud="shop"))).status_code == 401
     payload = claims(iss=identity_provider.issuer, aud="shop-api", sub="x")
-    hmac_token = jwt.encode(payload, b"a shared secret of at least 32 bytes", algorithm="HS256", headers={"kid": "idp-hmac"})
+    hmac_token = jwt.encode(
+        payload, b"a shared secret of at least 32 bytes", algorithm="HS256", headers={"kid": "idp-hmac"}
+    )
     assert requests.get(base + PROTECTED, headers=bearer(hmac_token)).status_code == 401
 
 

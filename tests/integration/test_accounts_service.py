@@ -87,8 +87,7 @@ def test_sign_in_answers_a_bearer_access_token_of_900_seconds_and_a_refresh_toke
     assert set(answer) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert (answer["token_type"], answer["expires_in"]) == ("Bearer", 900)
     assert answer["refresh_token"].startswith("shop_rt_")
-    assert verifier.identity(answer["access_token"]) == Identity(Caller("customer", account["id"]),
-                                                                 "ada@example.com")
+    assert verifier.identity(answer["access_token"]) == Identity(Caller("customer", account["id"]), "ada@example.com")
 
 
 def test_a_wrong_password_and_an_unknown_email_are_refused_alike(accounts):
@@ -131,8 +130,10 @@ def test_a_caller_from_the_gateway_may_register_and_sign_in(accounts, as_caller,
     anonymous = as_caller("anonymous")
     account = anonymous.register("ada@example.com", PASSWORD)
     assert account["role"] == "customer"
-    assert verifier.identity(anonymous.sign_in("ada@example.com", PASSWORD)["access_token"]).caller.account_id \
+    assert (
+        verifier.identity(anonymous.sign_in("ada@example.com", PASSWORD)["access_token"]).caller.account_id
         == account["id"]
+    )
 
 
 def test_a_refresh_token_is_spent_for_a_new_pair_and_refused_afterwards(accounts, verifier):
@@ -142,7 +143,7 @@ def test_a_refresh_token_is_spent_for_a_new_pair_and_refused_afterwards(accounts
     assert (second["token_type"], second["expires_in"]) == ("Bearer", 900)
     assert second["refresh_token"] != first["refresh_token"]
     assert verifier.identity(second["access_token"]).caller == Caller("customer", account["id"])
-    third = accounts.refresh(second["refresh_token"])   # the new one works
+    third = accounts.refresh(second["refresh_token"])  # the new one works
     assert third["refresh_token"] not in (first["refresh_token"], second["refresh_token"])
     error, shop_error = refused(accounts.refresh, first["refresh_token"])
     assert error.exc_type == "RefreshTokenRefused"
@@ -153,10 +154,10 @@ def test_a_reused_refresh_token_ends_the_sign_in_for_both_holders(accounts):
     accounts.register("ada@example.com", PASSWORD)
     stolen = accounts.sign_in("ada@example.com", PASSWORD)["refresh_token"]
     thiefs = accounts.refresh(stolen)["refresh_token"]
-    refused(accounts.refresh, stolen)   # the owner uses it again: two parties hold it
+    refused(accounts.refresh, stolen)  # the owner uses it again: two parties hold it
     _, shop_error = refused(accounts.refresh, thiefs)
     assert shop_error.code == "invalid_refresh_token"
-    assert accounts.refresh(accounts.sign_in("ada@example.com", PASSWORD)["refresh_token"])   # sign in again
+    assert accounts.refresh(accounts.sign_in("ada@example.com", PASSWORD)["refresh_token"])  # sign in again
 
 
 def test_after_sign_out_the_refresh_token_is_refused_and_other_sign_ins_carry_on(accounts):
@@ -191,19 +192,23 @@ def test_no_log_or_trace_line_of_the_service_holds_a_password_or_a_token(account
     third = accounts.sign_in("ada@example.com", PASSWORD)
     accounts.sign_out(third["refresh_token"])
     secrets = [PASSWORD, OTHER_PASSWORD, staff_password] + [
-        pair[name] for pair in (first, second, third) for name in ("access_token", "refresh_token")]
+        pair[name] for pair in (first, second, third) for name in ("access_token", "refresh_token")
+    ]
 
-    records = caplog.records   # the container's lines, and the test client's (it logs each reply at debug level)
+    records = caplog.records  # the container's lines, and the test client's (it logs each reply at debug level)
     traces = [record for record in records if record.name == "nameko_tracer"]
     entrypoints = {record.nameko_trace["entrypoint_name"] for record in traces}
     assert {"register", "create_staff", "sign_in", "refresh", "sign_out"} <= entrypoints
     assert all(record.nameko_trace["call_args_redacted"] for record in traces)
-    assert any("response" in record.nameko_trace and "access_token" in json.dumps(record.nameko_trace["response"])
-               for record in traces)   # a sign-in's answer is traced: its tokens must be withheld
+    assert any(
+        "response" in record.nameko_trace and "access_token" in json.dumps(record.nameko_trace["response"])
+        for record in traces
+    )  # a sign-in's answer is traced: its tokens must be withheld
 
     json_formatter, trace_formatter = JsonFormatter(service="accounts"), TraceFormatter()
     lines = [json_formatter.format(record) for record in records] + [
-        trace_formatter.format(record) for record in traces]
+        trace_formatter.format(record) for record in traces
+    ]
     for line in lines:
         for secret in secrets:
             assert secret not in line, line

@@ -6,10 +6,10 @@ import pytest
 
 from harness.waiting import wait_until
 from shop_common.messaging import dead_letters
-from shop_common.vocabulary.events import new_event
 from shop_common.messaging.reliable_events import event_handler
+from shop_common.vocabulary.events import new_event
 
-FAILURES_LEFT = {}   # event id -> how many more times the handler fails on it
+FAILURES_LEFT = {}  # event id -> how many more times the handler fails on it
 HANDLED = []
 
 
@@ -39,9 +39,9 @@ def test_a_handler_that_fails_a_few_times_handles_the_event_once(flaky, publish_
     event = new_event(n=1)
     FAILURES_LEFT[event["event_id"]] = 2
     publish_event("orders", "order_created", event)
-    wait_until(lambda: HANDLED == [event["event_id"]], 10, "the event handled")
+    wait_until(lambda: [event["event_id"]] == HANDLED, 10, "the event handled")
     time.sleep(0.3)
-    assert HANDLED == [event["event_id"]]
+    assert [event["event_id"]] == HANDLED
     assert flaky.list_dead_letters() == []
 
 
@@ -66,5 +66,5 @@ def test_replayed_dead_letters_go_back_to_their_handler(flaky, publish_event):
     publish_event("orders", "order_created", event)
     wait_until(flaky.list_dead_letters, 10, "the event in the dead letters")
     assert flaky.replay_dead_letters() == {"replayed": 1, "kept": 0}
-    wait_until(lambda: HANDLED == [event["event_id"]], 10, "the replayed event handled")
+    wait_until(lambda: [event["event_id"]] == HANDLED, 10, "the replayed event handled")
     assert flaky.list_dead_letters() == []

@@ -50,24 +50,25 @@ def ready_requests(config, queue):
 
 
 def test_a_stopping_service_hands_back_at_once_the_requests_it_holds_without_a_worker(
-        container_factory, config, publish_event, hold):
+    container_factory, config, publish_event, hold
+):
     one_worker = {**config, "max_workers": 1}
     stopping = container_factory(BusyService, one_worker)
     stopping.start()
     proxy = ServiceRpcProxy("busy", config, timeout=5)
     client = proxy.start()
     publish_event("orders", "order_created", new_event(n=1))
-    hold["holding"].wait()                        # the only worker is busy
+    hold["holding"].wait()  # the only worker is busy
     reply = client.which.call_async("instance 0")
     # the request is delivered: it waits for the worker
     wait_until(lambda: ready_requests(config, "rpc-busy") == 0, 5, "the request delivered", poll_seconds=0.02)
 
-    stopped = eventlet.spawn(stopping.stop)       # waits for the held worker, not for the request
+    stopped = eventlet.spawn(stopping.stop)  # waits for the held worker, not for the request
     container_factory(InstanceOne, one_worker).start()
 
     try:
-        assert reply.result() == "instance 1"     # nameko's RpcTimeout after 5 s if the stopping one kept it
-        assert not stopped.dead                   # answered while the stopping one still had its worker busy
+        assert reply.result() == "instance 1"  # nameko's RpcTimeout after 5 s if the stopping one kept it
+        assert not stopped.dead  # answered while the stopping one still had its worker busy
     finally:
         hold["release"].send()
         with eventlet.Timeout(10, AssertionError("the stopping instance never stopped")):

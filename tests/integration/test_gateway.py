@@ -6,14 +6,14 @@ import pytest
 import requests
 
 from gateway.service import GatewayService
+from harness.accounts import bearer
+from harness.shipping import ADDRESS
+from harness.smtp import free_port
+from harness.waiting import wait_until
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
 from payment_service.service import PaymentService
 from shipping_service.service import ShippingService
-from harness.accounts import bearer
-from harness.smtp import free_port
-from harness.shipping import ADDRESS
-from harness.waiting import wait_until
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def start(container_factory, web_config):
         for service in services:
             container_factory(service, web_config).start()
         return f"http://{web_config['WEB_SERVER_ADDRESS']}"
+
     return start_services
 
 
@@ -64,11 +65,17 @@ def test_a_service_that_does_not_answer_gives_503_after_the_timeout(container_fa
 
 def test_an_order_is_shown_without_product_names_when_the_catalogue_does_not_answer(start, as_customer, quotes):
     base = start(GatewayService, OrderService)
-    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 1}],
-                                                    "payment_method": "pm_card_visa", "shipping_address": ADDRESS},
-                            headers=as_customer)
+    created = requests.post(
+        f"{base}/orders",
+        json={
+            "items": [{"sku": "TEA-1", "quantity": 1}],
+            "payment_method": "pm_card_visa",
+            "shipping_address": ADDRESS,
+        },
+        headers=as_customer,
+    )
     assert created.status_code == 201
-    quotes.stop()   # the catalogue
+    quotes.stop()  # the catalogue
     shown = requests.get(f"{base}/orders/{created.json()['id']}", headers=as_customer)
     assert shown.status_code == 200
     assert shown.json()["items"] == [{"sku": "TEA-1", "quantity": 1, "unit_price": None}]
@@ -87,8 +94,15 @@ def test_products_and_orders_compose_over_http(start, as_staff, as_customer):
     base = start(GatewayService, OrderService, InventoryService, PaymentService, ShippingService)
     product = {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250}
     assert requests.post(f"{base}/products", json=product, headers=as_staff).json() == product
-    created = requests.post(f"{base}/orders", json={"items": [{"sku": "TEA-1", "quantity": 2}], "payment_method": "pm_card_visa", "shipping_address": ADDRESS},
-                            headers=as_customer).json()
+    created = requests.post(
+        f"{base}/orders",
+        json={
+            "items": [{"sku": "TEA-1", "quantity": 2}],
+            "payment_method": "pm_card_visa",
+            "shipping_address": ADDRESS,
+        },
+        headers=as_customer,
+    ).json()
     assert (created["customer_id"], created["customer_email"]) == ("acc-ada", "ada@example.com")
 
     def past_pending():
@@ -97,7 +111,11 @@ def test_products_and_orders_compose_over_http(start, as_staff, as_customer):
 
     shown = wait_until(past_pending, 10, "the order past pending")
     assert (shown["status"], shown["items_total"], shown["shipping_cost"], shown["total"]) == (
-        "confirmed", "25.00", "4.90", "29.90")
+        "confirmed",
+        "25.00",
+        "4.90",
+        "29.90",
+    )
     assert shown["items"] == [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50", "name": "Green tea"}]
     assert (shown["payment"]["status"], shown["payment"]["amount"]) == ("authorised", "29.90")
 

@@ -20,8 +20,7 @@ PEER_TIMEOUT = 0.5
 
 @pytest.fixture
 def container(container_factory):
-    return started_echo(container_factory, max_workers=2,
-                        HTTP={**load_config()["HTTP"], "PEER_TIMEOUT": PEER_TIMEOUT})
+    return started_echo(container_factory, max_workers=2, HTTP={**load_config()["HTTP"], "PEER_TIMEOUT": PEER_TIMEOUT})
 
 
 @pytest.fixture
@@ -35,11 +34,12 @@ def exchange(server, data, source="127.0.0.1"):
 
 
 def test_the_entrypoint_gets_the_body_and_the_connection_ends_with_the_answer(server):
-    client = raw_http.connect(server, b"POST /echo HTTP/1.1\r\nHost: shop\r\nContent-Length: 9\r\n\r\n"
-                                      b'{"a": 1}\n', timeout=5)
+    client = raw_http.connect(
+        server, b'POST /echo HTTP/1.1\r\nHost: shop\r\nContent-Length: 9\r\n\r\n{"a": 1}\n', timeout=5
+    )
     status, headers, body = response_of(client)
     assert (status, body) == (200, b'{"echo": {"a": 1}}')
-    assert headers["Connection"] == "close"   # one request a connection: nothing idle when the gateway stops
+    assert headers["Connection"] == "close"  # one request a connection: nothing idle when the gateway stops
     assert client.recv(1) == b""
 
 
@@ -65,22 +65,23 @@ def test_options_of_an_unknown_path_is_a_404(server):
 
 def test_the_client_address_is_the_edges_word_only_when_the_edge_says_it(server):
     asking = b"GET /echo HTTP/1.1\r\nHost: shop\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"
-    assert exchange(server, asking, source="127.0.0.1")[2] == b'{"client": "203.0.113.9"}'   # a trusted proxy
-    assert exchange(server, asking, source="127.0.0.2")[2] == b'{"client": "127.0.0.2"}'     # anyone else
+    assert exchange(server, asking, source="127.0.0.1")[2] == b'{"client": "203.0.113.9"}'  # a trusted proxy
+    assert exchange(server, asking, source="127.0.0.2")[2] == b'{"client": "127.0.0.2"}'  # anyone else
     assert exchange(server, b"GET /echo HTTP/1.1\r\nHost: shop\r\n\r\n")[2] == b'{"client": "127.0.0.1"}'
     not_an_address = b"GET /echo HTTP/1.1\r\nHost: shop\r\nX-Forwarded-For: <script>\r\n\r\n"
     assert exchange(server, not_an_address)[2] == b'{"client": "127.0.0.1"}'
 
 
 def test_a_stopping_server_answers_the_request_in_hand_and_takes_no_new_connection(container):
-    in_hand = raw_http.connect(container.address, b"POST /slow HTTP/1.1\r\nHost: shop\r\nContent-Length: 2\r\n\r\n{}",
-                               timeout=10)
+    in_hand = raw_http.connect(
+        container.address, b"POST /slow HTTP/1.1\r\nHost: shop\r\nContent-Length: 2\r\n\r\n{}", timeout=10
+    )
     eventlet.sleep(0.2)
     stopping = eventlet.spawn(container.stop)
     eventlet.sleep(0.2)
     with pytest.raises(ConnectionRefusedError):
         raw_http.connect(container.address, b"GET /health HTTP/1.1\r\nHost: shop\r\n\r\n", timeout=2)
-    assert not stopping.dead   # it waits for the request in hand
+    assert not stopping.dead  # it waits for the request in hand
     EchoService.release.send()
     assert response_of(in_hand)[::2] == (200, b'{"done": true}')
     stopping.wait()

@@ -10,10 +10,18 @@ from shop_common.vocabulary.events import new_event
 
 
 def order_event(order_id, items):
-    return new_event(order={"id": order_id, "customer_id": "acc-1", "customer_email": "ada@example.com",
-                            "status": "pending",
-                            "items": [{**item, "unit_price": None} for item in items], "total": None,
-                            "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:00+00:00"})
+    return new_event(
+        order={
+            "id": order_id,
+            "customer_id": "acc-1",
+            "customer_email": "ada@example.com",
+            "status": "pending",
+            "items": [{**item, "unit_price": None} for item in items],
+            "total": None,
+            "created_at": "2026-11-23T10:00:00+00:00",
+            "updated_at": "2026-11-23T10:00:00+00:00",
+        }
+    )
 
 
 @pytest.fixture
@@ -27,22 +35,36 @@ def inventory(container_factory, config, rpc_client):
 
 def test_the_catalogue_is_managed_over_rpc(inventory):
     _, client = inventory
-    assert client.get_product("TEA-1") == {"sku": "TEA-1", "name": "Green tea", "price": "12.50", "stock": 5, "weight_grams": 250}
+    assert client.get_product("TEA-1") == {
+        "sku": "TEA-1",
+        "name": "Green tea",
+        "price": "12.50",
+        "stock": 5,
+        "weight_grams": 250,
+    }
     assert client.restock("TEA-1", 3)["stock"] == 8
     client.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 0, "weight_grams": 250})
     assert [p["sku"] for p in client.list_products()] == ["CUP-1", "TEA-1"]
     assert [p["sku"] for p in client.list_products(["CUP-1"])] == ["CUP-1"]
 
 
-@pytest.mark.parametrize("call, exc_type", [
-    (lambda c: c.create_product({"sku": "TEA-1", "name": "Again", "price": "1.00", "stock": 1, "weight_grams": 250}), "ProductAlreadyExists"),
-    (lambda c: c.get_product("NOPE"), "ProductNotFound"),
-    (lambda c: c.create_product({"sku": "X", "price": 1}), "InvalidInput"),
-    (lambda c: c.create_product("not a dict"), "InvalidInput"),
-    (lambda c: c.restock("TEA-1", -3), "InvalidInput"),
-    (lambda c: c.get_product({"sku": "TEA-1"}), "InvalidInput"),
-    (lambda c: c.reserve_stock("o1", [{"sku": "TEA-1"}]), "InvalidInput"),
-])
+@pytest.mark.parametrize(
+    "call, exc_type",
+    [
+        (
+            lambda c: c.create_product(
+                {"sku": "TEA-1", "name": "Again", "price": "1.00", "stock": 1, "weight_grams": 250}
+            ),
+            "ProductAlreadyExists",
+        ),
+        (lambda c: c.get_product("NOPE"), "ProductNotFound"),
+        (lambda c: c.create_product({"sku": "X", "price": 1}), "InvalidInput"),
+        (lambda c: c.create_product("not a dict"), "InvalidInput"),
+        (lambda c: c.restock("TEA-1", -3), "InvalidInput"),
+        (lambda c: c.get_product({"sku": "TEA-1"}), "InvalidInput"),
+        (lambda c: c.reserve_stock("o1", [{"sku": "TEA-1"}]), "InvalidInput"),
+    ],
+)
 def test_bad_calls_are_refused_and_the_service_carries_on(inventory, call, exc_type):
     _, client = inventory
     with pytest.raises(RemoteError) as refused:
@@ -103,8 +125,12 @@ def test_cancel_releases_and_ship_completes_the_sale(inventory, publish_event, e
 def test_reserve_and_release_are_offered_over_rpc(inventory):
     _, client = inventory
     reserved = client.reserve_stock("o9", [{"sku": "TEA-1", "quantity": 1}, {"sku": "TEA-1", "quantity": 1}])
-    assert reserved == {"order_id": "o9", "status": "reserved", "reason": None,
-                        "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}]}
+    assert reserved == {
+        "order_id": "o9",
+        "status": "reserved",
+        "reason": None,
+        "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}],
+    }
     assert client.release_stock("o9")["status"] == "released"
     assert client.get_product("TEA-1")["stock"] == 5
 
@@ -145,16 +171,24 @@ def test_a_caller_who_is_not_staff_cannot_create_or_restock_a_product_over_rpc(i
     with pytest.raises(RemoteError) as refused:
         client.restock("TEA-1", 3)
     assert refused.value.exc_type == "Forbidden"
-    assert client.get_product("TEA-1")["stock"] == 5   # reading is anyone's
+    assert client.get_product("TEA-1")["stock"] == 5  # reading is anyone's
     assert [p["sku"] for p in operator.list_products()] == ["TEA-1"]
 
 
 def test_the_operator_and_staff_can_create_and_restock_a_product_over_rpc(inventory, acting_as):
     _, operator = inventory
-    assert operator.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1, "weight_grams": 250})["stock"] == 1
+    assert (
+        operator.create_product({"sku": "CUP-1", "name": "Cup", "price": "3.00", "stock": 1, "weight_grams": 250})[
+            "stock"
+        ]
+        == 1
+    )
     assert operator.restock("CUP-1", 2)["stock"] == 3
     staff = acting_as("staff:staff-1")
-    assert staff.create_product({"sku": "POT-1", "name": "Pot", "price": "9.00", "stock": 0, "weight_grams": 250})["sku"] == "POT-1"
+    assert (
+        staff.create_product({"sku": "POT-1", "name": "Pot", "price": "9.00", "stock": 0, "weight_grams": 250})["sku"]
+        == "POT-1"
+    )
     assert staff.restock("TEA-1", 1)["stock"] == 6
     assert [(p["sku"], p["stock"]) for p in operator.list_products()] == [("CUP-1", 3), ("POT-1", 0), ("TEA-1", 6)]
 

@@ -13,9 +13,9 @@ import requests
 from accounts_service.service import AccountsService
 from gateway.service import GatewayService
 from harness.accounts import PASSWORD, bearer
+from harness.shipping import ADDRESS
 from harness.smtp import free_port
 from order_service.service import OrderService
-from harness.shipping import ADDRESS
 
 GENEROUS = "1000/minute"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -24,12 +24,22 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @pytest.fixture
 def gateway(container_factory, config):
     """Start a gateway with some limits set low; returns its address."""
+
     def start(redis_url=None, prefix="shop", **limits):
         address = f"127.0.0.1:{free_port()}"
-        rate_limit = {name: GENEROUS for name in config["RATE_LIMIT"]} | limits
-        container_factory(GatewayService, {**config, "WEB_SERVER_ADDRESS": address, "RATE_LIMIT": rate_limit,
-                                           "REDIS_URL": redis_url, "RATE_LIMIT_KEY_PREFIX": prefix}).start()
+        rate_limit = dict.fromkeys(config["RATE_LIMIT"], GENEROUS) | limits
+        container_factory(
+            GatewayService,
+            {
+                **config,
+                "WEB_SERVER_ADDRESS": address,
+                "RATE_LIMIT": rate_limit,
+                "REDIS_URL": redis_url,
+                "RATE_LIMIT_KEY_PREFIX": prefix,
+            },
+        ).start()
         return f"http://{address}"
+
     return start
 
 
@@ -64,7 +74,7 @@ def test_orders_are_limited_per_account(gateway, container_factory, config, acce
     assert_limited(requests.post(f"{base}/orders", json=order, headers=ada))
     assert requests.post(f"{base}/orders", json=order, headers=bob).status_code == 201
     listed = requests.get(f"{base}/orders", headers=ada).json()["items"]
-    assert len(listed) == 2   # the refused order was not placed
+    assert len(listed) == 2  # the refused order was not placed
 
 
 @pytest.fixture

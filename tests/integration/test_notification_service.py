@@ -8,9 +8,17 @@ from shop_common.vocabulary.events import new_event
 
 
 def order(email, order_id="o1", status="confirmed"):
-    return {"id": order_id, "customer_id": "acc-1", "customer_email": email, "status": status, "rejection_reason": None,
-            "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "12.50"}], "total": "12.50",
-            "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:01+00:00"}
+    return {
+        "id": order_id,
+        "customer_id": "acc-1",
+        "customer_email": email,
+        "status": status,
+        "rejection_reason": None,
+        "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "12.50"}],
+        "total": "12.50",
+        "created_at": "2026-11-23T10:00:00+00:00",
+        "updated_at": "2026-11-23T10:00:01+00:00",
+    }
 
 
 @pytest.fixture
@@ -20,11 +28,18 @@ def notifications(container_factory, config, rpc_client):
     return container, rpc_client("notifications")
 
 
-@pytest.mark.parametrize("event_type, kind", [
-    ("order_confirmed", "confirmed"), ("order_rejected", "rejected"),
-    ("order_cancelled", "cancelled"), ("order_shipped", "shipped")])
-def test_each_outcome_mails_the_customer_once_with_the_order_id(notifications, publish_event, smtp_sink,
-                                                                  event_type, kind):
+@pytest.mark.parametrize(
+    "event_type, kind",
+    [
+        ("order_confirmed", "confirmed"),
+        ("order_rejected", "rejected"),
+        ("order_cancelled", "cancelled"),
+        ("order_shipped", "shipped"),
+    ],
+)
+def test_each_outcome_mails_the_customer_once_with_the_order_id(
+    notifications, publish_event, smtp_sink, event_type, kind
+):
     container, client = notifications
     email = f"it-{kind}@example.com"
     event = new_event(order=order(email, status=kind))
@@ -44,15 +59,18 @@ def test_the_record_lists_a_customers_emails_only(notifications, publish_event):
 
 
 def test_an_account_registered_event_sends_one_welcome_email_to_its_address_and_a_redelivery_sends_none(
-        notifications, publish_event, smtp_sink):
+    notifications, publish_event, smtp_sink
+):
     container, client = notifications
     email = "it-welcome@example.com"
-    event = new_event(account={"id": "acc-new", "email": email, "role": "customer",
-                               "created_at": "2026-11-23T10:00:00+00:00"})
+    event = new_event(
+        account={"id": "acc-new", "email": email, "role": "customer", "created_at": "2026-11-23T10:00:00+00:00"}
+    )
     for _ in range(2):
         with entrypoint_waiter(container, "handle_account_registered"):
             publish_event("accounts", "account_registered", event)
     assert smtp_sink.subjects_to(email) == ["Welcome to the shop"]
     assert len(smtp_sink.messages_to(email)) == 1
     assert [(n["regarding_id"], n["kind"], n["subject"]) for n in client.list_notifications(email)] == [
-        ("acc-new", "welcome", "Welcome to the shop")]
+        ("acc-new", "welcome", "Welcome to the shop")
+    ]

@@ -5,12 +5,17 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
+from harness.shipping import ADDRESS, tracking_number
 from order_service.service import OrderService
 from shop_common.vocabulary.events import new_event
-from harness.shipping import ADDRESS, tracking_number
 
-NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
-             "shipping_address": ADDRESS, "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]}
+NEW_ORDER = {
+    "customer_id": "acc-ada",
+    "customer_email": "ada@example.com",
+    "payment_method": "pm_card_visa",
+    "shipping_address": ADDRESS,
+    "items": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}],
+}
 BOBS_ORDER = {**NEW_ORDER, "customer_id": "acc-bob", "customer_email": "bob@example.com"}
 PRICED = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
 
@@ -23,8 +28,15 @@ def orders(container_factory, config, rpc_client, quotes):
 
 
 def payment(order_id, status, reference="pi_1", refunded="0.00"):
-    return {"order_id": order_id, "status": status, "amount": "34.60", "currency": "EUR", "reference": reference,
-            "decline_code": None, "refunded": refunded}
+    return {
+        "order_id": order_id,
+        "status": status,
+        "amount": "34.60",
+        "currency": "EUR",
+        "reference": reference,
+        "decline_code": None,
+        "refunded": refunded,
+    }
 
 
 def hold_stock(container, publish_event, order_id):
@@ -61,11 +73,20 @@ def test_a_reservation_prices_the_order_and_asks_for_its_payment(orders, publish
     hold_stock(container, publish_event, order["id"])
     priced = client.get_order(order["id"])
     assert (priced["status"], priced["items_total"], priced["shipping_cost"], priced["total"], priced["payment"]) == (
-        "pending", "34.60", "4.90", "39.50", None)
+        "pending",
+        "34.60",
+        "4.90",
+        "39.50",
+        None,
+    )
     assert [item["unit_price"] for item in priced["items"]] == ["12.50", "9.60"]
     [requested] = tap.wait_for("payment_requested")
     assert {key: requested[key] for key in ("order_id", "amount", "currency", "payment_method")} == {
-        "order_id": order["id"], "amount": "39.50", "currency": "EUR", "payment_method": "pm_card_visa"}
+        "order_id": order["id"],
+        "amount": "39.50",
+        "currency": "EUR",
+        "payment_method": "pm_card_visa",
+    }
     assert client.list_pending_orders()[0]["waiting_for"] == "payment"
 
 
@@ -76,14 +97,20 @@ def test_an_authorised_payment_confirms_the_order_and_the_order_shows_it(orders,
     confirm(container, publish_event, order["id"])
     confirmed = client.get_order(order["id"])
     assert confirmed["status"] == "confirmed"
-    assert confirmed["payment"] == {"status": "authorised", "amount": "39.50", "currency": "EUR",
-                                    "reference": "pi_1", "refunded": "0.00"}
+    assert confirmed["payment"] == {
+        "status": "authorised",
+        "amount": "39.50",
+        "currency": "EUR",
+        "reference": "pi_1",
+        "refunded": "0.00",
+    }
     assert tap.wait_for("order_confirmed")[0]["order"] == confirmed
 
 
 @pytest.mark.parametrize("status, reason", [("declined", "payment_declined"), ("failed", "payment_unavailable")])
-def test_a_payment_declined_or_unavailable_rejects_the_order_saying_so(orders, publish_event, event_tap, status,
-                                                                       reason):
+def test_a_payment_declined_or_unavailable_rejects_the_order_saying_so(
+    orders, publish_event, event_tap, status, reason
+):
     container, client = orders
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
@@ -91,7 +118,10 @@ def test_a_payment_declined_or_unavailable_rejects_the_order_saying_so(orders, p
     tell_payment(container, publish_event, order["id"], status)
     rejected = client.get_order(order["id"])
     assert (rejected["status"], rejected["rejection_reason"], rejected["payment"]["status"]) == (
-        "rejected", reason, status)
+        "rejected",
+        reason,
+        status,
+    )
     assert tap.wait_for("order_rejected")[0]["order"]["id"] == order["id"]
 
 
@@ -112,7 +142,7 @@ def test_a_late_authorisation_leaves_a_cancelled_order_cancelled(orders, publish
     client.cancel_order(order["id"])
     tell_payment(container, publish_event, order["id"], "authorised")
     late = client.get_order(order["id"])
-    assert (late["status"], late["payment"]["status"]) == ("cancelled", "authorised")   # payments voids it next
+    assert (late["status"], late["payment"]["status"]) == ("cancelled", "authorised")  # payments voids it next
 
 
 def test_a_shipped_order_refunded_in_full_by_its_payment_is_refunded(orders, publish_event, event_tap):
@@ -122,7 +152,7 @@ def test_a_shipped_order_refunded_in_full_by_its_payment_is_refunded(orders, pub
     confirm(container, publish_event, order["id"])
     client.ship_order(order["id"], "DHL", tracking_number())
     tell_payment(container, publish_event, order["id"], "captured")
-    tell_payment(container, publish_event, order["id"], "refunded", "captured", refunded="10.00")   # in part
+    tell_payment(container, publish_event, order["id"], "refunded", "captured", refunded="10.00")  # in part
     assert client.get_order(order["id"])["status"] == "shipped"
     tell_payment(container, publish_event, order["id"], "refunded", refunded="34.60")
     refunded = client.get_order(order["id"])
@@ -135,12 +165,18 @@ def test_a_failed_reservation_rejects_the_order_with_the_reason(orders, publish_
     tap = event_tap("orders")
     order = client.create_order(NEW_ORDER)
     with entrypoint_waiter(container, "handle_stock_reservation_failed"):
-        publish_event("inventory", "stock_reservation_failed",
-                      new_event(order_id=order["id"], reason="insufficient stock (TEA-1: 2 requested, 0 available)",
-                                shortages=[]))
+        publish_event(
+            "inventory",
+            "stock_reservation_failed",
+            new_event(
+                order_id=order["id"], reason="insufficient stock (TEA-1: 2 requested, 0 available)", shortages=[]
+            ),
+        )
     rejected = client.get_order(order["id"])
     assert (rejected["status"], rejected["rejection_reason"]) == (
-        "rejected", "insufficient stock (TEA-1: 2 requested, 0 available)")
+        "rejected",
+        "insufficient stock (TEA-1: 2 requested, 0 available)",
+    )
     tap.wait_for("order_rejected")
 
 
@@ -181,8 +217,9 @@ def test_orders_are_listed_by_customer_and_status(orders):
     assert [o["id"] for o in client.list_orders(customer_id="acc-bob")] == [bobs["id"]]
     assert len(client.list_orders(status="pending")) == 2
     assert [o["id"] for o in client.list_orders(limit=1)] == [bobs["id"]]
-    assert [o["id"] for o in client.list_orders(limit=1, after={"created_at": bobs["created_at"], "id": bobs["id"]})] \
-        == [mine["id"]]
+    assert [
+        o["id"] for o in client.list_orders(limit=1, after={"created_at": bobs["created_at"], "id": bobs["id"]})
+    ] == [mine["id"]]
     with pytest.raises(RemoteError) as refused:
         client.list_orders(status="lost")
     assert refused.value.exc_type == "InvalidInput"
@@ -196,10 +233,16 @@ def test_the_request_id_travels_from_the_call_into_the_event_headers(orders, con
     assert tap.seen[0].headers["nameko.request_id"] == "req-42"
 
 
-@pytest.mark.parametrize("bad_order", [
-    None, "x", {}, {**NEW_ORDER, "items": [{"sku": 1}]},
-    {"customer_email": "ada@example.com", "items": NEW_ORDER["items"]},   # no customer_id
-])
+@pytest.mark.parametrize(
+    "bad_order",
+    [
+        None,
+        "x",
+        {},
+        {**NEW_ORDER, "items": [{"sku": 1}]},
+        {"customer_email": "ada@example.com", "items": NEW_ORDER["items"]},  # no customer_id
+    ],
+)
 def test_bad_orders_are_refused_and_the_service_carries_on(orders, bad_order):
     _, client = orders
     with pytest.raises(RemoteError) as refused:
@@ -237,8 +280,7 @@ def as_customer(config):
     proxies = []
 
     def client(account_id):
-        proxies.append(ServiceRpcProxy("orders", config, context_data={"caller": f"customer:{account_id}"},
-                                       timeout=10))
+        proxies.append(ServiceRpcProxy("orders", config, context_data={"caller": f"customer:{account_id}"}, timeout=10))
         return proxies[-1].start()
 
     yield client
@@ -247,22 +289,26 @@ def as_customer(config):
 
 
 def test_a_customer_caller_does_not_find_another_customers_order_and_is_refused_shipping(
-        orders, as_customer, publish_event):
+    orders, as_customer, publish_event
+):
     container, operator = orders
     adas, bobs = operator.create_order(NEW_ORDER), operator.create_order(BOBS_ORDER)
     confirm(container, publish_event, adas["id"])
     ada = as_customer("acc-ada")
     assert ada.get_order(adas["id"])["id"] == adas["id"]
     for call in (ada.get_order, ada.cancel_order):
-        for order_id in (bobs["id"], "no-such-order"):   # another's is told apart from a missing one by nothing
+        for order_id in (bobs["id"], "no-such-order"):  # another's is told apart from a missing one by nothing
             with pytest.raises(RemoteError) as not_found:
                 call(order_id)
             assert not_found.value.exc_type == "OrderNotFound"
             assert not_found.value.value == f"order {order_id} not found"
     assert [o["id"] for o in ada.list_orders(customer_id="acc-bob")] == [adas["id"]]
-    for order_id in (adas["id"], bobs["id"], "no-such-order"):   # refused before any order is looked at
-        for staff_only in (lambda order_id: ada.ship_order(order_id, "DHL", "JD1"), ada.deliver_order,
-                           ada.refund_order):
+    for order_id in (adas["id"], bobs["id"], "no-such-order"):  # refused before any order is looked at
+        for staff_only in (
+            lambda order_id: ada.ship_order(order_id, "DHL", "JD1"),
+            ada.deliver_order,
+            ada.refund_order,
+        ):
             with pytest.raises(RemoteError) as refused:
                 staff_only(order_id)
             assert refused.value.exc_type == "Forbidden"

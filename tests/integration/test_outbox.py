@@ -10,8 +10,8 @@ from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
 from shop_common.messaging.outbox import BatchPublisher, OutboxWriter, Relay
-from shop_common.observability.tracing import trace_id_of
 from shop_common.messaging.traces import TRACEPARENT_HEADER, within
+from shop_common.observability.tracing import trace_id_of
 
 LOCK_KEY = 4242
 
@@ -55,7 +55,8 @@ def test_events_are_published_once_in_the_order_they_were_written(make_relay, cl
 
 
 def test_an_event_written_within_a_trace_is_published_with_that_traces_context_and_no_other(
-        make_relay, clean_databases, event_tap):
+    make_relay, clean_databases, event_tap
+):
     tap = event_tap("orders")
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     with within(f"00-{trace_id}-b7ad6b7169203331-01"):
@@ -64,13 +65,13 @@ def test_an_event_written_within_a_trace_is_published_with_that_traces_context_a
     assert make_relay().publish_pending() == 2
     traced, untraced = tap.wait_for("order_created", count=2) and tap.seen
     assert trace_id_of(traced.headers[TRACEPARENT_HEADER]) == trace_id
-    assert trace_id_of(untraced.headers.get(TRACEPARENT_HEADER)) != trace_id   # a trace of its own, or none
+    assert trace_id_of(untraced.headers.get(TRACEPARENT_HEADER)) != trace_id  # a trace of its own, or none
 
 
 def test_while_the_broker_is_unreachable_events_wait_and_none_is_lost(make_relay, clean_databases, event_tap):
     tap = event_tap("orders")
     write(clean_databases, 1, 2, 3)
-    with pytest.raises(OperationalError):   # kombu's: the broker cannot be reached
+    with pytest.raises(OperationalError):  # kombu's: the broker cannot be reached
         make_relay("amqp://guest:guest@127.0.0.1:1/").publish_pending()
     relay = make_relay()
     assert relay.unpublished_count() == 3

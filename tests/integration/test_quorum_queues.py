@@ -40,33 +40,42 @@ def flaky(container_factory, quorum_config, rpc_client):
 
 def queues_of(vhost):
     """name -> (type, durable, exclusive, auto_delete) of every queue of ``vhost``, by the management API."""
-    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}", timeout=5,
-                            params={"columns": "name,type,durable,exclusive,auto_delete"})
+    response = requests.get(
+        f"{MANAGEMENT_API}/queues/{vhost}", timeout=5, params={"columns": "name,type,durable,exclusive,auto_delete"}
+    )
     response.raise_for_status()
-    return {queue["name"]: (queue["type"], queue["durable"], queue["exclusive"], queue["auto_delete"])
-            for queue in response.json()}
+    return {
+        queue["name"]: (queue["type"], queue["durable"], queue["exclusive"], queue["auto_delete"])
+        for queue in response.json()
+    }
 
 
 def test_every_durable_queue_of_the_service_is_a_quorum_queue_and_reply_queues_stay_classic(flaky, rabbit_config):
-    assert flaky.list_dead_letters() == []   # a call: the RPC client's reply queue exists too
+    assert flaky.list_dead_letters() == []  # a call: the RPC client's reply queue exists too
     queues = wait_until(lambda: len(found := queues_of(rabbit_config["vhost"])) == 6 and found, 10, "six queues")
     replies = {name: state for name, state in queues.items() if name.startswith("rpc.reply-")}
     durable = {name: state for name, state in queues.items() if name not in replies}
-    assert durable == {name: ("quorum", True, False, False) for name in (
-        "rpc-flaky", HANDLER_QUEUE, f"{HANDLER_QUEUE}.backoff", "flaky.dead-letters")}
+    assert durable == dict.fromkeys(
+        ("rpc-flaky", HANDLER_QUEUE, f"{HANDLER_QUEUE}.backoff", "flaky.dead-letters"), ("quorum", True, False, False)
+    )
     assert sorted(name.rsplit("-", 5)[0] for name in replies) == [
-        "rpc.reply-flaky", "rpc.reply-standalone_rpc_proxy"]   # the service's own, and the test's client's
+        "rpc.reply-flaky",
+        "rpc.reply-standalone_rpc_proxy",
+    ]  # the service's own, and the test's client's
     assert {state[0] for state in replies.values()} == {"classic"}
 
 
 # test_dead_letters' tests, on quorum queues (with the ``flaky`` fixture above): retried through the
 # ``.backoff`` queue (per-message TTL, dead-lettered back), then dead-lettered, then replayed.
 test_a_handler_that_fails_a_few_times_handles_the_event_once = (
-    on_classic_queues.test_a_handler_that_fails_a_few_times_handles_the_event_once)
+    on_classic_queues.test_a_handler_that_fails_a_few_times_handles_the_event_once
+)
 test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letters = (
-    on_classic_queues.test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letters)
+    on_classic_queues.test_a_handler_that_keeps_failing_sends_the_event_to_the_dead_letters
+)
 test_replayed_dead_letters_go_back_to_their_handler = (
-    on_classic_queues.test_replayed_dead_letters_go_back_to_their_handler)
+    on_classic_queues.test_replayed_dead_letters_go_back_to_their_handler
+)
 
 
 @pytest.mark.parametrize("queue_type", ["stream", ""])

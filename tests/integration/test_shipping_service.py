@@ -16,8 +16,13 @@ from tests.conftest import CARRIER_SECRET
 from tests.integration.conftest import CATALOGUE
 
 LINES = [{"sku": "TEA-1", "quantity": 2}]
-NEW_ORDER = {"customer_id": "acc-ada", "customer_email": "ada@example.com", "payment_method": "pm_card_visa",
-             "shipping_address": ADDRESS, "items": LINES}
+NEW_ORDER = {
+    "customer_id": "acc-ada",
+    "customer_email": "ada@example.com",
+    "payment_method": "pm_card_visa",
+    "shipping_address": ADDRESS,
+    "items": LINES,
+}
 
 
 @pytest.fixture
@@ -38,8 +43,14 @@ def confirmed_order(container, client, publish_event):
     priced = [{**line, "unit_price": "12.50"} for line in LINES]
     with entrypoint_waiter(container, "handle_stock_reserved"):
         publish_event("inventory", "stock_reserved", new_event(order_id=order["id"], items=priced))
-    payment = {"order_id": order["id"], "status": "authorised", "amount": "29.90", "currency": "EUR",
-               "reference": "pi_1", "refunded": "0.00"}
+    payment = {
+        "order_id": order["id"],
+        "status": "authorised",
+        "amount": "29.90",
+        "currency": "EUR",
+        "reference": "pi_1",
+        "refunded": "0.00",
+    }
     with entrypoint_waiter(container, "handle_payment_authorised"):
         publish_event("payments", "payment_authorised", new_event(payment=payment))
     return client.get_order(order["id"])
@@ -47,6 +58,7 @@ def confirmed_order(container, client, publish_event):
 
 def wait_for_shipment(shipping, order_id, status, timeout=10.0):
     """The order's shipment once its status is ``status``."""
+
     def arrived():
         try:
             shipment = shipping.get_shipment(order_id)
@@ -64,13 +76,16 @@ def test_a_quote_prices_the_weighed_parcel_for_its_zone_and_normalises_the_addre
     assert quote["shipping_address"]["city"] == "BERLIN"
 
 
-@pytest.mark.parametrize("address, items, message", [   # the fields named: tests/e2e/test_shipping.py
-    ({**ADDRESS, "postal_code": "1011"}, LINES, "the shipping address does not hold"),
-    ({**ADDRESS, "country_code": "BR"}, LINES, "the shipping address does not hold"),
-    ({**ADDRESS, "name": ""}, LINES, "validation failed"),
-    (ADDRESS, [{"sku": "NOPE", "quantity": 1}], "the order cannot be shipped"),
-    (ADDRESS, [{"sku": "TEA-1", "quantity": 1000}], "the order cannot be shipped"),
-])
+@pytest.mark.parametrize(
+    "address, items, message",
+    [  # the fields named: tests/e2e/test_shipping.py
+        ({**ADDRESS, "postal_code": "1011"}, LINES, "the shipping address does not hold"),
+        ({**ADDRESS, "country_code": "BR"}, LINES, "the shipping address does not hold"),
+        ({**ADDRESS, "name": ""}, LINES, "validation failed"),
+        (ADDRESS, [{"sku": "NOPE", "quantity": 1}], "the order cannot be shipped"),
+        (ADDRESS, [{"sku": "TEA-1", "quantity": 1000}], "the order cannot be shipped"),
+    ],
+)
 def test_a_quote_that_cannot_be_made_is_refused_as_invalid_input(shipping, address, items, message):
     with pytest.raises(RemoteError) as refused:
         shipping.quote(address, items)
@@ -82,12 +97,18 @@ def test_an_order_keeps_the_quoted_cost_and_normalised_address_and_pays_for_both
     order = confirmed_order(container, client, publish_event)
     assert (order["items_total"], order["shipping_cost"], order["total"]) == ("25.00", "4.90", "29.90")
     assert order["shipping_address"]["city"] == "BERLIN"
-    assert order["shipment"] == {"status": "awaiting_dispatch", "carrier": None, "tracking_number": None,
-                                 "dispatched_at": None, "delivered_at": None}
+    assert order["shipment"] == {
+        "status": "awaiting_dispatch",
+        "carrier": None,
+        "tracking_number": None,
+        "dispatched_at": None,
+        "delivered_at": None,
+    }
 
 
 def test_a_confirmed_order_gets_a_shipment_that_staff_dispatch_and_a_signed_carrier_update_delivers(
-        orders, shipping, publish_event, event_tap):
+    orders, shipping, publish_event, event_tap
+):
     container, client = orders
     tap = event_tap("orders")
     order = confirmed_order(container, client, publish_event)
@@ -98,7 +119,10 @@ def test_a_confirmed_order_gets_a_shipment_that_staff_dispatch_and_a_signed_carr
     tracking = tracking_number()
     shipped = client.ship_order(order["id"], "DHL", tracking)
     assert (shipped["status"], shipped["shipment"]["status"], shipped["shipment"]["tracking_number"]) == (
-        "shipped", "dispatched", tracking)
+        "shipped",
+        "dispatched",
+        tracking,
+    )
     assert shipping.list_shipments(status="awaiting_dispatch") == []
     assert tap.wait_for("order_shipped")[0]["order"]["shipment"]["carrier"] == "DHL"
     with pytest.raises(RemoteError) as refused:
@@ -108,7 +132,8 @@ def test_a_confirmed_order_gets_a_shipment_that_staff_dispatch_and_a_signed_carr
     body = carrier_update(tracking, occurred_at="2026-12-08T09:30:00+00:00")
     with entrypoint_waiter(container, "handle_shipment_delivered"):
         assert shipping.receive_carrier_update(body.decode(), carrier_signature(body, CARRIER_SECRET)) == {
-            "received": True}
+            "received": True
+        }
     delivered = client.get_order(order["id"])
     assert (delivered["status"], delivered["shipment"]["delivered_at"]) == ("delivered", "2026-12-08T09:30:00+00:00")
     assert len(tap.wait_for("order_delivered")) == 1
@@ -120,15 +145,18 @@ def test_a_forged_stale_or_replayed_carrier_update_changes_nothing(orders, shipp
     tracking = tracking_number()
     client.ship_order(order["id"], "DHL", tracking)
     body = carrier_update(tracking)
-    for forged in (carrier_signature(body, "not the shop's"), carrier_signature(body, CARRIER_SECRET,
-                                                                                 at=time.time() - 600), ""):
+    for forged in (
+        carrier_signature(body, "not the shop's"),
+        carrier_signature(body, CARRIER_SECRET, at=time.time() - 600),
+        "",
+    ):
         with pytest.raises(RemoteError) as refused:
             shipping.receive_carrier_update(body.decode(), forged)
         assert refused.value.exc_type == "InvalidCarrierUpdate"
     assert client.get_order(order["id"])["status"] == "shipped"
     tap = event_tap("shipping")
     signature = carrier_signature(body, CARRIER_SECRET)
-    for _ in range(2):   # the carrier's retry of the same event
+    for _ in range(2):  # the carrier's retry of the same event
         shipping.receive_carrier_update(body.decode(), signature)
     tap.wait_for("shipment_delivered")
     time.sleep(0.3)
@@ -161,7 +189,9 @@ def test_a_tracking_number_of_another_parcel_is_refused(orders, publish_event):
     with pytest.raises(RemoteError) as refused:
         client.ship_order(second["id"], "DHL", tracking)
     assert (refused.value.exc_type, f"tracking number {tracking} belongs to another shipment") == (
-        "Conflict", refused.value.value)   # its family, as orders passes it on
+        "Conflict",
+        refused.value.value,
+    )  # its family, as orders passes it on
     assert client.get_order(second["id"])["status"] == "confirmed"
 
 
@@ -172,13 +202,15 @@ def customer_shipping(config):
         yield proxy
 
 
-def test_a_customer_quotes_but_only_staff_see_dispatch_deliver_shipments_or_replace_rates(
-        shipping, customer_shipping):
+def test_a_customer_quotes_but_only_staff_see_dispatch_deliver_shipments_or_replace_rates(shipping, customer_shipping):
     assert customer_shipping.quote(ADDRESS, LINES)["shipping_cost"] == "4.90"
-    for staff_only in (lambda: customer_shipping.list_shipments(), lambda: customer_shipping.get_shipment("o-1"),
-                       lambda: customer_shipping.dispatch_shipment("o-1", ADDRESS, "DHL", "JD1"),
-                       lambda: customer_shipping.deliver_shipment("o-1"),
-                       lambda: customer_shipping.replace_rates({"DE": "EU"}, [])):
+    for staff_only in (
+        lambda: customer_shipping.list_shipments(),
+        lambda: customer_shipping.get_shipment("o-1"),
+        lambda: customer_shipping.dispatch_shipment("o-1", ADDRESS, "DHL", "JD1"),
+        lambda: customer_shipping.deliver_shipment("o-1"),
+        lambda: customer_shipping.replace_rates({"DE": "EU"}, []),
+    ):
         with pytest.raises(RemoteError) as refused:
             staff_only()
         assert refused.value.exc_type == "Forbidden"
@@ -197,11 +229,15 @@ def test_staff_replace_the_rates_from_the_shell_and_quotes_follow_at_once(shippi
 
 
 def test_a_weighed_product_is_quoted_while_the_catalogue_is_away_and_an_unweighed_one_is_not(
-        quotes, shipping, clean_databases):
-    wait_until(lambda: clean_databases.scalar("shipping", "SELECT count(*) FROM product_weights") >= len(CATALOGUE),
-               10, "inventory's product_weighed events at shipping")
-    quotes.stop()   # the catalogue
+    quotes, shipping, clean_databases
+):
+    wait_until(
+        lambda: clean_databases.scalar("shipping", "SELECT count(*) FROM product_weights") >= len(CATALOGUE),
+        10,
+        "inventory's product_weighed events at shipping",
+    )
+    quotes.stop()  # the catalogue
     assert shipping.quote(ADDRESS, LINES)["weight_grams"] == 500
     with pytest.raises(RemoteError) as refused:
-        shipping.quote(ADDRESS, [{"sku": "NEW-1", "quantity": 1}])   # not told of: the catalogue must answer
+        shipping.quote(ADDRESS, [{"sku": "NEW-1", "quantity": 1}])  # not told of: the catalogue must answer
     assert refused.value.exc_type == "ServiceUnavailable"

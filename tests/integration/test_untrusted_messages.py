@@ -11,16 +11,16 @@ import uuid
 import pytest
 from kombu import Connection, Exchange, Queue
 from marshmallow import fields
+from nameko.exceptions import RemoteError
 
 from harness.waiting import wait_until
+from shop_common.identity.caller import OPERATOR, Caller
 from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import rpc
-from shop_common.vocabulary.events import EventEnvelope, new_event
 from shop_common.messaging.reliable_events import event_handler
-from nameko.exceptions import RemoteError
 from shop_common.messaging.request_context import RequestContext, current_request_id
-from shop_common.identity.caller import OPERATOR, Caller
 from shop_common.observability.tracing import Traced, current_ids
+from shop_common.vocabulary.events import EventEnvelope, new_event
 
 HANDLED = []
 CONTEXTS = []
@@ -73,11 +73,18 @@ def publish_raw(config):
     connection = Connection(config["AMQP_URI"])
     producer = connection.Producer()
 
-    def publish(body, exchange="peer.events", routing_key="greeted", headers=None,
-                content_type="application/json", **properties):
-        producer.publish(body, exchange=Exchange(exchange, type="topic", durable=True) if exchange else "",
-                         routing_key=routing_key, headers=headers or {}, content_type=content_type,
-                         content_encoding="utf-8", **properties)
+    def publish(
+        body, exchange="peer.events", routing_key="greeted", headers=None, content_type="application/json", **properties
+    ):
+        producer.publish(
+            body,
+            exchange=Exchange(exchange, type="topic", durable=True) if exchange else "",
+            routing_key=routing_key,
+            headers=headers or {},
+            content_type=content_type,
+            content_encoding="utf-8",
+            **properties,
+        )
 
     yield publish
     connection.release()
@@ -110,12 +117,22 @@ def test_a_malformed_call_id_stack_header_on_an_event_is_ignored_not_fatal(wary,
 def raw_rpc(config, method, args, headers):
     """An RPC request to ``wary`` with any headers (nameko's own clients refuse to send malformed ones)."""
     with Connection(config["AMQP_URI"]) as connection:
-        reply_queue = Queue(exclusive=True, exchange=Exchange("nameko-rpc", type="topic", durable=True),
-                            routing_key=f"reply-{uuid.uuid4().hex}", channel=connection.default_channel)
+        reply_queue = Queue(
+            exclusive=True,
+            exchange=Exchange("nameko-rpc", type="topic", durable=True),
+            routing_key=f"reply-{uuid.uuid4().hex}",
+            channel=connection.default_channel,
+        )
         reply_queue.declare()
         connection.Producer().publish(
-            {"args": args, "kwargs": {}}, exchange="nameko-rpc", routing_key=f"wary.{method}", headers=headers,
-            reply_to=reply_queue.routing_key, correlation_id=uuid.uuid4().hex, serializer="json")
+            {"args": args, "kwargs": {}},
+            exchange="nameko-rpc",
+            routing_key=f"wary.{method}",
+            headers=headers,
+            reply_to=reply_queue.routing_key,
+            correlation_id=uuid.uuid4().hex,
+            serializer="json",
+        )
         reply = wait_until(lambda: reply_queue.get(no_ack=True), 10, f"the reply to {method}")
         return reply.payload
 
@@ -137,13 +154,13 @@ def test_a_malformed_request_id_header_is_dropped(wary, config):
 def test_the_caller_header_names_who_the_call_acts_for_and_none_means_the_operator(wary, config):
     raw_rpc(config, "echo", ["hi"], {"nameko.caller": "customer:acc-1"})
     raw_rpc(config, "echo", ["hi"], {})
-    assert CALLERS == [Caller("customer", "acc-1"), OPERATOR]
+    assert [Caller("customer", "acc-1"), OPERATOR] == CALLERS
 
 
 @pytest.mark.parametrize("caller", ["staff", "root:acc-1", "customer:", 42, {"role": "staff"}, "staff:" + "a" * 65])
 def test_a_malformed_caller_header_acts_for_nobody_never_for_the_operator(wary, config, caller):
     assert raw_rpc(config, "echo", ["hi"], {"nameko.caller": caller})["result"] == "hi"
-    assert CALLERS == [Caller("anonymous")]
+    assert [Caller("anonymous")] == CALLERS
     assert not CALLERS[0].may_act_for("acc-1")
 
 
@@ -151,22 +168,30 @@ TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 def test_a_call_continues_the_trace_its_traceparent_header_names(wary, config):
-    assert raw_rpc(config, "echo", ["hi"], {"nameko.traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"})["result"] == "hi"
+    assert (
+        raw_rpc(config, "echo", ["hi"], {"nameko.traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"})["result"] == "hi"
+    )
     assert TRACES == [TRACE_ID]
 
 
-@pytest.mark.parametrize("traceparent", [f"00-{TRACE_ID}-b7ad6b7169203331-01\n", f"00-{TRACE_ID}", 42, ["x"], "-" * 5000])
+@pytest.mark.parametrize(
+    "traceparent", [f"00-{TRACE_ID}-b7ad6b7169203331-01\n", f"00-{TRACE_ID}", 42, ["x"], "-" * 5000]
+)
 def test_a_malformed_traceparent_header_starts_a_trace_of_its_own_and_harms_nothing(wary, config, traceparent):
     assert raw_rpc(config, "echo", ["hi"], {"nameko.traceparent": traceparent})["result"] == "hi"
     assert len(TRACES) == 1 and TRACES[0] != TRACE_ID
     assert not wary.container._died.ready()
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("{not json", "application/json"),
-    ("plain words", "text/plain"),
-    (b"\x80\x04K\x01.", "application/x-python-serialize"),   # a pickle: never unpickled
-], ids=["broken-json", "text", "pickle"])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("{not json", "application/json"),
+        ("plain words", "text/plain"),
+        (b"\x80\x04K\x01.", "application/x-python-serialize"),  # a pickle: never unpickled
+    ],
+    ids=["broken-json", "text", "pickle"],
+)
 def test_an_event_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(wary, publish_raw, body, content_type):
     publish_raw(body, content_type=content_type)
     dead = the_dead_letter(wary)
@@ -177,10 +202,21 @@ def test_an_event_body_that_cannot_be_decoded_is_dead_lettered_with_the_reason(w
     still_serves(wary, publish_raw)
 
 
-@pytest.mark.parametrize("payload", [
-    [1, 2, 3], "text", 7, None, {}, {"event_id": "e", "occurred_at": "2026-01-01T00:00:00+00:00"},
-    {**greeting("x"), "event_id": 5}, {**greeting("x"), "occurred_at": "yesterday"}, {**greeting("x"), "version": 2},
-], ids=["list", "string", "number", "null", "empty", "no-name", "numeric-id", "bad-time", "unknown-version"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [1, 2, 3],
+        "text",
+        7,
+        None,
+        {},
+        {"event_id": "e", "occurred_at": "2026-01-01T00:00:00+00:00"},
+        {**greeting("x"), "event_id": 5},
+        {**greeting("x"), "occurred_at": "yesterday"},
+        {**greeting("x"), "version": 2},
+    ],
+    ids=["list", "string", "number", "null", "empty", "no-name", "numeric-id", "bad-time", "unknown-version"],
+)
 def test_an_event_of_the_wrong_shape_is_dead_lettered_at_once_not_retried(wary, publish_raw, payload):
     publish_raw(json.dumps(payload))
     dead = the_dead_letter(wary)
@@ -193,7 +229,7 @@ def test_an_oversized_event_is_dead_lettered_at_once(wary, publish_raw):
     publish_raw(json.dumps({**greeting("big"), "padding": "x" * 300_000}))
     dead = the_dead_letter(wary)
     assert "bytes" in dead["error"] and HANDLED == []
-    assert len(dead["payload"]["padding"]) == 300_000   # kept whole in the queue, however it is logged
+    assert len(dead["payload"]["padding"]) == 300_000  # kept whole in the queue, however it is logged
     still_serves(wary, publish_raw)
 
 
@@ -203,7 +239,7 @@ def test_a_failing_event_with_a_malformed_attempt_header_is_dead_lettered_not_lo
     dead = the_dead_letter(wary)
     assert "x-shop-attempt" in dead["error"]
     time.sleep(0.3)
-    assert HANDLED == ["fail"]   # handled once, never requeued in a loop
+    assert HANDLED == ["fail"]  # handled once, never requeued in a loop
     still_serves(wary, publish_raw)
 
 
@@ -214,31 +250,47 @@ def test_a_failing_event_claiming_a_huge_attempt_number_is_dead_lettered_after_o
 
 
 def test_an_rpc_request_that_cannot_be_decoded_is_dead_lettered_and_the_service_lives(wary, publish_raw):
-    publish_raw("{not json", exchange="nameko-rpc", routing_key="wary.echo", reply_to="nowhere",
-                correlation_id="c-1")
+    publish_raw("{not json", exchange="nameko-rpc", routing_key="wary.echo", reply_to="nowhere", correlation_id="c-1")
     dead = the_dead_letter(wary)
     assert dead["queue"] == "rpc-wary" and "cannot decode" in dead["error"]
     assert wary.echo("still here") == "still here"
 
 
 def test_listing_and_replay_work_with_anything_in_the_dead_letters(wary, publish_raw):
-    publish_raw(b"\xff\xfe binary", exchange="wary.redelivery", routing_key="wary.dead-letters",
-                content_type="application/octet-stream",
-                headers={"x-shop-original-queue": 12, "x-shop-error": b"bytes", "odd": [1, {"a": 2}]})
-    publish_raw("not json", exchange="wary.redelivery", routing_key="wary.dead-letters", content_type="text/plain",
-                headers={"x-shop-original-queue": "rpc-wary"})
-    publish_raw(json.dumps(greeting("back")), exchange="wary.redelivery", routing_key="wary.dead-letters",
-                headers={"x-shop-original-queue": "evt-peer-greeted--wary.handle_greeted"})
+    publish_raw(
+        b"\xff\xfe binary",
+        exchange="wary.redelivery",
+        routing_key="wary.dead-letters",
+        content_type="application/octet-stream",
+        headers={"x-shop-original-queue": 12, "x-shop-error": b"bytes", "odd": [1, {"a": 2}]},
+    )
+    publish_raw(
+        "not json",
+        exchange="wary.redelivery",
+        routing_key="wary.dead-letters",
+        content_type="text/plain",
+        headers={"x-shop-original-queue": "rpc-wary"},
+    )
+    publish_raw(
+        json.dumps(greeting("back")),
+        exchange="wary.redelivery",
+        routing_key="wary.dead-letters",
+        headers={"x-shop-original-queue": "evt-peer-greeted--wary.handle_greeted"},
+    )
     listed = wait_until(lambda: len(dead := wary.list_dead_letters()) == 3 and dead, 10, "three dead letters")
     assert {dead["queue"] for dead in listed} == {12, "rpc-wary", "evt-peer-greeted--wary.handle_greeted"}
     assert wary.replay_dead_letters() == {"replayed": 1, "kept": 2}
     wait_until(lambda: "back" in HANDLED, 10, "the replayed event handled")
-    assert len(wary.list_dead_letters()) == 2   # those with nowhere to go stay for the operator
+    assert len(wary.list_dead_letters()) == 2  # those with nowhere to go stay for the operator
 
 
 def test_a_forged_dead_letter_cannot_be_replayed_into_another_services_queue(wary, publish_raw):
-    publish_raw(json.dumps(greeting("x")), exchange="wary.redelivery", routing_key="wary.dead-letters",
-                headers={"x-shop-original-queue": "rpc-orders"})
+    publish_raw(
+        json.dumps(greeting("x")),
+        exchange="wary.redelivery",
+        routing_key="wary.dead-letters",
+        headers={"x-shop-original-queue": "rpc-orders"},
+    )
     wait_until(wary.list_dead_letters, 10, "the forged letter in the dead letters")
     assert wary.replay_dead_letters() == {"replayed": 0, "kept": 1}
 

@@ -60,14 +60,16 @@ def test_an_opened_account_stores_the_lower_cased_email_and_its_role(accounts_db
 def test_an_opened_account_keeps_an_argon2id_hash_never_the_password(accounts_db, databases):
     account = open_account(accounts_db)
     stored = databases.scalar("accounts", "SELECT password_hash FROM accounts WHERE id = :id", id=account.id)
-    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")   # OWASP: 19 MiB, 2 iterations, 1 lane
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP: 19 MiB, 2 iterations, 1 lane
     assert PASSWORD not in stored
-    assert databases.scalar("accounts", "SELECT count(*) FROM accounts WHERE password_hash LIKE :p",
-                            p=f"%{PASSWORD}%") == 0
+    assert (
+        databases.scalar("accounts", "SELECT count(*) FROM accounts WHERE password_hash LIKE :p", p=f"%{PASSWORD}%")
+        == 0
+    )
 
 
 def test_two_hashes_of_one_password_differ(accounts_db):
-    assert hash_password(PASSWORD) != hash_password(PASSWORD)   # salted
+    assert hash_password(PASSWORD) != hash_password(PASSWORD)  # salted
 
 
 @pytest.mark.parametrize("again", ["ada@example.com", "ADA@EXAMPLE.COM", "Ada@example.com"])
@@ -104,8 +106,9 @@ def test_a_stored_hash_that_is_not_an_argon2_hash_matches_nothing(accounts_db):
 def test_only_the_digest_of_a_refresh_token_is_stored(accounts_db, databases):
     token = sign_in(accounts_db, open_account(accounts_db))
     assert databases.scalar("accounts", "SELECT digest FROM refresh_tokens") == digest_of(token)
-    assert databases.scalar("accounts", "SELECT count(*) FROM refresh_tokens r WHERE r::text LIKE :p",
-                            p=f"%{token}%") == 0
+    assert (
+        databases.scalar("accounts", "SELECT count(*) FROM refresh_tokens r WHERE r::text LIKE :p", p=f"%{token}%") == 0
+    )
 
 
 def test_spending_a_refresh_token_gives_the_account_and_a_new_token_of_the_same_family(accounts_db, databases):
@@ -116,7 +119,7 @@ def test_spending_a_refresh_token_gives_the_account_and_a_new_token_of_the_same_
     assert second != first and second.startswith("shop_rt_")
     families = databases.scalar("accounts", "SELECT count(DISTINCT family_id) FROM refresh_tokens")
     assert families == 1
-    owner, third = spend(accounts_db, second)   # the new one works
+    owner, third = spend(accounts_db, second)  # the new one works
     assert owner.id == account.id and third not in (first, second)
 
 
@@ -130,7 +133,7 @@ def test_a_reused_refresh_token_revokes_its_whole_family_even_the_newest_token(a
     first = sign_in(accounts_db, open_account(accounts_db))
     _, second = spend(accounts_db, first)
     _, newest = spend(accounts_db, second)
-    assert refused(accounts_db, first)   # someone else holds it: the whole sign-in ends
+    assert refused(accounts_db, first)  # someone else holds it: the whole sign-in ends
     assert refused(accounts_db, newest)
 
 
@@ -139,10 +142,14 @@ def test_the_revocation_of_a_reused_tokens_family_is_committed_though_the_call_r
     _, second = spend(accounts_db, first)
     with pytest.raises(RefreshTokenRefused):
         accounts.spend_refresh_token(accounts_db, first, LIFETIME)
-    accounts_db.rollback()   # what becomes of a failed worker's session
+    accounts_db.rollback()  # what becomes of a failed worker's session
     assert databases.scalar("accounts", "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL") == 0
-    assert databases.scalar("accounts", "SELECT revoked_at IS NOT NULL FROM refresh_tokens WHERE digest = :d",
-                            d=digest_of(second)) is True
+    assert (
+        databases.scalar(
+            "accounts", "SELECT revoked_at IS NOT NULL FROM refresh_tokens WHERE digest = :d", d=digest_of(second)
+        )
+        is True
+    )
 
 
 def test_a_reused_token_revokes_its_own_family_only(accounts_db):
@@ -156,8 +163,11 @@ def test_a_reused_token_revokes_its_own_family_only(accounts_db):
 
 def test_an_expired_refresh_token_is_refused(accounts_db):
     token = sign_in(accounts_db, open_account(accounts_db))
-    accounts_db.execute(update(RefreshToken).where(RefreshToken.digest == digest_of(token))
-                        .values(expires_at=utc_now() - timedelta(seconds=1)))
+    accounts_db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.digest == digest_of(token))
+        .values(expires_at=utc_now() - timedelta(seconds=1))
+    )
     accounts_db.commit()
     assert refused(accounts_db, token)
 
@@ -165,8 +175,9 @@ def test_an_expired_refresh_token_is_refused(accounts_db):
 def test_a_refresh_token_gets_the_configured_lifetime(accounts_db, databases):
     before = utc_now()
     token = sign_in(accounts_db, open_account(accounts_db))
-    expires_at = databases.scalar("accounts", "SELECT expires_at FROM refresh_tokens WHERE digest = :d",
-                                  d=digest_of(token))
+    expires_at = databases.scalar(
+        "accounts", "SELECT expires_at FROM refresh_tokens WHERE digest = :d", d=digest_of(token)
+    )
     assert before + timedelta(seconds=LIFETIME) <= expires_at <= utc_now() + timedelta(seconds=LIFETIME)
 
 
@@ -177,7 +188,7 @@ def test_signing_out_revokes_that_sign_in_only(accounts_db):
     accounts.revoke_family_of(accounts_db, phone_next)
     accounts_db.commit()
     assert refused(accounts_db, phone_next)
-    owner, _ = spend(accounts_db, laptop)   # the other sign-in of the same account still refreshes
+    owner, _ = spend(accounts_db, laptop)  # the other sign-in of the same account still refreshes
     assert owner.id == account.id
 
 
@@ -203,7 +214,7 @@ def test_of_two_refreshes_racing_with_one_token_one_wins_and_the_family_is_revok
         accounts.spend_refresh_token(accounts_db, first, LIFETIME)
         racer = eventlet.spawn(lambda: outcomes.append(refused(other, first)))
         eventlet.sleep(0.3)
-        assert outcomes == []   # still waiting for the first to commit
+        assert outcomes == []  # still waiting for the first to commit
         accounts_db.commit()
         racer.wait()
     assert outcomes == [True]

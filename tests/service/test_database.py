@@ -16,8 +16,9 @@ def test_a_commit_whose_connection_was_cut_is_made_again_on_a_fresh_one(clean_da
 
     def change(session):
         applied.append(True)
-        session.execute(text("INSERT INTO processed_events (event_id, processed_at) VALUES ('e1', now()) "
-                             "ON CONFLICT DO NOTHING"))
+        session.execute(
+            text("INSERT INTO processed_events (event_id, processed_at) VALUES ('e1', now()) ON CONFLICT DO NOTHING")
+        )
 
     with clean_databases.session("orders") as session:
         terminate_backend_of(session, clean_databases)

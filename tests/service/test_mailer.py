@@ -2,8 +2,8 @@
 
 import pytest
 
-from notification_service.mailer import SmtpMailer
 from harness.smtp import running_sink
+from notification_service.mailer import SmtpMailer
 
 
 @pytest.fixture

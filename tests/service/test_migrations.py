@@ -9,8 +9,9 @@ from notification_service.models import Base as NotificationsBase
 from order_service.models import Base as OrdersBase
 
 
-@pytest.mark.parametrize("service, base", [
-    ("orders", OrdersBase), ("inventory", InventoryBase), ("notifications", NotificationsBase)])
+@pytest.mark.parametrize(
+    "service, base", [("orders", OrdersBase), ("inventory", InventoryBase), ("notifications", NotificationsBase)]
+)
 def test_migrations_match_the_models(databases, service, base):
     with databases.engine(service).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -14,8 +14,14 @@ from notification_service.models import SentEmail
 from order_service.events import ORDER_CONFIRMED
 from shop_common.vocabulary.clock import utc_now
 
-ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed",
-         "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "1.00"}], "total": "1.00", "rejection_reason": None}
+ORDER = {
+    "id": "o1",
+    "customer_email": "ada@example.com",
+    "status": "confirmed",
+    "items": [{"sku": "TEA-1", "quantity": 1, "unit_price": "1.00"}],
+    "total": "1.00",
+    "rejection_reason": None,
+}
 
 
 def confirmed(event_id, **order):
@@ -35,7 +41,8 @@ def test_an_event_sends_one_email_and_records_it(notifications_db, mailer, smtp_
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Order o1 confirmed"]
     assert [(n.regarding_id, n.kind, n.event_id) for n in notices.sent_to(notifications_db, email)] == [
-        ("o1", "confirmed", "e1")]
+        ("o1", "confirmed", "e1")
+    ]
 
 
 def test_a_redelivered_event_sends_nothing(notifications_db, mailer, smtp_sink):
@@ -49,7 +56,8 @@ def test_a_redelivered_event_sends_nothing(notifications_db, mailer, smtp_sink):
 
 
 def test_an_email_that_could_not_be_sent_is_not_listed_and_is_sent_on_the_next_delivery(
-        notifications_db, mailer, smtp_sink):
+    notifications_db, mailer, smtp_sink
+):
     email = "svc-down@example.com"
     unreachable = SmtpMailer("127.0.0.1", 1, "shop@test.local", timeout=1)
     event = confirmed("e3", id="o3", customer_email=email)
@@ -87,20 +95,25 @@ def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(noti
     with pytest.raises(EmailBeingSent):
         notices.notify(notifications_db, mailer, *event)
     lease = 2 * mailer.longest_send
-    notifications_db.execute(update(SentEmail).where(SentEmail.regarding_id == "o5")
-                             .values(claimed_at=utc_now() - lease + timedelta(seconds=1)))
+    notifications_db.execute(
+        update(SentEmail)
+        .where(SentEmail.regarding_id == "o5")
+        .values(claimed_at=utc_now() - lease + timedelta(seconds=1))
+    )
     notifications_db.commit()
-    with pytest.raises(EmailBeingSent):   # a second before the lease ends: still the holder's
+    with pytest.raises(EmailBeingSent):  # a second before the lease ends: still the holder's
         notices.notify(notifications_db, mailer, *event)
-    notifications_db.execute(update(SentEmail).where(SentEmail.regarding_id == "o5")
-                             .values(claimed_at=utc_now() - lease - timedelta(seconds=1)))
+    notifications_db.execute(
+        update(SentEmail)
+        .where(SentEmail.regarding_id == "o5")
+        .values(claimed_at=utc_now() - lease - timedelta(seconds=1))
+    )
     notifications_db.commit()
     assert notices.notify(notifications_db, mailer, *event) is True
     assert smtp_sink.subjects_to(email) == ["Order o5 confirmed"]
 
 
-def test_an_account_is_welcomed_once_even_when_another_event_asks_again(
-        notifications_db, mailer, smtp_sink):
+def test_an_account_is_welcomed_once_even_when_another_event_asks_again(notifications_db, mailer, smtp_sink):
     email = "svc-welcome@example.com"
     account = {"id": "acc-1", "email": email, "role": "customer", "created_at": "2026-11-23T10:00:00+00:00"}
     assert notices.notify(notifications_db, mailer, "e6", welcome_email(account)) is True

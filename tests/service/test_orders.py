@@ -1,19 +1,19 @@
 """The orders service's operations against a real PostgreSQL database."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import eventlet
 import pytest
 from sqlalchemy import update
 
+from harness.shipping import ADDRESS
 from order_service import domain, orders
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from order_service.models import Order, ProcessedEvent
 from shop_common.identity.caller import NOBODY, OPERATOR, Caller
 from shop_common.persistence.models import first_delivery
 from shop_common.vocabulary.errors import Forbidden
-from harness.shipping import ADDRESS
 
 ITEMS = [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}]
 PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1", "quantity": 1, "unit_price": "9.60"}]
@@ -21,11 +21,11 @@ PRICES = [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}, {"sku": "CUP-1
 ADA = Caller("customer", "acc-ada")
 BOB = Caller("customer", "acc-bob")
 STAFF = Caller("staff", "staff-1")
-ALL = 100   # a page that holds every order of a test
-ADAS_ORDER = (OPERATOR, "acc-ada", "ada@example.com")   # caller, customer_id, customer_email
+ALL = 100  # a page that holds every order of a test
+ADAS_ORDER = (OPERATOR, "acc-ada", "ada@example.com")  # caller, customer_id, customer_email
 SHIPPING = Decimal("4.90")
-PAID_WITH = ("pm_card_visa", "EUR", ADDRESS, SHIPPING)   # payment method, currency, shipping address and cost
-DISPATCHED_AT = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
+PAID_WITH = ("pm_card_visa", "EUR", ADDRESS, SHIPPING)  # payment method, currency, shipping address and cost
+DISPATCHED_AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 
 def place(session, email="Ada@Example.com", items=ITEMS, customer_id="acc-ada", caller=OPERATOR):
@@ -46,8 +46,15 @@ def confirm(session, order_id):
 
 def shipment(order_id, status="dispatched", at=DISPATCHED_AT):
     """The order's shipment as the shipping service tells it."""
-    return {"order_id": order_id, "status": status, "carrier": "DHL", "tracking_number": f"JD-{order_id}",
-            "dispatched_at": DISPATCHED_AT, "delivered_at": at if status == "delivered" else None, "updated_at": at}
+    return {
+        "order_id": order_id,
+        "status": status,
+        "carrier": "DHL",
+        "tracking_number": f"JD-{order_id}",
+        "dispatched_at": DISPATCHED_AT,
+        "delivered_at": at if status == "delivered" else None,
+        "updated_at": at,
+    }
 
 
 def ship(session, order_id):
@@ -58,9 +65,11 @@ def test_a_new_order_is_pending_with_unpriced_lines_and_utc_timestamps(orders_db
     order = orders.find_order(orders_db, place(orders_db), OPERATOR)
     assert order.status == "pending"
     assert [(line.sku, line.quantity, line.unit_price) for line in order.lines] == [
-        ("TEA-1", 2, None), ("CUP-1", 1, None)]
+        ("TEA-1", 2, None),
+        ("CUP-1", 1, None),
+    ]
     assert order.total is None
-    assert order.created_at.tzinfo is not None and order.created_at.utcoffset() == timezone.utc.utcoffset(None)
+    assert order.created_at.tzinfo is not None and order.created_at.utcoffset() == UTC.utcoffset(None)
 
 
 def test_placing_again_with_the_same_id_returns_the_first_order(orders_db):
@@ -85,7 +94,7 @@ def test_pricing_takes_prices_from_the_reservation_and_totals_them_and_the_order
     assert (order.status, order.payment) == ("pending", None)
     assert [line.unit_price for line in order.lines] == [Decimal("12.50"), Decimal("9.60")]
     assert (order.items_total, order.shipping_cost, order.total) == (Decimal("34.60"), SHIPPING, Decimal("39.50"))
-    assert orders.price_order(orders_db, order_id, PRICES).happened is False   # priced once
+    assert orders.price_order(orders_db, order_id, PRICES).happened is False  # priced once
 
 
 def test_an_authorised_payment_confirms_a_priced_order_and_the_order_keeps_a_copy_of_it(orders_db):
@@ -93,9 +102,14 @@ def test_an_authorised_payment_confirms_a_priced_order_and_the_order_keeps_a_cop
     order, happened = confirm(orders_db, order_id)
     orders_db.commit()
     assert (happened, order.status) == (True, "confirmed")
-    assert order.payment == {"status": "authorised", "amount": Decimal("39.50"), "currency": "EUR",
-                             "reference": "pi_1", "refunded": Decimal("0.00")}
-    assert orders.follow_payment(orders_db, authorised(order_id)).happened is False   # told again: nothing new
+    assert order.payment == {
+        "status": "authorised",
+        "amount": Decimal("39.50"),
+        "currency": "EUR",
+        "reference": "pi_1",
+        "refunded": Decimal("0.00"),
+    }
+    assert orders.follow_payment(orders_db, authorised(order_id)).happened is False  # told again: nothing new
 
 
 def test_rejecting_keeps_the_reason(orders_db):
@@ -103,7 +117,10 @@ def test_rejecting_keeps_the_reason(orders_db):
     orders.reject_order(orders_db, order_id, "insufficient stock (TEA-1: 2 requested, 0 available)")
     orders_db.commit()
     order = orders.find_order(orders_db, order_id, OPERATOR)
-    assert (order.status, order.rejection_reason) == ("rejected", "insufficient stock (TEA-1: 2 requested, 0 available)")
+    assert (order.status, order.rejection_reason) == (
+        "rejected",
+        "insufficient stock (TEA-1: 2 requested, 0 available)",
+    )
 
 
 def test_a_reservation_for_an_order_cancelled_meanwhile_changes_nothing(orders_db):
@@ -137,20 +154,35 @@ def test_ship_is_allowed_from_confirmed_only(orders_db):
 
 def test_a_confirmed_order_awaits_dispatch_then_keeps_the_shipment_as_shipping_tells_it(orders_db):
     order_id = place(orders_db)
-    assert orders.find_order(orders_db, order_id, OPERATOR).shipment is None   # nothing to send yet
+    assert orders.find_order(orders_db, order_id, OPERATOR).shipment is None  # nothing to send yet
     order, _ = confirm(orders_db, order_id)
-    assert order.shipment == {"status": "awaiting_dispatch", "carrier": None, "tracking_number": None,
-                              "dispatched_at": None, "delivered_at": None}
+    assert order.shipment == {
+        "status": "awaiting_dispatch",
+        "carrier": None,
+        "tracking_number": None,
+        "dispatched_at": None,
+        "delivered_at": None,
+    }
     shipped = ship(orders_db, order_id).subject
-    assert (shipped.status, shipped.shipment) == ("shipped", {
-        "status": "dispatched", "carrier": "DHL", "tracking_number": f"JD-{order_id}", "dispatched_at": DISPATCHED_AT,
-        "delivered_at": None})
-    assert ship(orders_db, order_id).happened is False   # the same word again (the event after the answer)
+    assert (shipped.status, shipped.shipment) == (
+        "shipped",
+        {
+            "status": "dispatched",
+            "carrier": "DHL",
+            "tracking_number": f"JD-{order_id}",
+            "dispatched_at": DISPATCHED_AT,
+            "delivered_at": None,
+        },
+    )
+    assert ship(orders_db, order_id).happened is False  # the same word again (the event after the answer)
     later = DISPATCHED_AT + timedelta(days=2)
     delivered = orders.follow_shipment(orders_db, shipment(order_id, "delivered", at=later))
     assert (delivered.happened, delivered.subject.status, delivered.subject.shipment["delivered_at"]) == (
-        True, "delivered", later)
-    assert ship(orders_db, order_id).happened is False   # an older word changes nothing
+        True,
+        "delivered",
+        later,
+    )
+    assert ship(orders_db, order_id).happened is False  # an older word changes nothing
     orders_db.commit()
     assert orders.find_order(orders_db, order_id, OPERATOR).status == "delivered"
 
@@ -197,7 +229,9 @@ def test_orders_are_listed_by_customer_and_by_status_newest_first(orders_db):
     confirm(orders_db, other)
     orders_db.commit()
     assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, customer_email="ada@example.com")] == [
-        second, first]
+        second,
+        first,
+    ]
     assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, customer_id="acc-ada")] == [second, first]
     assert [o.id for o in orders.list_orders(orders_db, OPERATOR, ALL, status="confirmed")] == [other]
     assert len(orders.list_orders(orders_db, OPERATOR, ALL)) == 3
@@ -224,7 +258,7 @@ def test_two_deliveries_of_one_create_call_at_the_same_moment_place_one_order(da
     def deliver(_):
         with databases.session("orders") as session:
             order, placed = orders.place_order(session, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id="same-moment")
-            eventlet.sleep(0.2)   # both inside their transactions at once
+            eventlet.sleep(0.2)  # both inside their transactions at once
             session.commit()
             return placed
 
@@ -248,9 +282,10 @@ def test_a_reservation_that_does_not_match_the_order_rejects_it_with_a_reason(or
 
 
 def test_an_order_that_cannot_be_stored_as_confirmed_is_rejected_not_left_pending(orders_db):
-    too_large_a_unit_price = "99999999999.99"   # the rules let it through; the unit price column does not hold it
-    order, _ = orders.price_order(orders_db, place(orders_db),
-                                  [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]])
+    too_large_a_unit_price = "99999999999.99"  # the rules let it through; the unit price column does not hold it
+    order, _ = orders.price_order(
+        orders_db, place(orders_db), [{**PRICES[0], "unit_price": too_large_a_unit_price}, PRICES[1]]
+    )
     orders_db.commit()
     assert (order.status, order.rejection_reason) == ("rejected", "the order could not be confirmed")
 
@@ -262,8 +297,7 @@ def test_a_late_answer_for_an_order_no_longer_pending_changes_nothing(orders_db)
     assert orders.reject_order(orders_db, order_id, "late").happened is False
 
 
-def test_a_customer_sees_and_cancels_only_their_own_orders_another_customers_is_not_found_like_a_missing_one(
-        orders_db):
+def test_a_customer_sees_and_cancels_only_their_own_orders_another_customers_is_not_found_like_a_missing_one(orders_db):
     adas = place(orders_db, "ada@example.com", customer_id="acc-ada", caller=ADA)
     bobs = place(orders_db, "bob@example.com", customer_id="acc-bob", caller=BOB)
     assert orders.find_order(orders_db, adas, ADA).id == adas
@@ -276,10 +310,16 @@ def test_a_customer_sees_and_cancels_only_their_own_orders_another_customers_is_
     orders_db.rollback()
     # told apart by nothing but the id asked for
     assert (missing.value.code, missing.value.details, str(missing.value)) == (
-        "not_found", {"id": "nope"}, "order nope not found")
+        "not_found",
+        {"id": "nope"},
+        "order nope not found",
+    )
     for refused in (anothers, cancelling_anothers):
         assert (refused.value.code, refused.value.details, str(refused.value)) == (
-            "not_found", {"id": bobs}, f"order {bobs} not found")
+            "not_found",
+            {"id": bobs},
+            f"order {bobs} not found",
+        )
     assert orders.cancel_order(orders_db, ADA, adas).subject.status == "cancelled"
     orders_db.commit()
     assert orders.find_order(orders_db, bobs, OPERATOR).status == "pending"
@@ -334,8 +374,9 @@ def test_a_customer_cannot_place_an_order_for_another_account(orders_db):
     assert staff_placed.customer_id == "acc-bob"
 
 
-def all_pages(session, caller, limit, position=lambda order: {"created_at": order.created_at, "id": order.id},
-              **criteria):
+def all_pages(
+    session, caller, limit, position=lambda order: {"created_at": order.created_at, "id": order.id}, **criteria
+):
     """Every page of ``list_orders``, each asked for after the last order of the page before."""
     pages, after = [], None
     while True:
@@ -348,17 +389,28 @@ def all_pages(session, caller, limit, position=lambda order: {"created_at": orde
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 7])
-@pytest.mark.parametrize("position", [
-    lambda order: {"created_at": order.created_at, "id": order.id},
-    lambda order: {"created_at": order.created_at.isoformat(), "id": order.id},
-], ids=["datetime", "iso_string"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        lambda order: {"created_at": order.created_at, "id": order.id},
+        lambda order: {"created_at": order.created_at.isoformat(), "id": order.id},
+    ],
+    ids=["datetime", "iso_string"],
+)
 def test_orders_come_in_pages_newest_first_and_after_the_last_one_the_next_page_has_no_overlap_and_no_gap(
-        orders_db, limit, position):
-    now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    orders_db, limit, position
+):
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     # three at one moment, so a page may end inside the tie: the id breaks it
-    created = {"o-a": now, "o-b": now + timedelta(seconds=1), "o-c": now + timedelta(seconds=1),
-               "o-d": now + timedelta(seconds=1), "o-e": now + timedelta(seconds=2), "o-f": now + timedelta(seconds=2),
-               "o-g": now - timedelta(seconds=5)}
+    created = {
+        "o-a": now,
+        "o-b": now + timedelta(seconds=1),
+        "o-c": now + timedelta(seconds=1),
+        "o-d": now + timedelta(seconds=1),
+        "o-e": now + timedelta(seconds=2),
+        "o-f": now + timedelta(seconds=2),
+        "o-g": now - timedelta(seconds=5),
+    }
     for order_id in ("o-c", "o-a", "o-g", "o-e", "o-b", "o-f", "o-d"):
         orders.place_order(orders_db, *ADAS_ORDER, ITEMS, *PAID_WITH, order_id=order_id)
     for order_id, created_at in created.items():
@@ -377,7 +429,7 @@ def test_orders_come_in_pages_newest_first_and_after_the_last_one_the_next_page_
 
 def test_orders_all_placed_at_one_moment_are_paged_by_id_without_overlap_or_gap(orders_db):
     ids = [place(orders_db) for _ in range(5)]
-    orders_db.execute(update(Order).values(created_at=datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)))
+    orders_db.execute(update(Order).values(created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
     orders_db.commit()
     orders_db.expire_all()
     pages = all_pages(orders_db, OPERATOR, 2)
@@ -390,12 +442,15 @@ def test_an_older_word_of_the_payment_than_the_one_the_order_holds_is_ignored(or
     order_id = place(orders_db)
     confirm(orders_db, order_id)
     ship(orders_db, order_id)
-    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 6, 10, 1, tzinfo=timezone.utc)
+    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=UTC), datetime(2026, 12, 6, 10, 1, tzinfo=UTC)
     in_full = {**authorised(order_id), "status": "refunded", "refunded": Decimal("34.60"), "updated_at": later}
     in_part = {**authorised(order_id), "status": "captured", "refunded": Decimal("10.00"), "updated_at": earlier}
     assert orders.follow_payment(orders_db, in_full).subject.status == "refunded"
     assert orders.follow_payment(orders_db, in_part).happened is False
     orders_db.commit()
     order = orders.find_order(orders_db, order_id, OPERATOR)
-    assert (order.status, order.payment["status"], order.payment["refunded"]) == ("refunded", "refunded",
-                                                                                Decimal("34.60"))
+    assert (order.status, order.payment["status"], order.payment["refunded"]) == (
+        "refunded",
+        "refunded",
+        Decimal("34.60"),
+    )

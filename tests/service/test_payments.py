@@ -41,12 +41,18 @@ def authorise(session, provider, order_id, payment_method=APPROVED, amount=TOTAL
 
 
 def test_an_authorisation_holds_the_total_in_minor_units_on_one_intent_that_names_the_order(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     payment, happened = authorise(payments_db, provider, order_id)
     assert (happened, payment.status, payment.amount, payment.currency) == (True, "authorised", TOTAL, "EUR")
     [intent] = intents_of(payment_provider, order_id)
     assert (intent["id"], intent["status"], intent["amount"], intent["currency"], intent["capture_method"]) == (
-        payment.reference, "requires_capture", 3460, "eur", "manual")
+        payment.reference,
+        "requires_capture",
+        3460,
+        "eur",
+        "manual",
+    )
 
 
 def test_an_authorisation_asked_again_asks_the_provider_nothing_more(payments_db, provider, payment_provider, order_id):
@@ -57,13 +63,24 @@ def test_an_authorisation_asked_again_asks_the_provider_nothing_more(payments_db
 
 
 def test_an_authorisation_confirmed_at_the_provider_whose_answer_was_lost_is_not_confirmed_twice(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     """The service died between the provider's answer and its own commit: the intent it recorded is authorised
     at the provider, and the shop still says authorising. The next attempt asks what became of it."""
     intent = provider.create_intent(order_id, 3460, "EUR", APPROVED)
-    payments_db.add(Payment(order_id=order_id, status="authorising", amount=TOTAL, currency="EUR",
-                            payment_method=APPROVED, reference=intent.id, refunded=0, requested_at=utc_now(),
-                            updated_at=utc_now()))
+    payments_db.add(
+        Payment(
+            order_id=order_id,
+            status="authorising",
+            amount=TOTAL,
+            currency="EUR",
+            payment_method=APPROVED,
+            reference=intent.id,
+            refunded=0,
+            requested_at=utc_now(),
+            updated_at=utc_now(),
+        )
+    )
     payments_db.commit()
     payment_provider.post(f"/v1/payment_intents/{intent.id}/confirm")
     payment, happened = authorise(payments_db, provider, order_id)
@@ -72,7 +89,8 @@ def test_an_authorisation_confirmed_at_the_provider_whose_answer_was_lost_is_not
 
 
 def test_a_declined_card_declines_the_payment_with_the_providers_code_and_holds_nothing(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     payment, happened = authorise(payments_db, provider, order_id, DECLINED)
     assert (happened, payment.status, payment.decline_code) == (True, "declined", "card_declined")
     assert not any(ever_authorised(intent) for intent in intents_of(payment_provider, order_id))
@@ -90,8 +108,9 @@ def test_a_provider_that_does_not_answer_fails_the_payment_once_the_deadline_has
 
 
 def test_a_payment_requested_after_its_order_ended_is_never_authorised(
-        payments_db, provider, payment_provider, order_id):
-    assert payments.void(payments_db, provider, order_id).happened is False   # nothing asked, nothing to tell
+    payments_db, provider, payment_provider, order_id
+):
+    assert payments.void(payments_db, provider, order_id).happened is False  # nothing asked, nothing to tell
     payments_db.commit()
     payment, happened = authorise(payments_db, provider, order_id)
     assert (happened, payment.status) == (False, "voided")
@@ -109,10 +128,11 @@ def test_voiding_gives_back_what_the_authorisation_holds_once(payments_db, provi
 
 
 def test_voiding_a_failed_payment_cancels_an_intent_that_was_authorised_after_all(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     authorise(payments_db, provider, order_id)
     payment = payments.find_payment(payments_db, order_id)
-    payment.status = "failed"   # the answer never came in time: the shop gave up on it
+    payment.status = "failed"  # the answer never came in time: the shop gave up on it
     payments_db.commit()
     payment, happened = payments.void(payments_db, provider, order_id)
     payments_db.commit()
@@ -131,7 +151,8 @@ def test_capturing_takes_the_money_once(payments_db, provider, payment_provider,
 
 
 def test_a_capture_made_before_its_answer_was_lost_is_recorded_not_refused(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     payment, _ = authorise(payments_db, provider, order_id)
     payment_provider.post(f"/v1/payment_intents/{payment.reference}/capture")
     payment, happened = payments.capture(payments_db, provider, order_id)
@@ -139,7 +160,8 @@ def test_a_capture_made_before_its_answer_was_lost_is_recorded_not_refused(
 
 
 def test_a_capture_of_an_authorisation_the_provider_let_go_is_refused_with_the_reason(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     payment, _ = authorise(payments_db, provider, order_id)
     payment_provider.post(f"/v1/payment_intents/{payment.reference}/cancel")
     with pytest.raises(ProviderDisagrees, match="canceled"):
@@ -153,7 +175,8 @@ def captured(session, provider, order_id):
 
 
 def test_a_refund_in_part_then_of_the_rest_gives_back_the_total_and_no_more(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     captured(payments_db, provider, order_id)
     payment, _ = payments.refund(payments_db, provider, order_id, Decimal("10.00"))
     payments_db.commit()
@@ -181,7 +204,8 @@ def test_a_payment_not_captured_cannot_be_refunded(payments_db, provider, order_
 
 
 def test_a_refund_made_at_the_provider_is_recorded_before_another_so_none_is_made_twice(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     """Refunded at the provider and then lost (a crash before the commit, or a refund in its dashboard): the next
     refund counts it, so a refund in full asks only for what is really left."""
     captured(payments_db, provider, order_id)
@@ -198,7 +222,8 @@ def event(intent_id, event_id=None):
 
 
 def test_a_provider_event_makes_the_payment_follow_what_the_provider_holds_once(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     payment, _ = authorise(payments_db, provider, order_id)
     payment_provider.post(f"/v1/payment_intents/{payment.reference}/cancel")
     told = event(payment.reference)
@@ -209,16 +234,19 @@ def test_a_provider_event_makes_the_payment_follow_what_the_provider_holds_once(
 
 
 def test_a_provider_event_that_comes_late_or_out_of_order_changes_nothing_the_provider_did_not(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     captured(payments_db, provider, order_id)
     reference = payments.find_payment(payments_db, order_id).reference
-    payment, happened = payments.follow_provider(payments_db, provider, {**event(reference),
-                                                                         "type": "payment_intent.amount_capturable_updated"})
+    payment, happened = payments.follow_provider(
+        payments_db, provider, {**event(reference), "type": "payment_intent.amount_capturable_updated"}
+    )
     assert (happened, payment.status) == (False, "captured")
 
 
 def test_a_provider_event_of_a_refund_made_in_its_dashboard_is_recorded(
-        payments_db, provider, payment_provider, order_id):
+    payments_db, provider, payment_provider, order_id
+):
     captured(payments_db, provider, order_id)
     reference = payments.find_payment(payments_db, order_id).reference
     payment_provider.post("/v1/refunds", payment_intent=reference, amount=460)

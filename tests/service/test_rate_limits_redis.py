@@ -92,7 +92,7 @@ class Gateway:
 
 def test_the_provider_counts_in_redis_when_redis_url_is_set(prefixes):
     config = {"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": REDIS_URL, "RATE_LIMIT_KEY_PREFIX": prefixes()}
-    one, another = ServiceContainer(Gateway, config), ServiceContainer(Gateway, config)   # two gateway instances
+    one, another = ServiceContainer(Gateway, config), ServiceContainer(Gateway, config)  # two gateway instances
     for container in (one, another):
         get_extension(container, SharedRateLimiter).setup()
     get_extension(one, RateLimits).get_dependency(None).check("PER_CLIENT", "10.0.0.1")

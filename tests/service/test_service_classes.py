@@ -22,9 +22,18 @@ class RecordingOutbox:
 
 
 def order_event(order_id, items):
-    return new_event(order={"id": order_id, "customer_email": "ada@example.com", "status": "pending",
-                            "items": items, "total": None, "rejection_reason": None,
-                            "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:00+00:00"})
+    return new_event(
+        order={
+            "id": order_id,
+            "customer_email": "ada@example.com",
+            "status": "pending",
+            "items": items,
+            "total": None,
+            "rejection_reason": None,
+            "created_at": "2026-11-23T10:00:00+00:00",
+            "updated_at": "2026-11-23T10:00:00+00:00",
+        }
+    )
 
 
 def test_an_event_delivered_twice_reserves_once_and_publishes_once(inventory_db):

@@ -1,26 +1,27 @@
 """The shipping service's operations against a real PostgreSQL database, with the rates its migration seeds."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import eventlet
 import pytest
 
+from harness.shipping import ADDRESS
 from shipping_service import shipments
 from shipping_service.exceptions import TrackingNumberInUse, TransitionNotAllowed
 from shipping_service.models import Shipment
 from shop_common.vocabulary.errors import InvalidInput
-from harness.shipping import ADDRESS
 
 COUNTRIES = frozenset({"DE", "GB", "US", "CH"})
 LINES = [{"sku": "TEA-1", "quantity": 4}]
-DELIVERED_AT = datetime(2026, 12, 8, 9, 30, tzinfo=timezone.utc)
+DELIVERED_AT = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
 NORMAL = {**ADDRESS, "city": "BERLIN", "country_area": "", "city_area": ""}
 
 
 def quote(session, grams_per_unit=250, address=ADDRESS, lines=LINES):
-    return shipments.quote(session, {"country_area": "", "city_area": "", **address}, lines,
-                           {"TEA-1": grams_per_unit}, COUNTRIES, "EUR")
+    return shipments.quote(
+        session, {"country_area": "", "city_area": "", **address}, lines, {"TEA-1": grams_per_unit}, COUNTRIES, "EUR"
+    )
 
 
 def opened(session, order_id="order-1"):
@@ -33,15 +34,22 @@ def update(tracking, status="delivered", event_id="evt-1"):
     return {"event_id": event_id, "tracking_number": tracking, "status": status, "occurred_at": DELIVERED_AT}
 
 
-@pytest.mark.parametrize("grams_per_unit, country, cost", [(250, "DE", "4.90"), (2600, "DE", "16.90"),
-                                                           (250, "GB", "9.90"), (250, "US", "14.90")])
+@pytest.mark.parametrize(
+    "grams_per_unit, country, cost",
+    [(250, "DE", "4.90"), (2600, "DE", "16.90"), (250, "GB", "9.90"), (250, "US", "14.90")],
+)
 def test_the_seeded_rates_price_a_parcel_by_its_zone_and_weight(shipping_db, grams_per_unit, country, cost):
-    address = {"DE": ADDRESS, "GB": {**ADDRESS, "city": "London", "postal_code": "SW1A 2AA", "country_code": "GB"},
-               "US": {**ADDRESS, "city": "Mountain View", "postal_code": "94043", "country_code": "US",
-                      "country_area": "CA"}}[country]
+    address = {
+        "DE": ADDRESS,
+        "GB": {**ADDRESS, "city": "London", "postal_code": "SW1A 2AA", "country_code": "GB"},
+        "US": {**ADDRESS, "city": "Mountain View", "postal_code": "94043", "country_code": "US", "country_area": "CA"},
+    }[country]
     quoted = quote(shipping_db, grams_per_unit, address)
     assert (quoted["shipping_cost"], quoted["currency"], quoted["weight_grams"]) == (
-        Decimal(cost), "EUR", 4 * grams_per_unit)
+        Decimal(cost),
+        "EUR",
+        4 * grams_per_unit,
+    )
     assert quoted["shipping_address"]["country_code"] == country
 
 
@@ -50,8 +58,9 @@ def test_a_quote_answers_the_address_normalised(shipping_db):
 
 
 def test_staff_replace_the_rates_all_at_once_and_a_table_that_does_not_hold_changes_nothing(shipping_db):
-    table = shipments.replace_rates(shipping_db, {"DE": "HOME"}, [
-        {"zone": "HOME", "up_to_grams": 5000, "cost": Decimal("3.00")}])
+    table = shipments.replace_rates(
+        shipping_db, {"DE": "HOME"}, [{"zone": "HOME", "up_to_grams": 5000, "cost": Decimal("3.00")}]
+    )
     shipping_db.commit()
     assert table == {"zones": {"DE": "HOME"}, "bands": [{"zone": "HOME", "up_to_grams": 5000, "cost": Decimal("3.00")}]}
     assert quote(shipping_db)["shipping_cost"] == Decimal("3.00")
@@ -76,10 +85,14 @@ def test_dispatch_records_the_carrier_and_tracking_number_once(shipping_db):
     order_id = opened(shipping_db)
     dispatched = shipments.dispatch(shipping_db, order_id, NORMAL, "DHL", "JD1")
     shipping_db.commit()
-    assert (dispatched.happened, dispatched.subject.status, dispatched.subject.carrier,
-            dispatched.subject.tracking_number) == (True, "dispatched", "DHL", "JD1")
+    assert (
+        dispatched.happened,
+        dispatched.subject.status,
+        dispatched.subject.carrier,
+        dispatched.subject.tracking_number,
+    ) == (True, "dispatched", "DHL", "JD1")
     assert dispatched.subject.dispatched_at.tzinfo is not None
-    assert shipments.dispatch(shipping_db, order_id, NORMAL, "DHL", "JD1").happened is False   # asked again
+    assert shipments.dispatch(shipping_db, order_id, NORMAL, "DHL", "JD1").happened is False  # asked again
     with pytest.raises(TransitionNotAllowed):
         shipments.dispatch(shipping_db, order_id, NORMAL, "UPS", "1Z999")
 
@@ -88,7 +101,7 @@ def test_a_dispatch_before_the_confirmation_arrived_opens_the_shipment_itself(sh
     dispatched = shipments.dispatch(shipping_db, "order-early", NORMAL, "DHL", "JD2").subject
     shipping_db.commit()
     assert (dispatched.status, dispatched.shipping_address) == ("dispatched", NORMAL)
-    assert shipments.open_shipment(shipping_db, "order-early", NORMAL).happened is False   # the late confirmation
+    assert shipments.open_shipment(shipping_db, "order-early", NORMAL).happened is False  # the late confirmation
 
 
 def test_a_tracking_number_belongs_to_one_parcel(shipping_db):
@@ -140,10 +153,14 @@ def test_a_carriers_delivery_is_applied_once_per_event_and_dates_the_delivery(sh
     change, outcome = shipments.follow_carrier(shipping_db, update("JD1"))
     shipping_db.commit()
     assert (outcome, change.happened, change.subject.status, change.subject.delivered_at) == (
-        "applied", True, "delivered", DELIVERED_AT)
+        "applied",
+        True,
+        "delivered",
+        DELIVERED_AT,
+    )
     assert shipments.follow_carrier(shipping_db, update("JD1"))[1] == "repeated"
     again, outcome = shipments.follow_carrier(shipping_db, update("JD1", event_id="evt-2"))
-    assert (outcome, again.happened) == ("applied", False)   # another event of the same delivery
+    assert (outcome, again.happened) == ("applied", False)  # another event of the same delivery
 
 
 @pytest.mark.parametrize("status, tracking", [("in_transit", "JD1"), ("delivered", "UNKNOWN")])
@@ -177,9 +194,9 @@ def test_shipments_are_listed_oldest_first_by_status_in_pages(shipping_db):
 
 
 def test_the_catalogues_weights_are_kept_the_newest_told_winning_whatever_order_they_come_in(shipping_db):
-    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc), datetime(2026, 12, 6, 10, 5, tzinfo=timezone.utc)
+    earlier, later = datetime(2026, 12, 6, 10, 0, tzinfo=UTC), datetime(2026, 12, 6, 10, 5, tzinfo=UTC)
     shipments.record_weight(shipping_db, "TEA-1", 300, later)
-    shipments.record_weight(shipping_db, "TEA-1", 250, earlier)   # overtaken: an older weighing
+    shipments.record_weight(shipping_db, "TEA-1", 250, earlier)  # overtaken: an older weighing
     shipments.record_weight(shipping_db, "CUP-1", 400, earlier)
     shipping_db.commit()
     assert shipments.known_weights(shipping_db, ["TEA-1", "CUP-1", "POT-1"]) == {"TEA-1": 300, "CUP-1": 400}

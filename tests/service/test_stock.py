@@ -54,12 +54,12 @@ def test_listing_can_be_limited_to_some_skus(inventory_db):
 
 
 def test_products_come_in_pages_by_sku_each_after_the_last_sku_of_the_one_before(inventory_db):
-    skus = ["A", "A-1", "B", "C", "D", "E0"]   # in sku order in any collation
+    skus = ["A", "A-1", "B", "C", "D", "E0"]  # in sku order in any collation
     for sku in ("C", "E0", "A-1", "D", "B", "A"):
         add_product(inventory_db, sku)
     assert [p.sku for p in stock.list_products(inventory_db, 2)] == ["A", "A-1"]
     assert [p.sku for p in stock.list_products(inventory_db, 2, after="A-1")] == ["B", "C"]
-    assert [p.sku for p in stock.list_products(inventory_db, 2, after="A-0")] == ["A-1", "B"]   # no such sku
+    assert [p.sku for p in stock.list_products(inventory_db, 2, after="A-0")] == ["A-1", "B"]  # no such sku
     assert stock.list_products(inventory_db, 2, after="E0") == []
     for limit in (1, 2, 4, 6, 7):
         pages, after = [], None
@@ -68,18 +68,21 @@ def test_products_come_in_pages_by_sku_each_after_the_last_sku_of_the_one_before
             pages.append(page)
             after = page[-1]
         assert [len(page) for page in pages[:-1]] == [limit] * (len(pages) - 1)
-        assert sum(pages, []) == skus   # no sku twice, none left out
+        assert sum(pages, []) == skus  # no sku twice, none left out
 
 
 def test_a_reservation_holds_every_line_at_catalogue_prices(inventory_db):
     add_product(inventory_db, "A", 5, "1.10")
     add_product(inventory_db, "B", 2, "2.20")
     reservation, decided_now = stock.reserve(
-        inventory_db, "o1", [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 1}])
+        inventory_db, "o1", [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 1}]
+    )
     inventory_db.commit()
     assert (reservation.status, list(reservation.shortages), decided_now) == ("reserved", [], True)
-    assert [(l.sku, l.quantity, l.unit_price) for l in reservation.lines] == [
-        ("A", 5, Decimal("1.10")), ("B", 1, Decimal("2.20"))]
+    assert [(line.sku, line.quantity, line.unit_price) for line in reservation.lines] == [
+        ("A", 5, Decimal("1.10")),
+        ("B", 1, Decimal("2.20")),
+    ]
     assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (0, 1)
 
 
@@ -87,10 +90,14 @@ def test_a_reservation_is_all_or_nothing(inventory_db):
     add_product(inventory_db, "A", 5)
     add_product(inventory_db, "B", 1)
     reservation, _ = stock.reserve(
-        inventory_db, "o1", [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}, {"sku": "Z", "quantity": 1}])
+        inventory_db, "o1", [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}, {"sku": "Z", "quantity": 1}]
+    )
     inventory_db.commit()
     assert reservation.status == "refused"
-    assert reservation.shortages == [{"sku": "B", "requested": 2, "available": 1}, {"sku": "Z", "requested": 1, "available": 0}]
+    assert reservation.shortages == [
+        {"sku": "B", "requested": 2, "available": 1},
+        {"sku": "Z", "requested": 1, "available": 0},
+    ]
     assert reservation.reason == "insufficient stock (B: 2 requested, 1 available; Z: unknown product)"
     assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (5, 1)
 
@@ -162,7 +169,7 @@ def test_restock_past_the_stock_limit_is_refused_counting_held_units(inventory_d
     inventory_db.rollback()
     assert stock.restock(inventory_db, "TEA-1", 10).stock == MAX_STOCK - 5
     inventory_db.commit()
-    stock.release(inventory_db, "o-held")   # the held units come back without passing the limit
+    stock.release(inventory_db, "o-held")  # the held units come back without passing the limit
     inventory_db.commit()
     assert stock_of(inventory_db, "TEA-1") == MAX_STOCK
 

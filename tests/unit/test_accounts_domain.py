@@ -1,14 +1,13 @@
 """The rules of refresh tokens: which stored token may be spent, and what a client is given."""
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accounts_service.domain import (REFRESH_TOKEN_PREFIX, RefreshRefused, check_refresh, digest_of,
-                                     new_refresh_token)
+from accounts_service.domain import REFRESH_TOKEN_PREFIX, RefreshRefused, check_refresh, digest_of, new_refresh_token
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=14)
 EARLIER = NOW - timedelta(minutes=5)
 
@@ -47,7 +46,7 @@ def test_a_new_refresh_token_is_recognisable_by_its_prefix():
     token, _ = new_refresh_token()
     assert REFRESH_TOKEN_PREFIX == "shop_rt_"
     assert token.startswith("shop_rt_")
-    assert len(token) > len("shop_rt_") + 40   # 32 random bytes, base64url
+    assert len(token) > len("shop_rt_") + 40  # 32 random bytes, base64url
 
 
 def test_the_digest_kept_is_the_sha256_of_the_token_never_the_token():

@@ -18,9 +18,18 @@ from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.operations.config import load_config
 from shop_common.persistence.database import pool_size
 
-VARIABLES = ("QUEUE_TYPE", "CIRCUIT_BREAKER_FAILURES", "CIRCUIT_BREAKER_RESET_SECONDS", "REDIS_URL",
-             "RATE_LIMIT_KEY_PREFIX", "DB_POOL_SIZE", "TRUSTED_PROXIES", "OIDC_ISSUER", "OIDC_AUDIENCE",
-             "OIDC_JWKS_URL")
+VARIABLES = (
+    "QUEUE_TYPE",
+    "CIRCUIT_BREAKER_FAILURES",
+    "CIRCUIT_BREAKER_RESET_SECONDS",
+    "REDIS_URL",
+    "RATE_LIMIT_KEY_PREFIX",
+    "DB_POOL_SIZE",
+    "TRUSTED_PROXIES",
+    "OIDC_ISSUER",
+    "OIDC_AUDIENCE",
+    "OIDC_JWKS_URL",
+)
 
 
 @pytest.fixture
@@ -44,7 +53,7 @@ class Gateway:
 
 
 def set_up(extension_type, config):
-    container = ServiceContainer(Gateway, config)   # its extensions hold it weakly: kept here while they set up
+    container = ServiceContainer(Gateway, config)  # its extensions hold it weakly: kept here while they set up
     extension = get_extension(container, extension_type)
     extension.setup()
     return extension
@@ -69,7 +78,7 @@ def test_queues_are_of_config_yamls_type(config):
 
 
 def test_rate_limits_are_counted_in_memory_under_config_yamls_prefix(config):
-    assert config["REDIS_URL"] is None   # empty: the gateway's own memory
+    assert config["REDIS_URL"] is None  # empty: the gateway's own memory
     assert rate_limiter(config) == ("memory://", config["RATE_LIMIT_KEY_PREFIX"])
 
 
@@ -88,17 +97,21 @@ def test_no_external_issuer_is_trusted_as_config_yaml_names_none(config):
     assert [type(issuer) for issuer in issuers(config)] == [LocalIssuer]
 
 
-@pytest.mark.parametrize("path, read", [
-    (("QUEUE_TYPE",), queue_arguments),
-    (("CIRCUIT_BREAKER", "FAILURES"), breaker),
-    (("CIRCUIT_BREAKER", "RESET_SECONDS"), breaker),
-    (("REDIS_URL",), rate_limiter),
-    (("RATE_LIMIT_KEY_PREFIX",), rate_limiter),
-    (("DB_POOL_SIZE",), lambda config: pool_size(config, max_workers=7)),
-    (("TRUSTED_PROXIES",), trusted_proxies),
-    (("AUTH", "EXTERNAL"), issuers),
-    (("AUTH", "EXTERNAL", "ISSUER"), issuers),
-], ids=lambda value: ".".join(value) if isinstance(value, tuple) else None)
+@pytest.mark.parametrize(
+    "path, read",
+    [
+        (("QUEUE_TYPE",), queue_arguments),
+        (("CIRCUIT_BREAKER", "FAILURES"), breaker),
+        (("CIRCUIT_BREAKER", "RESET_SECONDS"), breaker),
+        (("REDIS_URL",), rate_limiter),
+        (("RATE_LIMIT_KEY_PREFIX",), rate_limiter),
+        (("DB_POOL_SIZE",), lambda config: pool_size(config, max_workers=7)),
+        (("TRUSTED_PROXIES",), trusted_proxies),
+        (("AUTH", "EXTERNAL"), issuers),
+        (("AUTH", "EXTERNAL", "ISSUER"), issuers),
+    ],
+    ids=lambda value: ".".join(value) if isinstance(value, tuple) else None,
+)
 def test_without_the_setting_the_code_fails_rather_than_use_a_default_of_its_own(config, path, read):
     section = reduce(lambda settings, key: settings[key], path[:-1], config)
     del section[path[-1]]

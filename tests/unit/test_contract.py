@@ -7,10 +7,9 @@ import types
 
 import pytest
 import schemathesis
-
-from gateway.authentication import ANYONE, STAFF
 from nameko.rpc import RpcProxy
 
+from gateway.authentication import ANYONE, STAFF
 from gateway.contract import PATH_PARAMETER_PATTERN, http_routes, openapi_document
 from gateway.http import JsonHttpEntrypoint
 from gateway.service import GatewayService
@@ -46,21 +45,25 @@ def test_it_lists_every_published_route_and_only_those(document):
     documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
     assert documented == published
     assert {("get", "/openapi.json"), ("get", "/docs"), ("post", "/orders")} <= documented
-    assert ("get", "/docs/{asset}") not in documented   # the page's own assets
+    assert ("get", "/docs/{asset}") not in documented  # the page's own assets
 
 
 def test_each_route_says_who_may_use_it(document):
     for method, path, entrypoint in declared_routes():
         if entrypoint.published:
             spec = operation(document, method, path)
-            assert "401" in spec["responses"], (method, path)   # a token sent is checked, wherever it is sent
+            assert "401" in spec["responses"], (method, path)  # a token sent is checked, wherever it is sent
             if entrypoint.access == ANYONE:
                 assert spec["security"] == [], (method, path)
             else:
                 assert spec["security"] == [{"bearerAuth": []}], (method, path)
             assert ("403" in spec["responses"]) >= (entrypoint.access == STAFF), (method, path)
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "an access_token of POST /auth/token"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "an access_token of POST /auth/token",
+    }
 
 
 def test_every_route_may_answer_429_with_retry_after_and_each_error_is_an_error(document):
@@ -71,7 +74,8 @@ def test_every_route_may_answer_429_with_retry_after_and_each_error_is_an_error(
             for status, response in spec["responses"].items():
                 if int(status) >= 400:
                     assert response["content"] == {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}, (method, path, status)
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    }, (method, path, status)
     assert document["components"]["headers"]["RetryAfter"]["required"] is True
 
 
@@ -79,7 +83,7 @@ def test_placing_an_order(document):
     spec = operation(document, "post", "/orders")
     assert spec["security"] == [{"bearerAuth": []}]
     assert {"201", "400", "401", "422", "429", "503"} <= set(spec["responses"])
-    assert "403" not in spec["responses"]   # a signed-in caller always places their own order
+    assert "403" not in spec["responses"]  # a signed-in caller always places their own order
     assert spec["responses"]["401"]["headers"]["WWW-Authenticate"] == {"$ref": "#/components/headers/WwwAuthenticate"}
     assert spec["requestBody"]["required"] is True
     assert spec["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NewOrder"}
@@ -92,8 +96,10 @@ def test_anyone_may_list_products_with_the_query_parameters_of_its_schema(docume
     spec = operation(document, "get", "/products")
     assert spec["security"] == []
     assert {parameter.get("name") for parameter in spec["parameters"] if parameter.get("in") == "query"} == {
-        "limit", "cursor"}
-    assert set(spec["responses"]) == {"200", "400", "401", "429", "503"}   # 401: a token sent that does not hold
+        "limit",
+        "cursor",
+    }
+    assert set(spec["responses"]) == {"200", "400", "401", "429", "503"}  # 401: a token sent that does not hold
 
 
 def test_only_staff_add_products_and_a_sku_is_added_once(document):
@@ -105,7 +111,7 @@ def test_what_only_the_services_answer(document):
     assert "409" in operation(document, "post", "/accounts")["responses"]
     assert "401" in operation(document, "post", "/auth/token")["responses"]
     assert "401" in operation(document, "post", "/auth/refresh")["responses"]
-    assert "403" in operation(document, "get", "/orders")["responses"]   # customer_email, asked by a customer
+    assert "403" in operation(document, "get", "/orders")["responses"]  # customer_email, asked by a customer
     for action in ("cancel", "ship"):
         assert "409" in operation(document, "post", f"/orders/{{order_id}}/{action}")["responses"]
 
@@ -114,20 +120,24 @@ def test_request_bodies_refuse_unknown_fields(document):
     schemas = document["components"]["schemas"]
     for path, operations in document["paths"].items():
         for method, spec in operations.items():
-            if "requestBody" in spec and path.startswith("/webhooks/"):   # the bytes a signature covers, as they came
+            if "requestBody" in spec and path.startswith("/webhooks/"):  # the bytes a signature covers, as they came
                 assert spec["requestBody"]["required"] is True and "400" in spec["responses"]
             elif "requestBody" in spec:
                 assert spec["requestBody"]["required"] is True
-                assert "400" in spec["responses"], (method, path)   # malformed JSON, at least
+                assert "400" in spec["responses"], (method, path)  # malformed JSON, at least
                 name = spec["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
                 assert schemas[name]["additionalProperties"] is False, name
-    assert schemas["LineInput"]["additionalProperties"] is False   # nested in NewOrder
+    assert schemas["LineInput"]["additionalProperties"] is False  # nested in NewOrder
 
 
 def test_path_parameters_are_safe_strings_and_may_not_be_found(document):
     spec = operation(document, "post", "/orders/{order_id}/cancel")
-    assert {"name": "order_id", "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN}} in spec["parameters"]
+    assert {
+        "name": "order_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": PATH_PARAMETER_PATTERN},
+    } in spec["parameters"]
     assert PATH_PARAMETER_PATTERN == r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
     assert {"400", "404"} <= set(spec["responses"])
     assert operation(document, "get", "/products/{sku}")["parameters"][0]["name"] == "sku"
@@ -142,8 +152,9 @@ def test_answers_without_content_and_not_json(document):
 def services_reached(method):
     """The services whose RPC proxy ``method`` uses, itself or through the class's other methods (read from their
     bytecode: a check of the declarations, which the contract itself never reads)."""
-    proxies = {name: value.target_service for name, value in vars(GatewayService).items()
-               if isinstance(value, RpcProxy)}
+    proxies = {
+        name: value.target_service for name, value in vars(GatewayService).items() if isinstance(value, RpcProxy)
+    }
     reached, seen, methods = set(), set(), [method]
     while methods:
         codes, names = [methods.pop().__code__], set()
@@ -159,8 +170,11 @@ def services_reached(method):
     return reached
 
 
-@pytest.mark.parametrize("name, method, entrypoint", list(http_routes(GatewayService)), ids=lambda value: value
-                         if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "name, method, entrypoint",
+    list(http_routes(GatewayService)),
+    ids=lambda value: value if isinstance(value, str) else "",
+)
 def test_a_route_declares_the_services_it_calls_and_no_other(name, method, entrypoint):
     reached = services_reached(method)
     assert set(entrypoint.calls) <= reached

@@ -11,16 +11,22 @@ from accounts_service.domain import new_refresh_token
 from shop_common.identity.tokens import issue_access_token
 from shop_common.observability.log_format import WITHHELD, JsonFormatter, TraceFormatter
 
-ACCESS_TOKEN = issue_access_token(ed25519.Ed25519PrivateKey.generate(),
-                                  {"id": "acc-ada", "email": "ada@example.com", "role": "customer"},
-                                  "shop-accounts", "shop", 900)
+ACCESS_TOKEN = issue_access_token(
+    ed25519.Ed25519PrivateKey.generate(),
+    {"id": "acc-ada", "email": "ada@example.com", "role": "customer"},
+    "shop-accounts",
+    "shop",
+    900,
+)
 REFRESH_TOKEN, _ = new_refresh_token()
 CREDENTIALS = {"access token": ACCESS_TOKEN, "refresh token": REFRESH_TOKEN}
 
 # Text that must come through unchanged: ids, an email, a digest, dotted versions, almost-prefixes.
-ORDINARY = ("order 0123456789abcdef0123456789abcdef for ada@example.com, sku TEA-1.v2, release 1.2.3, "
-            "digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, eyJ alone, "
-            "shop_rt alone, a.b.c, \u00e9t\u00e9")
+ORDINARY = (
+    "order 0123456789abcdef0123456789abcdef for ada@example.com, sku TEA-1.v2, release 1.2.3, "
+    "digest 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, eyJ alone, "
+    "shop_rt alone, a.b.c, \u00e9t\u00e9"
+)
 
 
 def record(message="%s", args=(), **extra):
@@ -57,12 +63,22 @@ def test_a_credential_in_an_extra_field_is_withheld(credential):
 
 
 def test_credentials_nested_in_an_extra_field_are_withheld():
-    answer = {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 900,
-              "refresh_token": REFRESH_TOKEN, "nested": [{"again": f"Bearer {ACCESS_TOKEN}"}]}
+    answer = {
+        "access_token": ACCESS_TOKEN,
+        "token_type": "Bearer",
+        "expires_in": 900,
+        "refresh_token": REFRESH_TOKEN,
+        "nested": [{"again": f"Bearer {ACCESS_TOKEN}"}],
+    }
     line = JsonFormatter().format(record("answered", answer=answer))
     assert ACCESS_TOKEN not in line and REFRESH_TOKEN not in line
-    assert json.loads(line)["answer"] == {"access_token": WITHHELD, "token_type": "Bearer", "expires_in": 900,
-                                          "refresh_token": WITHHELD, "nested": [{"again": f"Bearer {WITHHELD}"}]}
+    assert json.loads(line)["answer"] == {
+        "access_token": WITHHELD,
+        "token_type": "Bearer",
+        "expires_in": 900,
+        "refresh_token": WITHHELD,
+        "nested": [{"again": f"Bearer {WITHHELD}"}],
+    }
 
 
 def test_a_credential_in_an_exception_traceback_is_withheld(credential):
@@ -77,9 +93,13 @@ def test_a_credential_in_an_exception_traceback_is_withheld(credential):
 
 
 def test_a_credential_anywhere_in_a_trace_line_is_withheld(credential):
-    trace = {"stage": "response", "entrypoint_name": "refresh", "call_args": {"refresh_token": credential},
-             "response": {"answer": {"access_token": credential, "token_type": "Bearer"}},
-             "exception_value": f"refused {credential}!"}
+    trace = {
+        "stage": "response",
+        "entrypoint_name": "refresh",
+        "call_args": {"refresh_token": credential},
+        "response": {"answer": {"access_token": credential, "token_type": "Bearer"}},
+        "exception_value": f"refused {credential}!",
+    }
     line = TraceFormatter().format(trace_record(trace))
     assert credential not in line
     entry = json.loads(line)
@@ -90,7 +110,7 @@ def test_a_credential_anywhere_in_a_trace_line_is_withheld(credential):
 
 
 def test_the_part_of_a_refresh_token_left_by_cutting_a_long_field_is_still_withheld():
-    padding = "x" * 1987   # the field is cut at 2000 characters: 12 of the token's are left
+    padding = "x" * 1987  # the field is cut at 2000 characters: 12 of the token's are left
     line = JsonFormatter().format(record("%s", (f"{padding} {REFRESH_TOKEN}",)))
     message = json.loads(line)["message"]
     assert message.startswith(f"{padding} {WITHHELD}... [cut, ")

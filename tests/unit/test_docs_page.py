@@ -16,7 +16,7 @@ def test_the_docs_page_loads_only_its_own_assets():
     html = page.get_data(as_text=True)
     assert "<script>" not in html and "style=" not in html
     referenced = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert referenced and all(url.startswith("docs/") and url[len("docs/"):] in DOCS_ASSETS for url in referenced)
+    assert referenced and all(url.startswith("docs/") and url[len("docs/") :] in DOCS_ASSETS for url in referenced)
 
 
 def test_only_the_listed_assets_are_served():

@@ -2,8 +2,16 @@
 
 import os
 
-from harness.figures import (confirmation_figures, cpu_now, cpu_seconds, keeps_up, peak_rss_mb, percentile,
-                             server_cpu_ms_per_order, server_cpu_now)
+from harness.figures import (
+    confirmation_figures,
+    cpu_now,
+    cpu_seconds,
+    keeps_up,
+    peak_rss_mb,
+    percentile,
+    server_cpu_ms_per_order,
+    server_cpu_now,
+)
 
 
 def test_percentiles_are_nearest_rank():
@@ -44,19 +52,19 @@ def test_cpu_time_and_peak_memory_are_read_from_proc():
 
 
 def test_a_rate_is_sustained_when_confirmations_keep_pace_with_acceptances_in_the_second_half():
-    accepted = [100 + i * 0.1 for i in range(100)]                  # 10 per second for 10 s
+    accepted = [100 + i * 0.1 for i in range(100)]  # 10 per second for 10 s
     in_step = [t + 0.05 for t in accepted]
-    falling_behind = [100 + i * 0.125 for i in range(80)]           # 8 per second: the backlog grows
+    falling_behind = [100 + i * 0.125 for i in range(80)]  # 8 per second: the backlog grows
     assert keeps_up(100, accepted, in_step, 100.0, 110.0)
     assert not keeps_up(100, accepted, falling_behind, 100.0, 110.0)
-    assert not keeps_up(100, accepted[:90], in_step[:90], 100.0, 110.0)   # a tenth of the offers refused
-    answered_late = accepted[:80] + [112.0 + i * 0.1 for i in range(20)]   # a fifth answered 2 s after the window
+    assert not keeps_up(100, accepted[:90], in_step[:90], 100.0, 110.0)  # a tenth of the offers refused
+    answered_late = accepted[:80] + [112.0 + i * 0.1 for i in range(20)]  # a fifth answered 2 s after the window
     assert not keeps_up(100, answered_late, [t + 0.05 for t in answered_late], 100.0, 110.0)
 
 
 def test_the_servers_cpu_is_read_from_their_processes_and_counted_per_order():
     before = server_cpu_now()
-    assert before["rabbitmq"] and before["postgresql"]              # both run beside the tests
+    assert before["rabbitmq"] and before["postgresql"]  # both run beside the tests
     per_order = server_cpu_ms_per_order(before, orders=1)
-    assert set(per_order) == {"rabbitmq", "postgresql", "edge"}   # the edge: nginx, when it runs
+    assert set(per_order) == {"rabbitmq", "postgresql", "edge"}  # the edge: nginx, when it runs
     assert all(ms >= 0 for ms in per_order.values())

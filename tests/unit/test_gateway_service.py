@@ -10,10 +10,17 @@ from nameko.testing.services import worker_factory
 from gateway.service import GatewayService
 from shop_common.vocabulary.errors import ServiceUnavailable
 
-ORDER = {"id": "o1", "customer_email": "ada@example.com", "status": "confirmed", "rejection_reason": None,
-         "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}], "total": "25.00",
-         "created_at": "2026-11-23T10:00:00+00:00", "updated_at": "2026-11-23T10:00:01+00:00",
-         "internal_note": "an RPC field the HTTP contract does not publish"}
+ORDER = {
+    "id": "o1",
+    "customer_email": "ada@example.com",
+    "status": "confirmed",
+    "rejection_reason": None,
+    "items": [{"sku": "TEA-1", "quantity": 2, "unit_price": "12.50"}],
+    "total": "25.00",
+    "created_at": "2026-11-23T10:00:00+00:00",
+    "updated_at": "2026-11-23T10:00:01+00:00",
+    "internal_note": "an RPC field the HTTP contract does not publish",
+}
 
 
 class FakeOrders:

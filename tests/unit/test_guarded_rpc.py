@@ -14,9 +14,9 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import UnknownService
 from nameko.rpc import ReplyListener
 
+from gateway.service import GatewayService
 from shop_common.messaging.circuit_breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from shop_common.messaging.rpc_proxy import SettlingReplyListener, call_guarded
-from gateway.service import GatewayService
 from shop_common.operations.config import load_config
 from shop_common.vocabulary.errors import ServiceUnavailable
 
@@ -135,12 +135,14 @@ def test_a_reply_that_cannot_be_acknowledged_still_reaches_its_caller_and_kills_
     listener = SettlingReplyListener()
     waiting = listener.get_reply_event("call-1")
     reply = {"result": "stock", "error": None}
-    listener.handle_message(reply, Message(body=b"", channel=ResetChannel(), delivery_tag=1,
-                                           properties={"correlation_id": "call-1"}))
+    listener.handle_message(
+        reply, Message(body=b"", channel=ResetChannel(), delivery_tag=1, properties={"correlation_id": "call-1"})
+    )
     assert waiting.wait() == reply
 
 
 def test_the_gateways_rpc_replies_reach_it_through_the_settling_listener_alone():
     container = ServiceContainer(GatewayService, load_config())
     assert [type(extension) for extension in container.extensions if isinstance(extension, ReplyListener)] == [
-        SettlingReplyListener]
+        SettlingReplyListener
+    ]

@@ -4,10 +4,16 @@ from gateway.idempotency import fingerprint, idempotency_key, keyed_order_id
 from shop_common.vocabulary.errors import InvalidInput
 
 
-@pytest.mark.parametrize("given, key", [
-    (None, None), ("abc-123", "abc-123"), ('"8e03978e-40d5-43e8-bc93-6894a57f9324"', "8e03978e-40d5-43e8-bc93-6894a57f9324"),
-    ("  spaced  ", "spaced"), ("k" * 255, "k" * 255),
-])
+@pytest.mark.parametrize(
+    "given, key",
+    [
+        (None, None),
+        ("abc-123", "abc-123"),
+        ('"8e03978e-40d5-43e8-bc93-6894a57f9324"', "8e03978e-40d5-43e8-bc93-6894a57f9324"),
+        ("  spaced  ", "spaced"),
+        ("k" * 255, "k" * 255),
+    ],
+)
 def test_a_key_is_taken_quoted_or_bare(given, key):
     assert idempotency_key({} if given is None else {"Idempotency-Key": given}) == key
 

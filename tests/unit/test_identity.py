@@ -15,9 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from shop_common.identity.caller import NOBODY, OPERATOR, Caller, caller_from_context
-from shop_common.identity.keys import (DEVELOPMENT_KEY_FILE, KeyProblem, development_key, kid_of, signing_key,
-                                       trusted_keys)
-from shop_common.identity.tokens import (Identity, LocalIssuer, TokenVerifier, issue_access_token)
+from shop_common.identity.keys import (
+    DEVELOPMENT_KEY_FILE,
+    KeyProblem,
+    development_key,
+    kid_of,
+    signing_key,
+    trusted_keys,
+)
+from shop_common.identity.tokens import Identity, LocalIssuer, TokenVerifier, issue_access_token
 from shop_common.messaging.request_context import trusted_context
 from shop_common.vocabulary.errors import Forbidden, Unauthenticated
 
@@ -26,13 +32,17 @@ ADA = {"id": "acc-ada", "email": "ada@example.com", "role": "customer"}
 
 
 def private_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def public_pem(key):
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def verifier_trusting(*keys, issuer=ISSUER, audience=AUDIENCE):
@@ -40,6 +50,7 @@ def verifier_trusting(*keys, issuer=ISSUER, audience=AUDIENCE):
 
 
 # --- Caller ---------------------------------------------------------------------------------------------------
+
 
 def test_staff_may_act_for_any_account():
     staff = Caller("staff", "acc-staff")
@@ -59,8 +70,11 @@ def test_an_anonymous_caller_acts_for_nobody():
     assert not NOBODY.is_signed_in and not NOBODY.is_staff
 
 
-@pytest.mark.parametrize("caller", [Caller("customer", "acc-ada"), Caller("staff", "acc-x.1_2-3"), NOBODY],
-                         ids=["customer", "staff", "anonymous"])
+@pytest.mark.parametrize(
+    "caller",
+    [Caller("customer", "acc-ada"), Caller("staff", "acc-x.1_2-3"), NOBODY],
+    ids=["customer", "staff", "anonymous"],
+)
 def test_a_caller_survives_the_round_trip_through_the_context(caller):
     context = {"caller": caller.as_context()}
     assert caller_from_context(context) == caller
@@ -77,8 +91,21 @@ def test_a_context_without_a_caller_is_the_operator_who_acts_as_staff():
     assert operator.is_staff and operator.may_act_for("acc-ada")
 
 
-@pytest.mark.parametrize("value", ["admin:acc-1", "customer:", "staff", "customer", "customer:acc 1",
-                                   "staff:" + "x" * 65, "", 42, ["staff:acc-1"], {"role": "staff"}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "admin:acc-1",
+        "customer:",
+        "staff",
+        "customer",
+        "customer:acc 1",
+        "staff:" + "x" * 65,
+        "",
+        42,
+        ["staff:acc-1"],
+        {"role": "staff"},
+    ],
+)
 def test_a_malformed_caller_in_the_context_acts_for_nobody(value):
     caller = caller_from_context({"caller": value})
     assert caller == NOBODY
@@ -93,7 +120,7 @@ def test_a_context_value_with_a_trailing_newline_is_malformed():
 
 def test_require_raises_forbidden_naming_the_action_when_not_allowed():
     ada = Caller("customer", "acc-ada")
-    ada.require(ada.may_act_for("acc-ada"), "see this order")   # allowed: nothing raised
+    ada.require(ada.may_act_for("acc-ada"), "see this order")  # allowed: nothing raised
     with pytest.raises(Forbidden) as refused:
         ada.require(ada.may_act_for("acc-bob"), "see this order")
     assert "see this order" in refused.value.message
@@ -116,6 +143,7 @@ def test_the_trusted_context_adds_no_caller_when_there_was_none():
 
 
 # --- Keys -----------------------------------------------------------------------------------------------------
+
 
 def test_the_kid_is_the_rfc_7638_thumbprint_of_the_public_key():
     # RFC 8037, appendix A.3: the thumbprint of the Ed25519 public key of appendix A.2.
@@ -148,14 +176,15 @@ def dev_config(key_dir):
 
 
 def test_without_configured_keys_a_development_key_is_made_in_the_configured_folder_readable_by_its_owner_alone(
-        no_configured_keys, dev_config, key_dir):
+    no_configured_keys, dev_config, key_dir
+):
     key = signing_key(dev_config)
     path = key_dir / DEVELOPMENT_KEY_FILE
     assert isinstance(key, ed25519.Ed25519PrivateKey)
     assert path.read_text() == private_pem(key)
     assert path.stat().st_mode & 0o777 == 0o600
     assert key_dir.stat().st_mode & 0o077 == 0
-    assert os.listdir(key_dir) == [DEVELOPMENT_KEY_FILE]   # no draft left behind
+    assert os.listdir(key_dir) == [DEVELOPMENT_KEY_FILE]  # no draft left behind
 
 
 def test_the_development_key_is_made_once_and_reused_by_the_next_call(no_configured_keys, dev_config, key_dir):
@@ -164,11 +193,12 @@ def test_the_development_key_is_made_once_and_reused_by_the_next_call(no_configu
     again = development_key(dev_config)
     assert kid_of(again) == kid_of(first)
     assert (key_dir / DEVELOPMENT_KEY_FILE).read_bytes() == made
-    assert list(trusted_keys(dev_config)) == [kid_of(first)]   # verifiers trust its public half
+    assert list(trusted_keys(dev_config)) == [kid_of(first)]  # verifiers trust its public half
 
 
-def test_using_the_development_key_logs_a_warning_that_it_is_for_development(no_configured_keys, dev_config, key_dir,
-                                                                            caplog):
+def test_using_the_development_key_logs_a_warning_that_it_is_for_development(
+    no_configured_keys, dev_config, key_dir, caplog
+):
     with caplog.at_level(logging.WARNING, logger="shop_common.identity.keys"):
         signing_key(dev_config)
     [warning] = [r for r in caplog.records if r.name == "shop_common.identity.keys"]
@@ -178,8 +208,9 @@ def test_using_the_development_key_logs_a_warning_that_it_is_for_development(no_
     assert "AUTH_SIGNING_KEY" in warning.getMessage()
 
 
-def test_a_signing_key_in_the_environment_wins_over_the_development_key(no_configured_keys, monkeypatch, dev_config,
-                                                                       key_dir, caplog):
+def test_a_signing_key_in_the_environment_wins_over_the_development_key(
+    no_configured_keys, monkeypatch, dev_config, key_dir, caplog
+):
     configured = ed25519.Ed25519PrivateKey.generate()
     monkeypatch.setenv("AUTH_SIGNING_KEY", private_pem(configured))
     with caplog.at_level(logging.WARNING, logger="shop_common.identity.keys"):
@@ -189,8 +220,9 @@ def test_a_signing_key_in_the_environment_wins_over_the_development_key(no_confi
     assert not [r for r in caplog.records if r.name == "shop_common.identity.keys"]
 
 
-def test_a_signing_key_file_in_the_environment_wins_over_the_development_key(no_configured_keys, monkeypatch,
-                                                                            dev_config, key_dir, tmp_path):
+def test_a_signing_key_file_in_the_environment_wins_over_the_development_key(
+    no_configured_keys, monkeypatch, dev_config, key_dir, tmp_path
+):
     configured = ec.generate_private_key(ec.SECP256R1())
     key_file = tmp_path / "signing.pem"
     key_file.write_text(private_pem(configured))
@@ -199,8 +231,9 @@ def test_a_signing_key_file_in_the_environment_wins_over_the_development_key(no_
     assert not key_dir.exists()
 
 
-def test_a_signing_key_file_that_cannot_be_read_is_a_key_problem_naming_the_variable(no_configured_keys, monkeypatch,
-                                                                                    dev_config, tmp_path):
+def test_a_signing_key_file_that_cannot_be_read_is_a_key_problem_naming_the_variable(
+    no_configured_keys, monkeypatch, dev_config, tmp_path
+):
     monkeypatch.setenv("AUTH_SIGNING_KEY_FILE", str(tmp_path / "missing.pem"))
     with pytest.raises(KeyProblem, match="AUTH_SIGNING_KEY_FILE"):
         signing_key(dev_config)
@@ -215,10 +248,14 @@ def test_two_trusted_public_keys_are_both_trusted(no_configured_keys, monkeypatc
     assert not key_dir.exists()
 
 
-@pytest.mark.parametrize("pem", [
-    "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n",
-    "no key here at all",
-], ids=["a block that is no key", "no block"])
+@pytest.mark.parametrize(
+    "pem",
+    [
+        "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n",
+        "no key here at all",
+    ],
+    ids=["a block that is no key", "no block"],
+)
 def test_malformed_trusted_keys_are_a_key_problem_naming_the_variable(monkeypatch, dev_config, pem):
     monkeypatch.setenv("AUTH_TRUSTED_KEYS", pem)
     with pytest.raises(KeyProblem, match="AUTH_TRUSTED_KEYS"):
@@ -231,8 +268,14 @@ def test_a_malformed_signing_key_is_a_key_problem_naming_the_variable(monkeypatc
         signing_key(dev_config)
 
 
-@pytest.mark.parametrize("make_key", [lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                                      lambda: ec.generate_private_key(ec.SECP384R1())], ids=["RSA", "P-384"])
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        lambda: ec.generate_private_key(ec.SECP384R1()),
+    ],
+    ids=["RSA", "P-384"],
+)
 def test_an_unsupported_signing_key_type_is_a_key_problem(monkeypatch, dev_config, make_key):
     monkeypatch.setenv("AUTH_SIGNING_KEY", private_pem(make_key()))
     with pytest.raises(KeyProblem, match="unsupported key type"):
@@ -247,10 +290,12 @@ def test_an_unsupported_trusted_key_type_is_a_key_problem(monkeypatch, dev_confi
 
 # --- Tokens ---------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=["Ed25519", "P-256"])
 def key(request):
-    return ed25519.Ed25519PrivateKey.generate() if request.param == "Ed25519" else ec.generate_private_key(
-        ec.SECP256R1())
+    return (
+        ed25519.Ed25519PrivateKey.generate() if request.param == "Ed25519" else ec.generate_private_key(ec.SECP256R1())
+    )
 
 
 def test_an_issued_access_token_verifies_to_its_caller_and_email(key):
@@ -269,8 +314,14 @@ def test_an_access_token_carries_its_kid_type_and_every_claim(key):
     assert header["alg"] == ("EdDSA" if isinstance(key, ed25519.Ed25519PrivateKey) else "ES256")
     claims = jwt.decode(token, options={"verify_signature": False})
     assert {name: claims[name] for name in ("iss", "aud", "sub", "email", "role", "iat", "nbf")} == {
-        "iss": ISSUER, "aud": AUDIENCE, "sub": "acc-ada", "email": "ada@example.com", "role": "customer",
-        "iat": now, "nbf": now}
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "acc-ada",
+        "email": "ada@example.com",
+        "role": "customer",
+        "iat": now,
+        "nbf": now,
+    }
     assert claims["exp"] == now + 900
     assert claims["exp"] <= claims["iat"] + 900
     assert isinstance(claims["jti"], str) and claims["jti"]
@@ -301,7 +352,7 @@ def test_a_token_signed_by_a_key_not_trusted_is_unauthenticated(key):
 
 
 def test_an_expired_token_is_unauthenticated(key):
-    issued_long_ago = time.time() - 900 - 60   # past its lifetime and the clock skew allowed
+    issued_long_ago = time.time() - 900 - 60  # past its lifetime and the clock skew allowed
     assert_refused(verifier_trusting(key), issue_access_token(key, ADA, ISSUER, AUDIENCE, 900, now=issued_long_ago))
     assert verifier_trusting(key).identity(issue_access_token(key, ADA, ISSUER, AUDIENCE, 900, now=time.time() - 800))
 

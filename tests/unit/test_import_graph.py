@@ -47,26 +47,36 @@ def shop_common_modules():
 
 def foreign_imports(package):
     """Imports of other service packages from ``package``, other than their ``events`` modules."""
-    return sorted({(str(path.relative_to(CHECKOUT)), module) for path, module in imports_of(package)
-                   if module.split(".")[0] in PACKAGES - {package} and module.split(".")[1:2] != ["events"]})
+    return sorted(
+        {
+            (str(path.relative_to(CHECKOUT)), module)
+            for path, module in imports_of(package)
+            if module.split(".")[0] in PACKAGES - {package} and module.split(".")[1:2] != ["events"]
+        }
+    )
 
 
 def test_every_module_of_shop_common_is_in_a_layer():
-    assert [path.relative_to(CHECKOUT).parts[1] for path in shop_common_modules()
-            if path.relative_to(CHECKOUT).parts[1].removesuffix(".py") not in LAYERS] == []
+    assert [
+        path.relative_to(CHECKOUT).parts[1]
+        for path in shop_common_modules()
+        if path.relative_to(CHECKOUT).parts[1].removesuffix(".py") not in LAYERS
+    ] == []
 
 
 @pytest.mark.parametrize("path", shop_common_modules(), ids=lambda path: str(path.relative_to(CHECKOUT)))
 def test_a_module_of_shop_common_imports_nothing_from_a_layer_above_its_own(path):
     own = layer_of(".".join(path.relative_to(CHECKOUT).parts))
-    above = sorted(module for module in imports_in(path)
-                   if module.startswith("shop_common.") and layer_of(module) > own)
+    above = sorted(
+        module for module in imports_in(path) if module.startswith("shop_common.") and layer_of(module) > own
+    )
     assert above == []
 
 
 def test_the_gateway_depends_on_shop_common_alone():
-    assert [(path, module) for path, module in imports_of("gateway")
-            if module.split(".")[0] in PACKAGES - {"gateway"}] == []
+    assert [
+        (path, module) for path, module in imports_of("gateway") if module.split(".")[0] in PACKAGES - {"gateway"}
+    ] == []
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES - {"gateway"}))
@@ -78,12 +88,22 @@ def test_shop_common_depends_on_no_service():
     assert [(path, module) for path, module in imports_of("shop_common") if module.split(".")[0] in PACKAGES] == []
 
 
-@pytest.mark.parametrize("package", sorted(package for package in PACKAGES if (CHECKOUT / package / "events.py").exists()))
+@pytest.mark.parametrize(
+    "package", sorted(package for package in PACKAGES if (CHECKOUT / package / "events.py").exists())
+)
 def test_a_contract_imports_of_its_own_service_only_modules_that_import_nothing_of_the_shop(package):
     shop = PACKAGES | {"shop_common"}
-    own = {module.rsplit(".", 1)[0] for module in imports_in(CHECKOUT / package / "events.py")
-           if module.split(".")[0] == package}
-    heavy = sorted(module for module in own
-                   if any(imported.split(".")[0] in shop
-                          for imported in imports_in((CHECKOUT / Path(*module.split("."))).with_suffix(".py"))))
+    own = {
+        module.rsplit(".", 1)[0]
+        for module in imports_in(CHECKOUT / package / "events.py")
+        if module.split(".")[0] == package
+    }
+    heavy = sorted(
+        module
+        for module in own
+        if any(
+            imported.split(".")[0] in shop
+            for imported in imports_in((CHECKOUT / Path(*module.split("."))).with_suffix(".py"))
+        )
+    )
     assert heavy == []

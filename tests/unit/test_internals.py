@@ -110,7 +110,7 @@ def test_the_statements_of_an_engine_get_spans():
     assert [span.attributes.get("db.statement") for span in exporter.get_finished_spans()] == ["SELECT 1"]
 
 
-DOCUMENTED_PROTECTED = {"_deserialize", "_serialize"}   # how marshmallow documents writing a field
+DOCUMENTED_PROTECTED = {"_deserialize", "_serialize"}  # how marshmallow documents writing a field
 
 
 def private_reaches(path):
@@ -120,11 +120,21 @@ def private_reaches(path):
     tree = ast.parse(source)
     own = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)}
     own |= {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    own |= {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)}
+    own |= {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                and node.attr not in own and node.attr not in DOCUMENTED_PROTECTED):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and node.attr not in own
+            and node.attr not in DOCUMENTED_PROTECTED
+        ):
             yield node.lineno, ast.unparse(node)
 
 

@@ -17,8 +17,9 @@ def test_every_uncovered_line_is_a_shortage():
 
 
 def test_repeated_skus_are_requested_together():
-    assert domain.requested_by_sku([{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 2},
-                                    {"sku": "B", "quantity": 3}]) == {"B": 4, "A": 2}
+    assert domain.requested_by_sku(
+        [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 3}]
+    ) == {"B": 4, "A": 2}
 
 
 def test_reason_names_unknown_products_and_short_ones():

@@ -18,7 +18,11 @@ def test_a_log_line_is_one_json_object_with_time_level_logger_and_message():
     assert "\n" not in line
     entry = json.loads(line)
     assert (entry["level"], entry["logger"], entry["message"], entry["service"]) == (
-        "INFO", "order_service.service", "placed o1", "orders")
+        "INFO",
+        "order_service.service",
+        "placed o1",
+        "orders",
+    )
     assert entry["time"].endswith("+00:00")
 
 
@@ -48,13 +52,19 @@ def test_a_huge_message_or_field_is_cut_and_says_how_long_it_was():
 
 
 def test_a_trace_line_has_the_application_lines_schema_with_a_utc_time_and_the_calls_context():
-    trace = {"timestamp": datetime(2026, 12, 6, 20, 0, 1, 250000), "stage": "response", "service": "orders",
-             "entrypoint_type": "Rpc", "entrypoint_name": "create_order", "response_time": 0.02,
-             "context_data": {"request_id": "req-7", "caller": "customer:a1"}}
+    trace = {
+        "timestamp": datetime(2026, 12, 6, 20, 0, 1, 250000),
+        "stage": "response",
+        "service": "orders",
+        "entrypoint_type": "Rpc",
+        "entrypoint_name": "create_order",
+        "response_time": 0.02,
+        "context_data": {"request_id": "req-7", "caller": "customer:a1"},
+    }
     trace_entry = json.loads(TraceFormatter().format(record(nameko_trace=trace)))
     application_entry = json.loads(JsonFormatter(service="orders").format(record()))
     shared = ["time", "level", "logger", "message", "service"]
-    assert list(trace_entry)[:len(shared)] == list(application_entry)[:len(shared)] == shared
+    assert list(trace_entry)[: len(shared)] == list(application_entry)[: len(shared)] == shared
     assert trace_entry["time"] == "2026-12-06T20:00:01.250000+00:00"
     assert (trace_entry["message"], trace_entry["service"]) == ("Rpc orders.create_order response", "orders")
     assert (trace_entry["request_id"], trace_entry["caller"]) == ("req-7", "customer:a1")
@@ -62,8 +72,12 @@ def test_a_trace_line_has_the_application_lines_schema_with_a_utc_time_and_the_c
 
 
 def test_a_trace_line_of_a_huge_call_is_cut_field_by_field():
-    trace = {"stage": "request", "entrypoint_name": "handle_order_created",
-             "call_args": {"event": {"padding": "x" * 5_000_000}}, "exception_traceback": "t" * 100_000}
+    trace = {
+        "stage": "request",
+        "entrypoint_name": "handle_order_created",
+        "call_args": {"event": {"padding": "x" * 5_000_000}},
+        "exception_traceback": "t" * 100_000,
+    }
     line = TraceFormatter().format(record(nameko_trace=trace))
     entry = json.loads(line)
     assert len(line) < 12_000
@@ -76,8 +90,15 @@ def test_a_refusal_nameko_logs_is_one_line_without_a_traceback_and_a_fault_keeps
         try:
             raise ValueError("no such order")
         except ValueError:
-            entry = logging.LogRecord("nameko.containers", logging.WARNING, __file__, 1, message,
-                                      ("<worker>", "no such order"), sys.exc_info())
+            entry = logging.LogRecord(
+                "nameko.containers",
+                logging.WARNING,
+                __file__,
+                1,
+                message,
+                ("<worker>", "no such order"),
+                sys.exc_info(),
+            )
         RefusalsInOneLine().filter(entry)
         return json.loads(JsonFormatter().format(entry))
 
@@ -90,8 +111,11 @@ def test_a_refusal_nameko_logs_is_one_line_without_a_traceback_and_a_fault_keeps
 def test_the_trace_line_of_a_refused_call_has_no_traceback():
     def trace_line(expected):
         entry = record()
-        entry.nameko_trace = {"exception_value": "no such order", "exception_expected": expected,
-                              "exception_traceback": "Traceback (most recent call last): ..."}
+        entry.nameko_trace = {
+            "exception_value": "no such order",
+            "exception_expected": expected,
+            "exception_traceback": "Traceback (most recent call last): ...",
+        }
         return json.loads(TraceFormatter().format(entry))
 
     assert "exception_traceback" not in trace_line(expected=True)

@@ -76,4 +76,7 @@ def test_a_guarded_method_keeps_its_signature_so_nameko_can_withhold_its_secret_
             return email
 
     assert inspect.getcallargs(Accounts.sign_in, None, "ada@example.com", "secret") == {
-        "self": None, "email": "ada@example.com", "password": "secret"}
+        "self": None,
+        "email": "ada@example.com",
+        "password": "secret",
+    }

@@ -9,8 +9,8 @@ from nameko.web.handlers import HttpRequestHandler
 from gateway.http import JsonHttpEntrypoint
 from shop_common.messaging.entrypoints import GuardedQueueConsumer, ResilientRpc
 from shop_common.messaging.reliable_events import ReliableEventHandler
-from shop_common.operations.operated import consumers_attached, outcome_of, ready_answer
 from shop_common.observability.tracing import kind_of
+from shop_common.operations.operated import consumers_attached, outcome_of, ready_answer
 from shop_common.vocabulary.errors import NotFound
 
 
@@ -27,14 +27,15 @@ def test_consumers_are_attached_once_ready_and_detached_while_the_broker_cannot_
     assert consumers_attached(consumer)
     consumer.on_connection_error(ConnectionRefusedError("broker down"), interval=1)
     assert not consumers_attached(consumer)
-    consumer.on_consume_ready(connection=None, channel=None, consumers=[])   # reconnected
+    consumer.on_consume_ready(connection=None, channel=None, consumers=[])  # reconnected
     assert consumers_attached(consumer)
 
 
 def test_an_entrypoint_kind_is_read_from_its_class():
-    assert [kind_of(cls.__new__(cls)) for cls in (Rpc, ResilientRpc, EventHandler, ReliableEventHandler,
-                                                   HttpRequestHandler, JsonHttpEntrypoint)] == [
-        "rpc", "rpc", "event", "event", "http", "http"]
+    assert [
+        kind_of(cls.__new__(cls))
+        for cls in (Rpc, ResilientRpc, EventHandler, ReliableEventHandler, HttpRequestHandler, JsonHttpEntrypoint)
+    ] == ["rpc", "rpc", "event", "event", "http", "http"]
 
 
 def test_a_callers_mistake_is_refused_not_an_error():

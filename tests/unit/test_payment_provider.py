@@ -11,7 +11,7 @@ def test_a_secret_comes_from_the_environment_or_the_file_it_names(tmp_path, monk
     secret = tmp_path / "stripe-key"
     secret.write_text("sk_test_from_a_file\n")
     monkeypatch.setenv("STRIPE_API_KEY_FILE", str(secret))
-    assert secret_from_environment("STRIPE_API_KEY") == "sk_test_from_a_file"   # the file wins; its newline goes
+    assert secret_from_environment("STRIPE_API_KEY") == "sk_test_from_a_file"  # the file wins; its newline goes
 
 
 def test_a_missing_or_unreadable_secret_stops_the_service_naming_the_variable_not_the_value(tmp_path, monkeypatch):

@@ -34,6 +34,11 @@ def test_the_set_aside_queues_keep_their_own_arguments_beside_the_type():
     quorum = queue_arguments({"QUEUE_TYPE": "quorum"})
     assert dead_letter_queue("orders", quorum).queue_arguments == {"x-queue-type": "quorum"}
     assert backoff_queue("orders", "evt-a", quorum).queue_arguments == {
-        "x-queue-type": "quorum", "x-dead-letter-exchange": "orders.redelivery", "x-dead-letter-routing-key": "evt-a"}
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "orders.redelivery",
+        "x-dead-letter-routing-key": "evt-a",
+    }
     assert backoff_queue("orders", "evt-a").queue_arguments == {
-        "x-dead-letter-exchange": "orders.redelivery", "x-dead-letter-routing-key": "evt-a"}
+        "x-dead-letter-exchange": "orders.redelivery",
+        "x-dead-letter-routing-key": "evt-a",
+    }

@@ -16,7 +16,7 @@ from shop_common.vocabulary.errors import TooManyRequests
 
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
-UNREACHABLE_REDIS = "redis://127.0.0.1:1"   # nothing listens on port 1: connections are refused
+UNREACHABLE_REDIS = "redis://127.0.0.1:1"  # nothing listens on port 1: connections are refused
 MEMORY = "memory://"
 PREFIX = "test"
 
@@ -75,7 +75,7 @@ def test_a_refused_request_is_not_counted_and_a_place_frees_as_the_oldest_reques
     for _ in range(5):
         with pytest.raises(TooManyRequests):
             limits.check("PER_CLIENT", "10.0.0.1")
-    time.sleep(1.1)   # the first request has left the window; the second has not
+    time.sleep(1.1)  # the first request has left the window; the second has not
     limits.check("PER_CLIENT", "10.0.0.1")
     with pytest.raises(TooManyRequests):
         limits.check("PER_CLIENT", "10.0.0.1")
@@ -95,15 +95,15 @@ def test_refuse_if_spent_counts_nothing():
     for _ in range(10):
         limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)
     allowed(limits, "FAILED_LOGINS_PER_ACCOUNT", ADA, 2)
-    with pytest.raises(TooManyRequests):   # the two checks counted: a limiter that never counts fails here
+    with pytest.raises(TooManyRequests):  # the two checks counted: a limiter that never counts fails here
         limits.check("FAILED_LOGINS_PER_ACCOUNT", ADA)
 
 
 def test_failed_logins_counted_up_to_the_limit_lock_the_account_out():
     limits = limiter(FAILED_LOGINS_PER_ACCOUNT="3/15 minutes")
     for _ in range(3):
-        limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)   # before the password is checked
-        limits.count("FAILED_LOGINS_PER_ACCOUNT", ADA)             # the password was wrong
+        limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)  # before the password is checked
+        limits.count("FAILED_LOGINS_PER_ACCOUNT", ADA)  # the password was wrong
     with pytest.raises(TooManyRequests) as refused:
         limits.refuse_if_spent("FAILED_LOGINS_PER_ACCOUNT", ADA)
     assert refused.value.details["limit"] == "FAILED_LOGINS_PER_ACCOUNT"
@@ -146,7 +146,7 @@ def gateway_container(config):
     """A container of a service with ``RateLimits``, built from ``config`` and its provider set up, not started."""
     container = ServiceContainer(Gateway, config)
     get_extension(container, SharedRateLimiter).setup()
-    return container   # the provider holds it weakly: the caller keeps it
+    return container  # the provider holds it weakly: the caller keeps it
 
 
 def limiter_of(container):
@@ -154,8 +154,9 @@ def limiter_of(container):
 
 
 def test_the_provider_gives_every_worker_the_one_limiter_built_from_config():
-    container = gateway_container({"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}, "REDIS_URL": None,
-                                   "RATE_LIMIT_KEY_PREFIX": PREFIX})
+    container = gateway_container(
+        {"RATE_LIMIT": {"ORDERS_PER_ACCOUNT": "1/minute"}, "REDIS_URL": None, "RATE_LIMIT_KEY_PREFIX": PREFIX}
+    )
     first, second = limiter_of(container), limiter_of(container)
     assert first is second
     first.check("ORDERS_PER_ACCOUNT", "account-1")
@@ -174,9 +175,10 @@ def test_without_redis_each_gateway_counts_in_its_own_memory(redis_url):
 
 
 def test_with_redis_configured_the_provider_counts_there(caplog):
-    container = gateway_container({"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": UNREACHABLE_REDIS,
-                                  "RATE_LIMIT_KEY_PREFIX": PREFIX})
+    container = gateway_container(
+        {"RATE_LIMIT": {"PER_CLIENT": "1/minute"}, "REDIS_URL": UNREACHABLE_REDIS, "RATE_LIMIT_KEY_PREFIX": PREFIX}
+    )
     with caplog.at_level(logging.WARNING, logger="gateway.rate_limits"):
         limiter_of(container).check("PER_CLIENT", "10.0.0.1")
-        limiter_of(container).check("PER_CLIENT", "10.0.0.1")   # memory would refuse it; no Redis lets it by
+        limiter_of(container).check("PER_CLIENT", "10.0.0.1")  # memory would refuse it; no Redis lets it by
     assert "rate limit storage failed (ConnectionError" in caplog.text

@@ -1,9 +1,9 @@
 from nameko.exceptions import serialize
 
 from gateway.http import status_for
-from shop_common.messaging.remote_errors import shop_error_from
 from inventory_service.exceptions import ProductAlreadyExists
 from order_service.exceptions import OrderNotFound, TransitionNotAllowed
+from shop_common.messaging.remote_errors import shop_error_from
 from shop_common.vocabulary.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 

@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace.sampling import ParentBased
 from opentelemetry.trace import SpanKind
 
 from shop_common.messaging.request_context import trusted_context
+from shop_common.messaging.traces import TRACEPARENT_HEADER, context_of, current_traceparent, with_current_trace
 from shop_common.observability.log_format import JsonFormatter, TraceFormatter
 from shop_common.observability.tracing import EntriesOnly, trace_id_of
-from shop_common.messaging.traces import TRACEPARENT_HEADER, context_of, current_traceparent, with_current_trace
 
 TRACE_ID, SPAN_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 TRACEPARENT = f"00-{TRACE_ID}-{SPAN_ID}-01"
@@ -35,7 +35,11 @@ def test_a_trace_begins_where_work_enters_and_nowhere_else(spans):
     with tracer.start_as_current_span("a request", kind=SpanKind.SERVER):
         tracer.start_span("a statement", kind=SpanKind.CLIENT).end()
     assert sorted(span.name for span in exporter.get_finished_spans()) == [
-        "a request", "a statement", "root CONSUMER", "root SERVER"]
+        "a request",
+        "a statement",
+        "root CONSUMER",
+        "root SERVER",
+    ]
 
 
 def test_a_trace_continues_from_a_remote_parent_and_keeps_its_sampling_decision(spans):
@@ -44,7 +48,10 @@ def test_a_trace_continues_from_a_remote_parent_and_keeps_its_sampling_decision(
     tracer.start_span("not sampled", context=context_of(TRACEPARENT[:-2] + "00"), kind=SpanKind.SERVER).end()
     [span] = exporter.get_finished_spans()
     assert (span.name, format(span.context.trace_id, "032x"), format(span.parent.span_id, "016x")) == (
-        "sampled", TRACE_ID, SPAN_ID)
+        "sampled",
+        TRACE_ID,
+        SPAN_ID,
+    )
 
 
 def test_a_message_carries_the_context_of_the_span_it_leaves_from_not_the_workers(spans):
@@ -54,17 +61,20 @@ def test_a_message_carries_the_context_of_the_span_it_leaves_from_not_the_worker
         sent = with_current_trace(headers)
     assert sent["nameko.request_id"] == "req-1"
     assert sent[TRACEPARENT_HEADER] == f"00-{TRACE_ID}-{format(call.get_span_context().span_id, '016x')}-01"
-    assert headers[TRACEPARENT_HEADER] == TRACEPARENT   # the worker's own are left as they were
+    assert headers[TRACEPARENT_HEADER] == TRACEPARENT  # the worker's own are left as they were
 
 
 def test_outside_any_span_a_message_carries_no_trace_context():
     assert current_traceparent() is None
     assert with_current_trace({TRACEPARENT_HEADER: TRACEPARENT, "nameko.caller": "anonymous"}) == {
-        "nameko.caller": "anonymous"}
+        "nameko.caller": "anonymous"
+    }
 
 
-@pytest.mark.parametrize("value", [
-    TRACEPARENT + "\n", TRACEPARENT.upper(), "01-" + TRACEPARENT[3:], TRACEPARENT[:-1], "x" * 10_000, 42, None])
+@pytest.mark.parametrize(
+    "value",
+    [TRACEPARENT + "\n", TRACEPARENT.upper(), "01-" + TRACEPARENT[3:], TRACEPARENT[:-1], "x" * 10_000, 42, None],
+)
 def test_a_malformed_traceparent_from_the_broker_is_dropped(value):
     assert trusted_context({"traceparent": value, "request_id": "req-1"}) == {"request_id": "req-1"}
 
