@@ -89,8 +89,8 @@ def caption(results):
     steps = ", ".join(f"{step['rate']}" for step in open_loop["steps"])
     at_80 = open_loop.get("at_80_percent")
     at_80_said = f" and {at_80['rate']}/s (80 % of the highest sustained)" if at_80 else ""
-    title = (f"Shop dashboard (docker/grafana/dashboards/shop.json), drawn from Prometheus during the benchmark's "
-             f"run of the shop: {shop['orders']} orders, {results['clients']} clients")
+    title = (f"Shop dashboard (docker/grafana/dashboards/shop.json) from Prometheus, during the benchmark's shop "
+             f"runs: {shop['orders']} orders, {results['clients']} clients")
     subtitle = (f"{results['seconds']} s closed loop ({shop['confirmed_per_second']} confirmed/s), then open loop at "
                 f"{steps} orders/s{at_80_said}; every order paid for. The dashboard's queries, step "
                 f"{SCRAPE_SECONDS} s, UTC; a panel's second query dashed.")

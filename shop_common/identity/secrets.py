@@ -8,10 +8,10 @@ class MissingSecret(RuntimeError):
     pass
 
 
-def optional_secret(name):
+def optional_secret(name, environ=os.environ):
     """The content of the file ``name_FILE`` names (when it is set), else ``name``'s value; None when neither is
     set. MissingSecret when the file cannot be read."""
-    value, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
+    value, path = environ.get(name), environ.get(f"{name}_FILE")
     if path:
         try:
             with open(path) as file:
@@ -21,9 +21,9 @@ def optional_secret(name):
     return value or None
 
 
-def secret_from_environment(name):
+def secret_from_environment(name, environ=os.environ):
     """``optional_secret(name)``; MissingSecret when neither ``name`` nor ``name_FILE`` is set."""
-    value = optional_secret(name)
+    value = optional_secret(name, environ)
     if value is None:
         raise MissingSecret(f"set {name} or {name}_FILE")
     return value

@@ -33,10 +33,17 @@ _VALID_CALL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 MAX_CALL_ID_STACK = 10  # nameko keeps this many parent calls (its PARENT_CALLS_CONFIG_KEY default)
 
 _current = threading.local()  # green-thread local once eventlet has patched threading
+_process_service = None
 
 
 def current_request_id():
     return getattr(_current, "request_id", None)
+
+
+def current_service():
+    """The service of the worker running now; outside a worker, the first service set up in this process (its relay,
+    its polls); None before any."""
+    return getattr(_current, "service", None) or _process_service
 
 
 def current_caller():
@@ -105,12 +112,17 @@ class RequestContext(DependencyProvider):
     for (the operator when the context names none).
     """
 
+    def setup(self):
+        global _process_service
+        _process_service = _process_service or self.container.service_name
+
     def worker_setup(self, worker_ctx):
+        _current.service = worker_ctx.service_name
         _current.request_id = worker_ctx.data.get(REQUEST_ID_KEY)
         _current.caller = worker_ctx.data.get(CALLER_KEY)
 
     def worker_teardown(self, worker_ctx):
-        _current.request_id = _current.caller = None
+        _current.service = _current.request_id = _current.caller = None
 
     def get_dependency(self, worker_ctx):
         return caller_from_context(worker_ctx.data)

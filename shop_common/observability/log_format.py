@@ -29,7 +29,13 @@ from datetime import UTC, datetime
 from nameko_tracer import constants as trace_constants
 
 from shop_common.identity.caller import CALLER_KEY
-from shop_common.messaging.request_context import REQUEST_ID_KEY, TRACEPARENT_KEY, current_caller, current_request_id
+from shop_common.messaging.request_context import (
+    REQUEST_ID_KEY,
+    TRACEPARENT_KEY,
+    current_caller,
+    current_request_id,
+    current_service,
+)
 from shop_common.observability.tracing import current_ids, trace_id_of
 from shop_common.vocabulary.validation import without_card_numbers
 
@@ -92,7 +98,7 @@ class JsonFormatter(logging.Formatter):
         entry = _envelope(
             record,
             record.getMessage(),
-            self.service,
+            self.service or current_service(),
             getattr(record, "request_id", None) or current_request_id(),
             current_caller(),
             None,

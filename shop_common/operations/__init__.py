@@ -1,1 +1,2 @@
-"""Running the shop: configuration, logs, health checks, the service registry, broker accounts."""
+"""Running the shop: the service registry, configuration, the services' base classes, health and metrics endpoints,
+migrations, broker accounts, the edge's configuration."""

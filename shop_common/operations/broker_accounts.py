@@ -40,6 +40,7 @@ from nameko.events import EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import RpcProxy
 
+from shop_common.identity.secrets import MissingSecret, secret_from_environment
 from shop_common.operations.services import SERVICES
 
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
@@ -146,13 +147,10 @@ class Management:
 
 
 def password_from_environment(service_name, environ=os.environ):
-    variable = f"{service_name.upper()}_AMQP_PASSWORD"
-    if environ.get(f"{variable}_FILE"):
-        with open(environ[f"{variable}_FILE"]) as secret:
-            return secret.read().strip()
-    if environ.get(variable):
-        return environ[variable]
-    raise SystemExit(f"set {variable} or {variable}_FILE")
+    try:
+        return secret_from_environment(f"{service_name.upper()}_AMQP_PASSWORD", environ)
+    except MissingSecret as missing:
+        raise SystemExit(str(missing)) from None
 
 
 def provision(management, vhost, passwords, prefix="shop-"):

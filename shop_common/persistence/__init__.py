@@ -1,1 +1,1 @@
-"""PostgreSQL for every service: the injected session, model mixins and the inbox, migrations."""
+"""PostgreSQL for every service: the injected session, model mixins and the inbox."""

@@ -120,3 +120,12 @@ def test_the_trace_line_of_a_refused_call_has_no_traceback():
 
     assert "exception_traceback" not in trace_line(expected=True)
     assert trace_line(expected=False)["exception_traceback"].startswith("Traceback")
+
+
+def test_an_application_line_names_the_service_of_the_worker_that_logged_it():
+    request_context._current.service = "inventory"
+    try:
+        entry = json.loads(JsonFormatter().format(record()))
+    finally:
+        request_context._current.service = None
+    assert entry["service"] == "inventory"
