@@ -73,17 +73,24 @@ class FloorPayments:
     def handle_payment_requested(self, order):
         provider = FloorPayments.provider or _provider()
         FloorPayments.provider = provider
-        amount = 420 * sum(item["quantity"] for item in order["items"])   # the bench's price, in cents
-        intent = provider.payment_intents.create(params={
-            "amount": amount, "currency": "eur", "payment_method": order["payment_method"],
-            "capture_method": "manual", "metadata": {"order_id": order["id"]}})
+        amount = 420 * sum(item["quantity"] for item in order["items"])  # the bench's price, in cents
+        intent = provider.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": "eur",
+                "payment_method": order["payment_method"],
+                "capture_method": "manual",
+                "metadata": {"order_id": order["id"]},
+            }
+        )
         provider.payment_intents.confirm(intent.id)
         self.dispatch("payment_authorised", order)
 
 
 def _provider():
-    return stripe.StripeClient(os.environ["STRIPE_API_KEY"], base_addresses={"api": os.environ["STRIPE_API_BASE"]},
-                               max_network_retries=0).v1
+    return stripe.StripeClient(
+        os.environ["STRIPE_API_KEY"], base_addresses={"api": os.environ["STRIPE_API_BASE"]}, max_network_retries=0
+    ).v1
 
 
 class FloorNotifications:

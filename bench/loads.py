@@ -20,9 +20,9 @@ from harness.figures import confirmation_figures, keeps_up
 from harness.repository import ROOT
 
 LOCUST = str(Path(sys.executable).parent / "locust")
-OPEN_LOOP_STEPS = 7             # at most, the first at half the closed loop's confirmed/s, each next x1.25
+OPEN_LOOP_STEPS = 7  # at most, the first at half the closed loop's confirmed/s, each next x1.25
 OPEN_LOOP_GROWTH = 1.25
-OPEN_LOOP_SETTLE_SECONDS = 3    # after each step, for its orders to be confirmed before the next
+OPEN_LOOP_SETTLE_SECONDS = 3  # after each step, for its orders to be confirmed before the next
 OPEN_LOOP_REQUEST_TIMEOUT = 30  # seconds an open-loop request waits for its answer
 AT_80_PERCENT_WAIT_SECONDS = 60  # at most, for every order of the 80 % window to be confirmed
 
@@ -31,6 +31,7 @@ AT_80_PERCENT_WAIT_SECONDS = 60  # at most, for every order of the 80 % window t
 class Load:
     """What every system is offered: ``clients`` closed-loop clients for ``seconds``, then open-loop steps of
     ``step_seconds`` (and twice that at 80 %), all ordering from ``skus``; locust's files go to ``out``."""
+
     clients: int
     seconds: int
     step_seconds: int
@@ -44,10 +45,31 @@ def closed_loop(url, load, name, tokens=()):
     prefix = load.out / name
     began = time.time()
     subprocess.run(
-        [LOCUST, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
-         "-u", str(load.clients), "-r", str(load.clients), "-t", f"{load.seconds}s", "--host", url,
-         "--csv", str(prefix), "--csv-full-history", "--loglevel", "WARNING"],
-        cwd=ROOT, env=orders.environment(load.skus, tokens), check=False, stdout=subprocess.DEVNULL)
+        [
+            LOCUST,
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--only-summary",
+            "-u",
+            str(load.clients),
+            "-r",
+            str(load.clients),
+            "-t",
+            f"{load.seconds}s",
+            "--host",
+            url,
+            "--csv",
+            str(prefix),
+            "--csv-full-history",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=orders.environment(load.skus, tokens),
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
     ended = time.time()
     with open(f"{prefix}_stats.csv") as stats_file:
         row = next(r for r in csv.DictReader(stats_file) if r["Name"] == "POST /orders")
@@ -57,9 +79,18 @@ def closed_loop(url, load, name, tokens=()):
         "requests": int(row["Request Count"]),
         "errors": int(row["Failure Count"]),
         "requests_per_second": float(row["Requests/s"]),
-        "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]), "p99_ms": float(row["99%"]),
-        "history": [{"t": int(r["Timestamp"]), "rps": _number(r["Requests/s"]),
-                     "p50_ms": _number(r["50%"]), "p95_ms": _number(r["95%"])} for r in history],
+        "p50_ms": float(row["50%"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "history": [
+            {
+                "t": int(r["Timestamp"]),
+                "rps": _number(r["Requests/s"]),
+                "p50_ms": _number(r["50%"]),
+                "p95_ms": _number(r["95%"]),
+            }
+            for r in history
+        ],
     }, (began, ended)
 
 
@@ -82,8 +113,9 @@ def highest_sustained_rate(url, load, tokens, confirmed, closed_loop_rate):
     for _ in range(OPEN_LOOP_STEPS):
         step = _offered(url, rate, load.step_seconds, load.skus, tokens)
         time.sleep(OPEN_LOOP_SETTLE_SECONDS)
-        step["sustained"] = keeps_up(step["offered"], step.pop("accepted_at"), [c for _, c in confirmed()],
-                                     step["began"], step["ended"])
+        step["sustained"] = keeps_up(
+            step["offered"], step.pop("accepted_at"), [c for _, c in confirmed()], step["began"], step["ended"]
+        )
         steps.append(step)
         if not step["sustained"]:
             break
@@ -108,9 +140,14 @@ def _latency_at(rate, url, load, tokens, confirmed):
             break
         time.sleep(0.5)
     figures = confirmation_figures(window, offered["began"], offered["ended"])
-    return {"rate": offered["rate"], "offered": offered["offered"], "accepted": offered["accepted"],
-            "confirmed": figures["confirmed"], "post_p99_ms": offered["p99_ms"],
-            "accept_to_confirmed_ms": figures["accept_to_confirmed_ms"]}
+    return {
+        "rate": offered["rate"],
+        "offered": offered["offered"],
+        "accepted": offered["accepted"],
+        "confirmed": figures["confirmed"],
+        "post_p99_ms": offered["p99_ms"],
+        "accept_to_confirmed_ms": figures["accept_to_confirmed_ms"],
+    }
 
 
 def _offered(url, rate, seconds, skus, tokens):
@@ -118,5 +155,10 @@ def _offered(url, rate, seconds, skus, tokens):
     began = time.time()
     finished = subprocess.run(
         [sys.executable, "-m", "bench.open_loop", url, str(rate), str(seconds), str(OPEN_LOOP_REQUEST_TIMEOUT)],
-        cwd=ROOT, check=True, capture_output=True, text=True, env=orders.environment(skus, tokens))
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=orders.environment(skus, tokens),
+    )
     return {**json.loads(finished.stdout), "began": began, "ended": began + seconds}

@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter  # noqa: E402
 from bench import orders  # noqa: E402
 from harness.figures import percentile  # noqa: E402
 
-MAX_IN_FLIGHT = 500       # beyond this the system is far past what it sustains; the rest count as not sent
+MAX_IN_FLIGHT = 500  # beyond this the system is far past what it sustains; the rest count as not sent
 
 
 def offer(url, rate, seconds, timeout, seed=0):
@@ -42,8 +42,9 @@ def offer(url, rate, seconds, timeout, seed=0):
     def post(order, token):
         sent = time.monotonic()
         try:
-            response = session.post(f"{url}/orders", json=order, timeout=timeout,
-                                    headers={"Authorization": f"Bearer {token}"})
+            response = session.post(
+                f"{url}/orders", json=order, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+            )
         except requests.RequestException as error:
             answers[type(error).__name__] += 1
             return
@@ -66,9 +67,14 @@ def offer(url, rate, seconds, timeout, seed=0):
         pool.spawn(post, orders.order(chooser, skus), chooser.choice(tokens))
     pool.waitall()
     return {
-        "rate": rate, "seconds": seconds, "offered": offered, "accepted": len(accepted_at),
+        "rate": rate,
+        "seconds": seconds,
+        "offered": offered,
+        "accepted": len(accepted_at),
         "other_answers": {str(status): count for status, count in answers.items()},
-        "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99), "accepted_at": accepted_at,
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "accepted_at": accepted_at,
     }
 
 

@@ -23,8 +23,13 @@ def report(results, out):
     """``results`` with the ratios the headline is, rounded, written to ``out/results.json`` and drawn to
     ``out/chart.png``; prints the one-line summary. The figures as written."""
     baseline_rps = results["baseline"]["requests_per_second"]
-    results = rounded({**results, "ratio": results["shop"]["confirmed_per_second"] / baseline_rps,
-                       "floor_ratio": results["floor"]["confirmed_per_second"] / baseline_rps})
+    results = rounded(
+        {
+            **results,
+            "ratio": results["shop"]["confirmed_per_second"] / baseline_rps,
+            "floor_ratio": results["floor"]["confirmed_per_second"] / baseline_rps,
+        }
+    )
     (out / "results.json").write_text(json.dumps(results, indent=2))
     chart(results, out / "chart.png")
     print(summary(results))
@@ -61,28 +66,35 @@ def unit_of(name):
 def summary(results):
     """The one line: the shop against the baseline and the floor, its latencies, its audit, its CPU and memory."""
     base, floor, shop = results["baseline"], results["floor"], results["shop"]
-    return (f"bench: confirmed {shop['confirmed_per_second']}/s = {results['ratio']} x baseline "
-            f"{base['requests_per_second']} req/s (target >= 0.75) | floor (same messages, stock Nameko, no "
-            f"database): {floor['confirmed_per_second']}/s = {results['floor_ratio']} x, accept->confirmed p99 "
-            f"{floor['accept_to_confirmed_ms']['p99']} ms | accepted {shop['requests_per_second']}/s | "
-            f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
-            f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
-            f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
-            f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
-            f"peak RSS MB: {_per_process(shop['peak_rss_mb'])} | CPU ms per order: "
-            f"{_per_process(shop['cpu_ms_per_order'])} (floor: {_per_process(floor['cpu_ms_per_order'])}; outside "
-            f"the shop: {_per_process(shop['outside_cpu_ms_per_order'])}, the floor's "
-            f"{_per_process(floor['outside_cpu_ms_per_order'])}; baseline per request: "
-            f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
-            f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
-            f"shop {_at_80(shop)}, floor {_at_80(floor)}")
+    return (
+        f"bench: confirmed {shop['confirmed_per_second']}/s = {results['ratio']} x baseline "
+        f"{base['requests_per_second']} req/s (target >= 0.75) | floor (same messages, stock Nameko, no "
+        f"database): {floor['confirmed_per_second']}/s = {results['floor_ratio']} x, accept->confirmed p99 "
+        f"{floor['accept_to_confirmed_ms']['p99']} ms | accepted {shop['requests_per_second']}/s | "
+        f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
+        f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
+        f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
+        f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
+        f"peak RSS MB: {_per_process(shop['peak_rss_mb'])} | CPU ms per order: "
+        f"{_per_process(shop['cpu_ms_per_order'])} (floor: {_per_process(floor['cpu_ms_per_order'])}; outside "
+        f"the shop: {_per_process(shop['outside_cpu_ms_per_order'])}, the floor's "
+        f"{_per_process(floor['outside_cpu_ms_per_order'])}; baseline per request: "
+        f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
+        f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
+        f"shop {_at_80(shop)}, floor {_at_80(floor)}"
+    )
 
 
 def _at_80(system):
     at_80 = system["open_loop"].get("at_80_percent")
-    return "not run" if at_80 is None else (
-        f"{at_80['rate']}/s accept->confirmed p99 {at_80['accept_to_confirmed_ms']['p99']} ms (target <= 250), "
-        f"POST p99 {at_80['post_p99_ms']} ms")
+    return (
+        "not run"
+        if at_80 is None
+        else (
+            f"{at_80['rate']}/s accept->confirmed p99 {at_80['accept_to_confirmed_ms']['p99']} ms (target <= 250), "
+            f"POST p99 {at_80['post_p99_ms']} ms"
+        )
+    )
 
 
 def _per_process(figures):
@@ -92,6 +104,7 @@ def _per_process(figures):
 def chart(results, path):
     """Answers and confirmations per second, and their p95 latency, over each system's closed loop."""
     import matplotlib
+
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
@@ -104,10 +117,18 @@ def chart(results, path):
         latency.plot(seconds, [h["p95_ms"] for h in history], style, label=f"{name}: POST /orders p95 ms")
     for name in ("floor", "shop"):
         confirmed = results[name]["confirmed_history"]
-        throughput.plot([c["second"] for c in confirmed], [c["confirmed"] for c in confirmed], ":",
-                        label=f"{name}: orders confirmed/s")
-        latency.plot([c["second"] for c in confirmed], [c["p95_ms"] for c in confirmed], ":",
-                     label=f"{name}: accept-to-confirmed p95 ms")
+        throughput.plot(
+            [c["second"] for c in confirmed],
+            [c["confirmed"] for c in confirmed],
+            ":",
+            label=f"{name}: orders confirmed/s",
+        )
+        latency.plot(
+            [c["second"] for c in confirmed],
+            [c["p95_ms"] for c in confirmed],
+            ":",
+            label=f"{name}: accept-to-confirmed p95 ms",
+        )
     throughput.set_ylabel("per second")
     latency.set_ylabel("milliseconds")
     latency.set_xlabel("seconds into the load")

@@ -28,17 +28,24 @@ from bench.report import report
 from bench.systems import System, running_baseline, running_floor
 from harness.audit import email_problems, stock_errors, wait_until_settled
 from harness.catalogue import add_products
-from harness.figures import (confirmation_figures, cpu_ms_per_order, cpu_now, peak_rss, server_cpu_ms_per_order,
-                             server_cpu_now)
+from harness.figures import (
+    confirmation_figures,
+    cpu_ms_per_order,
+    cpu_now,
+    peak_rss,
+    server_cpu_ms_per_order,
+    server_cpu_now,
+)
 from harness.repository import ROOT
 from harness.shop import running_shop, virtual_host
 from harness.smtp import running_sink
 
 OUT = ROOT / "bench" / "out"
-CATALOGUE = {f"BENCH-{n}": 1_000_000 for n in range(20)}   # sku -> units: more than any run orders
+CATALOGUE = {f"BENCH-{n}": 1_000_000 for n in range(20)}  # sku -> units: more than any run orders
 # The shop's tuning for the run (environment variables config.yaml reads); the baseline stays stock.
-SHOP_SETTINGS = {name: os.environ[f"BENCH_{name}"] for name in ("MAX_WORKERS", "TRACE_LOG_LEVEL")
-                 if f"BENCH_{name}" in os.environ}
+SHOP_SETTINGS = {
+    name: os.environ[f"BENCH_{name}"] for name in ("MAX_WORKERS", "TRACE_LOG_LEVEL") if f"BENCH_{name}" in os.environ
+}
 
 
 def main(argv=None):
@@ -47,13 +54,20 @@ def main(argv=None):
     log_dir = OUT / f"logs-{run_id}"
     log_dir.mkdir(parents=True)
     load = Load(args.clients, args.seconds, args.step_seconds, tuple(CATALOGUE), OUT)
-    results = {"clients": args.clients, "seconds": args.seconds, "step_seconds": args.step_seconds,
-               "run_id": run_id, "shop_settings": SHOP_SETTINGS}
+    results = {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "step_seconds": args.step_seconds,
+        "run_id": run_id,
+        "shop_settings": SHOP_SETTINGS,
+    }
     with virtual_host(f"bench_{run_id}") as amqp_uri:
         results["baseline"] = baseline_requests_per_second(amqp_uri, load, log_dir)
         results["floor"] = floor_orders_per_second(amqp_uri, load, log_dir)
-        with seeded_shop(amqp_uri, run_id, log_dir, args.clients) as shop, \
-                recording(shop.stack, args.dashboard) as dashboard:
+        with (
+            seeded_shop(amqp_uri, run_id, log_dir, args.clients) as shop,
+            recording(shop.stack, args.dashboard) as dashboard,
+        ):
             results["shop"] = {**shop_orders_per_second(shop, load), **shop_outcome(shop)}
             dashboard.draw(results)
     shop = report(results, OUT)["shop"]
@@ -64,10 +78,18 @@ def arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30, help="of each system's closed loop (default 30)")
     parser.add_argument("--clients", type=int, default=8, help="closed-loop clients (default 8)")
-    parser.add_argument("--step-seconds", type=int, default=15,
-                        help="of each open-loop step, twice that at 80 %% of the highest sustained (default 15)")
-    parser.add_argument("--dashboard", type=Path, metavar="PATH",
-                        help="draw the Grafana dashboard over the shop's runs to PATH (e.g. docs/dashboard.png)")
+    parser.add_argument(
+        "--step-seconds",
+        type=int,
+        default=15,
+        help="of each open-loop step, twice that at 80 %% of the highest sustained (default 15)",
+    )
+    parser.add_argument(
+        "--dashboard",
+        type=Path,
+        metavar="PATH",
+        help="draw the Grafana dashboard over the shop's runs to PATH (e.g. docs/dashboard.png)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,9 +97,17 @@ def arguments(argv):
 def seeded_shop(amqp_uri, run_id, log_dir, clients):
     """The whole shop, from the harness, on fresh databases with a real SMTP server; ``CATALOGUE`` in stock and
     ``clients`` customers signed in."""
-    with running_sink(log_dir / "maildir") as smtp, \
-            running_shop(amqp_uri, f"shop_bench_{run_id}", log_dir, smtp.port, rpc_timeout=5,
-                         extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS}) as stack:
+    with (
+        running_sink(log_dir / "maildir") as smtp,
+        running_shop(
+            amqp_uri,
+            f"shop_bench_{run_id}",
+            log_dir,
+            smtp.port,
+            rpc_timeout=5,
+            extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS},
+        ) as stack,
+    ):
         add_products(stack, CATALOGUE)
         yield Shop(stack, smtp, stack.accounts.customer_tokens(clients, prefix="bench"))
 
@@ -86,18 +116,28 @@ class Shop(System):
     """The seeded shop as a system under load: its stack, its SMTP sink, its customers' tokens."""
 
     def __init__(self, stack, smtp, tokens):
-        processes = {f"{service}-{instance}": process for (service, instance), process in stack.processes.items()
-                     if service != "edge"}   # nginx's workers are its children: counted as the server "edge"
-        super().__init__(stack.url, processes, {"payment_provider": stack.payment_provider.process,
-                                                "smtp_sink": smtp.process}, self.confirmations)
+        processes = {
+            f"{service}-{instance}": process
+            for (service, instance), process in stack.processes.items()
+            if service != "edge"
+        }  # nginx's workers are its children: counted as the server "edge"
+        super().__init__(
+            stack.url,
+            processes,
+            {"payment_provider": stack.payment_provider.process, "smtp_sink": smtp.process},
+            self.confirmations,
+        )
         self.stack, self.smtp, self.tokens = stack, smtp, tokens
 
     def confirmations(self):
         """(accepted at, confirmed at) of every confirmed order, from its order_confirmed event."""
         with self.stack.databases.engine("orders").connect() as connection:
-            rows = connection.execute(text(
-                "SELECT payload->'order'->>'created_at', created_at FROM outbox WHERE event_type = 'order_confirmed'"
-            )).all()
+            rows = connection.execute(
+                text(
+                    "SELECT payload->'order'->>'created_at', created_at FROM outbox"
+                    " WHERE event_type = 'order_confirmed'"
+                )
+            ).all()
         return [(datetime.fromisoformat(accepted).timestamp(), confirmed.timestamp()) for accepted, confirmed in rows]
 
     def settled(self):
@@ -125,8 +165,9 @@ def floor_orders_per_second(amqp_uri, load, log_dir):
         result.update(cpu.per_order(result["requests"]))
         result["peak_rss_mb"] = peak_rss(floor.processes)
         result.update(confirmation_figures(confirmed, *window))
-        result["open_loop"] = highest_sustained_rate(floor.url, load, (), floor.confirmed,
-                                                     result["confirmed_per_second"])
+        result["open_loop"] = highest_sustained_rate(
+            floor.url, load, (), floor.confirmed, result["confirmed_per_second"]
+        )
         return result
 
 
@@ -137,8 +178,9 @@ def shop_orders_per_second(shop, load):
     result, window = closed_loop(shop.url, load, "shop", shop.tokens)
     result.update(cpu.per_order(len(shop.settled())))
     result.update(confirmation_figures(shop.confirmed(), *window))
-    result["open_loop"] = highest_sustained_rate(shop.url, load, shop.tokens, shop.confirmed,
-                                                 result["confirmed_per_second"])
+    result["open_loop"] = highest_sustained_rate(
+        shop.url, load, shop.tokens, shop.confirmed, result["confirmed_per_second"]
+    )
     return result
 
 
@@ -167,9 +209,13 @@ class CpuMeter:
         self.servers = server_cpu_now()
 
     def per_order(self, orders):
-        return {"cpu_ms_per_order": {**cpu_ms_per_order(self.system.processes, self.processes, orders),
-                                     **server_cpu_ms_per_order(self.servers, orders)},
-                "outside_cpu_ms_per_order": cpu_ms_per_order(self.system.outside, self.outside, orders)}
+        return {
+            "cpu_ms_per_order": {
+                **cpu_ms_per_order(self.system.processes, self.processes, orders),
+                **server_cpu_ms_per_order(self.servers, orders),
+            },
+            "outside_cpu_ms_per_order": cpu_ms_per_order(self.system.outside, self.outside, orders),
+        }
 
 
 if __name__ == "__main__":

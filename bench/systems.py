@@ -21,18 +21,21 @@ from harness.smtp import free_port, wait_for_port
 from harness.stack import GENEROUS_LIMITS, NAMEKO
 
 FLOOR_SERVICES = ("FloorNotifications", "FloorPayments", "FloorInventory", "FloorOrders", "FloorGateway")
-FLOOR_QUEUES = ("rpc-floor_orders",
-                "evt-floor_orders-order_created--floor_inventory.handle_order_created",
-                "evt-floor_inventory-stock_reserved--floor_orders.handle_stock_reserved",
-                "evt-floor_orders-payment_requested--floor_payments.handle_payment_requested",
-                "evt-floor_payments-payment_authorised--floor_orders.handle_payment_authorised",
-                "evt-floor_orders-order_confirmed--floor_notifications.handle_order_confirmed")
+FLOOR_QUEUES = (
+    "rpc-floor_orders",
+    "evt-floor_orders-order_created--floor_inventory.handle_order_created",
+    "evt-floor_inventory-stock_reserved--floor_orders.handle_stock_reserved",
+    "evt-floor_orders-payment_requested--floor_payments.handle_payment_requested",
+    "evt-floor_payments-payment_authorised--floor_orders.handle_payment_authorised",
+    "evt-floor_orders-order_confirmed--floor_notifications.handle_order_confirmed",
+)
 
 
 @dataclass
 class System:
     """A running system: where its edge answers, its service processes, the processes outside it, and (the
     floor's) the (accepted at, confirmed at) pairs of the orders it confirmed so far."""
+
     url: str
     processes: dict
     outside: dict = field(default_factory=dict)
@@ -71,14 +74,23 @@ def running_floor(amqp_uri, log_dir):
                 wait_for_consumers(amqp_uri, queue, 1)
             wait_for_port(port, timeout=30)
             with _edge_in_front(port, log_dir, "floor") as url:
-                yield System(url, processes, {"payment_provider": provider.process},
-                             partial(confirmations_in, confirmations_file))
+                yield System(
+                    url,
+                    processes,
+                    {"payment_provider": provider.process},
+                    partial(confirmations_in, confirmations_file),
+                )
 
 
 def _stock_env(amqp_uri, port, **extra):
     """The environment of a stock Nameko process on the run's virtual host."""
-    return {**os.environ, "AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-            **extra}
+    return {
+        **os.environ,
+        "AMQP_URI": amqp_uri,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 @contextmanager
@@ -88,8 +100,13 @@ def _running(services, env, log_dir, system):
     try:
         for name, module in services.items():
             with open(log_dir / f"{system}-{name}.log", "ab") as log:
-                processes[name] = subprocess.Popen([NAMEKO, "run", module, "--config", "config.yaml"], cwd=ROOT,
-                                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                processes[name] = subprocess.Popen(
+                    [NAMEKO, "run", module, "--config", "config.yaml"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         yield processes
     finally:
         for process in processes.values():
@@ -103,6 +120,8 @@ def _edge_in_front(gateway_port, log_dir, system):
     port = free_port()
     work_dir = log_dir / f"{system}-edge"
     work_dir.mkdir(exist_ok=True)
-    with running_edge({**GENEROUS_LIMITS, "EDGE_ADDRESS": f"127.0.0.1:{port}",
-                       "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}"}, work_dir):
+    with running_edge(
+        {**GENEROUS_LIMITS, "EDGE_ADDRESS": f"127.0.0.1:{port}", "WEB_SERVER_ADDRESS": f"127.0.0.1:{gateway_port}"},
+        work_dir,
+    ):
         yield f"http://127.0.0.1:{port}"

@@ -66,8 +66,8 @@ from gateway.schemas import (
     shipment_response,
 )
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
-from shop_common.operations.operated import as_response, live_answer, metrics_answer, ready_answer
 from shop_common.operations import service_base
+from shop_common.operations.operated import as_response, live_answer, metrics_answer, ready_answer
 from shop_common.vocabulary.errors import (
     Conflict,
     Forbidden,
