@@ -18,21 +18,11 @@ from harness.repository import ROOT
 from shop_common.operations.broker_accounts import account_name
 from shop_common.operations.config import load_config
 from shop_common.operations.services import SERVICES, WITH_DATABASES
+from tests.deployment.file_secrets import FILE_SECRETS, KEY_FILE_VARIABLES
 
 MODULES = {service.name: service.module for service in SERVICES}
 DATABASE_VARIABLES = {service.database_variable for service in WITH_DATABASES}
 ADDRESS_VARIABLES = {"AMQP_URI", "SMTP_HOST", "SMTP_PORT", "WEB_SERVER_ADDRESS"} | DATABASE_VARIABLES
-# The secrets code reads from the environment rather than config.yaml (the access token keys: shop_common.identity.keys;
-# Stripe's: the payments service; the carriers' webhook signing secret: the shipping service), each with the one
-# service that uses it: given it as a file, never as a value.
-FILE_SECRETS = {
-    "AUTH_SIGNING_KEY": "accounts",
-    "AUTH_TRUSTED_KEYS": "gateway",
-    "STRIPE_API_KEY": "payments",
-    "STRIPE_WEBHOOK_SECRET": "payments",
-    "CARRIER_WEBHOOK_SECRET": "shipping",
-}
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}  # the same, as the path of a file that holds it
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}  # read by the OpenTelemetry SDK (shop_common.observability.tracing)
 IMAGE_UID = 10001  # the Dockerfile's shop user (uid and gid): deploy/k8s's runAsUser and runAsGroup too
 

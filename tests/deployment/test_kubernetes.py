@@ -18,6 +18,7 @@ import yaml
 
 from harness.repository import ROOT
 from shop_common.operations.services import BY_NAME, SERVICES, WITH_DATABASES
+from tests.deployment.file_secrets import FILE_SECRETS, KEY_FILE_VARIABLES
 
 K8S = ROOT / "deploy" / "k8s"
 BASE, EXAMPLE = "base", "overlays/example"
@@ -35,18 +36,6 @@ IMAGE_UID = 10001  # the Dockerfile's shop user (uid and gid)
 MIGRATE = ["python", "-m", "shop_common.operations.migrate"]
 BROKER_ACCOUNTS = ["python", "-m", "shop_common.operations.broker_accounts"]
 
-# Read from the environment by code rather than config.yaml.
-# The secrets code reads from the environment (the access token keys: shop_common.identity.keys; Stripe's: the
-# payments service; the carriers' webhook signing secret: the shipping service), each with the one service that
-# uses it: given it as a file, never as a value.
-FILE_SECRETS = {
-    "AUTH_SIGNING_KEY": "accounts",
-    "AUTH_TRUSTED_KEYS": "gateway",
-    "STRIPE_API_KEY": "payments",
-    "STRIPE_WEBHOOK_SECRET": "payments",
-    "CARRIER_WEBHOOK_SECRET": "shipping",
-}
-KEY_FILE_VARIABLES = {f"{name}_FILE" for name in FILE_SECRETS}  # the same, as files
 STRIPE_API = "https://api.stripe.com"  # production's provider: localstripe is never deployed
 TRACE_VARIABLES = {"OTEL_EXPORTER_OTLP_ENDPOINT"}  # the OpenTelemetry SDK
 OPS_ADDRESS_VARIABLES = {service.ops_address_variable for service in SERVICES if service.ops_port}
