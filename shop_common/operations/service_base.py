@@ -28,6 +28,8 @@ from shop_common.operations.operated import Operations, live_answer, metrics_ans
 
 
 class ShopService:
+    """Every service, the gateway too (see the module's docstring)."""
+
     tracer = Tracer()
     caller = RequestContext()
     operations = Operations()
@@ -35,6 +37,8 @@ class ShopService:
 
 
 class DomainService(ShopService, DeadLetterAdmin):
+    """Every service but the gateway (see the module's docstring)."""
+
     @ops_endpoint("GET", "/health/live")
     def health_live(self, request):
         return live_answer()
