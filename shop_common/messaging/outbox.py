@@ -2,8 +2,9 @@
 
 A worker adds its events to the outbox table in its own transaction; after
 it returns, a relay thread publishes unpublished rows to the service's events
-exchange, in the order they were written, with publisher confirms, and marks
-them published. A rolled-back transaction leaves no row, so it publishes
+exchange, in the order they were written, in batches (all of a wake-up's rows,
+up to ``BATCH_SIZE``, then one wait for the broker's confirms), and marks them
+published in one statement. A rolled-back transaction leaves no row, so it publishes
 nothing; while the broker is down rows wait, and are published when it is back.
 
 Delivery is at least once (a relay that dies between publishing and marking
@@ -20,13 +21,12 @@ from logging import getLogger
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import get_producer
-from nameko.constants import DEFAULT_RETRY_POLICY, PERSISTENT
+from kombu import Connection, Producer
+from nameko.constants import PERSISTENT
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, delete, func, select, update
-from sqlalchemy.orm import sessionmaker
 
 from shop_common.messaging.traces import TRACEPARENT_HEADER, creation_traceparent, send_span
 from shop_common.vocabulary.clock import utc_now
@@ -34,6 +34,7 @@ from shop_common.vocabulary.clock import utc_now
 _log = getLogger(__name__)
 
 BATCH_SIZE = 100
+CONFIRM_SECONDS = 10.0  # the broker confirms a batch within this long, or it is sent again
 POLL_SECONDS = 1.0  # a relay looks for rows at least this often, woken or not
 LOCK_RETRY_SECONDS = 0.02  # another instance is relaying: look again this soon...
 LOCK_RETRIES = 50  # ...this many times, then leave it to that instance and the next poll
@@ -66,89 +67,129 @@ class OutboxWriter:
         self.added = True
 
 
-class BatchPublisher:
-    """Publishes to one exchange over one pooled connection per batch, each message confirmed.
+class BatchNotConfirmed(Exception):
+    """The broker did not confirm every message of a batch (it refused some, or the wait ran out)."""
 
-    ``with publisher.batch() as publish: publish(payload, routing_key, headers)``
-    returns only once the broker has taken the message (or raises).
+
+class ConfirmingPublisher:
+    """Publishes to one exchange in batches over a connection it keeps: every message of a batch is sent, then the
+    broker's confirms (RabbitMQ's publisher confirms) are awaited once, not after each message.
+
+    ``with publisher.batch() as publish: publish(payload, routing_key, headers)``; when the block ends, every
+    message is confirmed, or ``BatchNotConfirmed`` (or the broker's error) is raised and ``publisher.confirmed``
+    says how many of the batch, from its first, the broker took. A failure drops the connection: the next batch
+    opens a new one.
     """
 
-    def __init__(self, amqp_uri, exchange, retry=True):
+    def __init__(self, amqp_uri, exchange, retry=True, confirm_seconds=CONFIRM_SECONDS):
         self.amqp_uri = amqp_uri
         self.exchange = exchange
         self.retry = retry
+        self.confirm_seconds = confirm_seconds
+        self.connection = self.producer = None
+        self.confirmed = 0
+
+    def _open(self):
+        """The kept connection's producer, on a channel in confirm mode; a new connection when there is none."""
+        if self.producer is None:
+            connection = Connection(self.amqp_uri)
+            connection.ensure_connection(max_retries=3 if self.retry else 1)
+            channel = connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._acknowledged)
+            channel.events["basic_nack"].add(self._refused)
+            self.connection, self.producer = connection, Producer(channel, exchange=self.exchange, serializer="json")
+            self.producer.declare()
+            self.sent = self.acknowledged = 0  # delivery tags of this channel: 1, 2, ...
+            self.refused = False
+        return self.producer
+
+    def _acknowledged(self, delivery_tag, multiple):
+        self.acknowledged = max(self.acknowledged, delivery_tag)  # RabbitMQ confirms in order
+
+    def _refused(self, delivery_tag, multiple):
+        self.refused = True
+
+    def close(self):
+        if self.connection is not None:
+            with suppress(Exception):
+                self.connection.release()
+        self.connection = self.producer = None
 
     @contextmanager
     def batch(self):
-        with get_producer(self.amqp_uri, confirms=True) as producer:
+        first = None
+        try:
+            producer = self._open()
+            first = self.sent + 1
+            self.confirmed = 0
 
             def publish(payload, routing_key, headers):
-                producer.publish(
-                    payload,
-                    exchange=self.exchange,
-                    routing_key=routing_key,
-                    headers=headers,
-                    delivery_mode=PERSISTENT,
-                    serializer="json",
-                    declare=[self.exchange],
-                    retry=self.retry,
-                    retry_policy=DEFAULT_RETRY_POLICY,
-                )
+                producer.publish(payload, routing_key=routing_key, headers=headers, delivery_mode=PERSISTENT)
+                self.sent += 1
 
             yield publish
+            deadline = time.monotonic() + self.confirm_seconds
+            while self.acknowledged < self.sent and not self.refused:
+                self.connection.drain_events(timeout=max(deadline - time.monotonic(), 0.001))
+            self.confirmed = max(self.acknowledged - first + 1, 0)
+            if self.refused:
+                raise BatchNotConfirmed(f"the broker refused a message of the batch ({self.confirmed} confirmed)")
+        except Exception:
+            if first is not None:
+                self.confirmed = max(self.acknowledged - first + 1, 0)
+            self.close()
+            raise
 
 
 class Relay:
-    """Publishes a service's unpublished outbox rows; one batch per ``publish_pending`` call."""
+    """Publishes a service's unpublished outbox rows; one batch per ``publish_pending`` call. SQLAlchemy Core on
+    ``engine``: no ORM session, whose flush would cost more than the statements."""
 
-    def __init__(self, Session, message_model, publisher, lock_key):
-        self.Session = Session
-        self.message_model = message_model
+    def __init__(self, engine, message_model, publisher, lock_key):
+        self.engine = engine
+        self.table = message_model.__table__
         self.publisher = publisher
         self.lock_key = lock_key
 
     def publish_pending(self):
         """Publish up to a batch; the number published, or None when another relay holds the lock."""
-        model = self.message_model
-        with self.Session() as session:
-            if not session.scalar(select(func.pg_try_advisory_xact_lock(self.lock_key))):
+        table = self.table
+        with self.engine.begin() as connection:
+            if not connection.scalar(select(func.pg_try_advisory_xact_lock(self.lock_key))):
                 return None
-            rows = session.execute(
-                select(model.id, model.event_type, model.payload, model.headers)
-                .where(model.published_at.is_(None))
-                .order_by(model.id)
+            rows = connection.execute(
+                select(table.c.id, table.c.event_type, table.c.payload, table.c.headers)
+                .where(table.c.published_at.is_(None))
+                .order_by(table.c.id)
                 .limit(BATCH_SIZE)
             ).all()
-            published = []
             try:
                 if rows:
                     with self.publisher.batch() as publish:
                         for row in rows:
                             with send_span(self.publisher.exchange.name, row.event_type, row.headers):
                                 publish(row.payload, row.event_type, row.headers)
-                            published.append(row.id)
             finally:
+                published = [row.id for row in rows[: self.publisher.confirmed]] if rows else []
                 if published:
-                    session.execute(update(model).where(model.id.in_(published)).values(published_at=utc_now()))
-                session.commit()
+                    connection.execute(update(table).where(table.c.id.in_(published)).values(published_at=utc_now()))
             return len(published)
 
     def purge_published(self, older_than):
         """Forget rows published before ``older_than`` ago; they only served the relay."""
-        model = self.message_model
-        with self.Session() as session:
-            session.execute(delete(model).where(model.published_at < utc_now() - older_than))
-            session.commit()
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.published_at < utc_now() - older_than))
 
     def unpublished_count(self):
         return self.backlog()[0]
 
     def backlog(self):
         """How many rows wait to be published, and how many seconds the oldest has waited (0 with none)."""
-        model = self.message_model
-        with self.Session() as session:
-            count, oldest = session.execute(
-                select(func.count(), func.min(model.created_at)).where(model.published_at.is_(None))
+        table = self.table
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(
+                select(func.count(), func.min(table.c.created_at)).where(table.c.published_at.is_(None))
             ).one()
         return count, (utc_now() - oldest).total_seconds() if oldest else 0.0
 
@@ -170,11 +211,11 @@ class Outbox(DependencyProvider, HeaderEncoder):
         uri = config["DB_URIS"][f"{service_name}:{self.declarative_base.__name__}"]
         self.engine = create_engine(uri, pool_size=2, max_overflow=0)
         self.exchange = get_event_exchange(service_name, config)
-        publisher = BatchPublisher(config["AMQP_URI"], self.exchange)
+        self.publisher = ConfirmingPublisher(config["AMQP_URI"], self.exchange)
         self.relay = Relay(
-            sessionmaker(self.engine),
+            self.engine,
             self.message_model,
-            publisher,
+            self.publisher,
             lock_key=zlib.crc32(f"outbox:{service_name}".encode()),
         )
         self.wakeups = LightQueue(maxsize=1)
@@ -186,6 +227,7 @@ class Outbox(DependencyProvider, HeaderEncoder):
 
     def stop(self):
         super().stop()
+        self.publisher.close()
         self.engine.dispose()
 
     def figures(self):

@@ -6,10 +6,9 @@ import pytest
 from kombu.exceptions import OperationalError
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from order_service.models import OutboxMessage
-from shop_common.messaging.outbox import BatchPublisher, OutboxWriter, Relay
+from shop_common.messaging.outbox import ConfirmingPublisher, OutboxWriter, Relay
 from shop_common.messaging.traces import TRACEPARENT_HEADER, within
 from shop_common.observability.tracing import trace_id_of
 
@@ -18,11 +17,15 @@ LOCK_KEY = 4242
 
 @pytest.fixture
 def make_relay(config, clean_databases):
-    Session = sessionmaker(clean_databases.engine("orders"))
     exchange = get_event_exchange("orders", config)
 
     def make(amqp_uri=config["AMQP_URI"]):
-        return Relay(Session, OutboxMessage, BatchPublisher(amqp_uri, exchange, retry=False), LOCK_KEY)
+        return Relay(
+            clean_databases.engine("orders"),
+            OutboxMessage,
+            ConfirmingPublisher(amqp_uri, exchange, retry=False),
+            LOCK_KEY,
+        )
 
     return make
 
@@ -77,6 +80,24 @@ def test_while_the_broker_is_unreachable_events_wait_and_none_is_lost(make_relay
     assert relay.unpublished_count() == 3
     assert relay.publish_pending() == 3
     assert [event["n"] for event in tap.wait_for("order_created", count=3)] == [1, 2, 3]
+
+
+def test_a_relay_keeps_its_connection_and_opens_a_new_one_when_it_is_lost(make_relay, clean_databases, event_tap):
+    tap = event_tap("orders")
+    relay = make_relay()
+    write(clean_databases, 1, 2)
+    assert relay.publish_pending() == 2
+    kept = relay.publisher.connection
+    write(clean_databases, 3)
+    assert relay.publish_pending() == 1
+    assert relay.publisher.connection is kept and relay.publisher.confirmed == 1
+    kept.connection.sock.close()  # the broker's side went away
+    write(clean_databases, 4)
+    with pytest.raises(OSError):  # the closed socket: the row waits
+        relay.publish_pending()
+    assert relay.unpublished_count() == 1
+    assert relay.publish_pending() == 1
+    assert [event["n"] for event in tap.wait_for("order_created", count=4)] == [1, 2, 3, 4]
 
 
 def test_only_one_relay_publishes_at_a_time(make_relay, clean_databases):
