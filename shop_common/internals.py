@@ -1,19 +1,14 @@
 """Every reach into a library's private names, in one place.
 
-The shop relies on a few things nameko, eventlet and OpenTelemetry's SQLAlchemy instrumentation do not publish.
+The shop relies on a few things nameko and eventlet do not publish.
 Each is one function here, named for what it does; ``tests/unit/test_internals.py`` pins each behaviour for the
 versions ``setup.cfg`` allows, and the source of every nameko method the shop re-does in a subclass
-(``COPIED_METHODS``), so an upgrade of any of them is this module and that test. Nothing else in the shop uses a
+(``COPIED_METHODS``), so an upgrade of either is this module and that test. Nothing else in the shop uses a
 private name of a library. (A marshmallow field's ``_deserialize`` is how marshmallow documents writing a field:
 not a private reach.)
 """
 
 from logging import getLogger
-
-from opentelemetry import trace
-from opentelemetry.instrumentation.sqlalchemy import __version__ as sqlalchemy_instrumentation_version
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import NoOpUpDownCounter
 
 _log = getLogger(__name__)
 
@@ -80,16 +75,3 @@ def close_listening_socket(web_server, take):
             take(connection, address)
     finally:
         web_server._sock.close()
-
-
-# -- OpenTelemetry's SQLAlchemy instrumentation ------------------------------------------------------------------
-
-
-def trace_sql_statements(engine, tracer_provider=None):
-    """Spans for the SQL statements ``engine`` runs. The instrumentation's public entry
-    (``SQLAlchemyInstrumentor().instrument``) instruments once per process; its ``EngineTracer`` instruments one
-    engine, as each service's session and the tests need."""
-    tracer = trace.get_tracer(
-        "opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, tracer_provider=tracer_provider
-    )
-    EngineTracer(tracer, engine, NoOpUpDownCounter("db.client.connections.usage"))

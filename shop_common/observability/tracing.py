@@ -13,9 +13,9 @@ The context travels as nameko context travels (``shop_common.messaging.traces``)
 sent as the ``nameko.traceparent`` header of every RPC call and event. Each
 event gets a PRODUCER span ``create <exchange>`` when the worker adds it to
 the outbox; that span's context is stored with the row and published with
-it, and the relay's ``send <exchange>`` span is its child. SQL statements of
-the workers' sessions (opentelemetry-instrumentation-sqlalchemy) and SMTP
-sends have their spans too.
+it, and the relay's ``send <exchange>`` span is its child. A worker's span counts the
+SQL statements of its session (``db.statement_count``: no span per statement);
+SMTP sends have their spans too.
 
 Spans are exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) is set, with the SDK's standard
@@ -26,6 +26,7 @@ call, a message): a statement or a poll outside any of them starts none.
 """
 
 import os
+import threading
 from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
@@ -38,8 +39,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from sqlalchemy import event
 
-from shop_common import internals
 from shop_common.messaging.request_context import TRACEPARENT_KEY
 from shop_common.messaging.traces import (
     context_of,
@@ -51,6 +52,8 @@ from shop_common.messaging.traces import (
     tracer,
 )
 from shop_common.vocabulary.validation import without_card_numbers
+
+_statements = threading.local()  # the running worker's count of SQL statements (green-thread local under eventlet)
 
 EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
@@ -164,9 +167,14 @@ def provider_span(operation):
             raise
 
 
-def trace_statements(engine):
-    """Spans for the SQL statements ``engine`` runs (opentelemetry-instrumentation-sqlalchemy)."""
-    internals.trace_sql_statements(engine)
+def count_statements(engine):
+    """Count the SQL statements ``engine`` runs for the worker running now: the worker's span carries the count
+    (``db.statement_count``). A span for each statement would cost more than most statements do."""
+    event.listen(engine, "before_cursor_execute", _one_more_statement)
+
+
+def _one_more_statement(*_):
+    _statements.count = getattr(_statements, "count", 0) + 1
 
 
 # -- every worker's span ----------------------------------------------------------------------------------
@@ -220,6 +228,7 @@ class Traced(DependencyProvider):
         flush()
 
     def worker_setup(self, worker_ctx):
+        _statements.count = 0
         span, current = _worker_span(worker_ctx, kind_of(worker_ctx.entrypoint))
         self.workers[worker_ctx] = span, context.attach(current)
 
@@ -230,6 +239,9 @@ class Traced(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         span, token = self.workers.pop(worker_ctx, (None, None))
+        if _statements.count:
+            counted = span or trace.get_current_span()  # an http worker's: the request's span
+            counted.set_attributes({"db.system": "postgresql", "db.statement_count": _statements.count})
         if span is not None:
             span.end()
         if token is not None:

@@ -32,7 +32,7 @@ from werkzeug.wrappers import Response
 
 from shop_common import internals
 from shop_common.observability.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS, Gauges
-from shop_common.observability.tracing import kind_of, trace_statements
+from shop_common.observability.tracing import count_statements, kind_of
 from shop_common.operations.services import BY_NAME
 from shop_common.vocabulary.errors import ShopError
 
@@ -49,8 +49,8 @@ def outcome_of(exc_info):
 
 class Operations(DependencyProvider):
     """Counts and times every worker of the service, whatever its entrypoint; exports the gauges its extensions
-    know (each one's ``figures()``) and traces the statements of its database sessions; hands a worker the
-    service's readiness (``readiness()``: ``{check: problem}`` of each failing check)."""
+    know (each one's ``figures()``) and counts the statements of its database sessions (on each worker's span);
+    hands a worker the service's readiness (``readiness()``: ``{check: problem}`` of each failing check)."""
 
     def setup(self):
         self.started = WeakKeyDictionary()
@@ -65,7 +65,7 @@ class Operations(DependencyProvider):
     def start(self):
         for extension in self.container.extensions:
             if isinstance(extension, DatabaseSession):
-                trace_statements(extension.engine)
+                count_statements(extension.engine)
         self.gauges.start()
 
     def stop(self):

@@ -9,11 +9,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased
 from opentelemetry.trace import SpanKind
+from sqlalchemy import create_engine, text
 
 from shop_common.messaging.request_context import trusted_context
 from shop_common.messaging.traces import TRACEPARENT_HEADER, context_of, current_traceparent, with_current_trace
+from shop_common.observability import tracing
 from shop_common.observability.log_format import JsonFormatter, TraceFormatter
-from shop_common.observability.tracing import EntriesOnly, trace_id_of
+from shop_common.observability.tracing import EntriesOnly, count_statements, trace_id_of
 
 TRACE_ID, SPAN_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 TRACEPARENT = f"00-{TRACE_ID}-{SPAN_ID}-01"
@@ -107,3 +109,13 @@ def test_a_call_line_logged_before_its_span_carries_the_trace_id_the_call_came_w
     call = {"stage": "request", "context_data": {"traceparent": TRACEPARENT, "request_id": "req-1"}}
     assert json.loads(TraceFormatter().format(log_record(nameko_trace=call)))["trace_id"] == TRACE_ID
     assert "trace_id" not in json.loads(TraceFormatter().format(log_record(nameko_trace={"stage": "request"})))
+
+
+def test_a_workers_sql_statements_are_counted_not_each_given_a_span():
+    engine = create_engine("sqlite://")
+    count_statements(engine)
+    tracing._statements.count = 0
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        connection.execute(text("SELECT 2"))
+    assert tracing._statements.count == 2
