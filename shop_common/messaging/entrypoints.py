@@ -6,8 +6,7 @@
   nameko logs it as expected, at warning level, rather than as a failure;
 - a reply that cannot be sent (the broker went away) is logged and dropped:
   the caller times out and says so, and the service lives on. Nameko's own
-  consumer lets that error kill the whole service. A reply does not wait for
-  the broker's confirm either: one lost on its way is a timeout too;
+  consumer lets that error kill the whole service;
 - a request is untrusted input: only well-formed context headers reach the
   worker (``trusted_context``), and a body that cannot be decoded goes to the
   service's dead letters with the reason.
@@ -23,17 +22,9 @@ from logging import getLogger
 
 from eventlet import getcurrent
 from kombu import Queue
-from nameko.amqp.publish import Publisher
-from nameko.constants import (
-    AMQP_SSL_CONFIG_KEY,
-    AMQP_URI_CONFIG_KEY,
-    DEFAULT_SERIALIZER,
-    LOGIN_METHOD_CONFIG_KEY,
-    SERIALIZER_CONFIG_KEY,
-)
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
-from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc, RpcConsumer
 
 from shop_common import internals
 from shop_common.messaging.queues import queue_arguments
@@ -136,20 +127,6 @@ def set_aside_undecodable(set_aside, queue_name, message, error):
         settle(message)
 
 
-class UnconfirmedPublisher(Publisher):
-    """nameko's ``Publisher``, not waiting for the broker's confirm of each message."""
-
-    use_confirms = False
-
-
-class UnconfirmedResponder(Responder):
-    """nameko's ``Responder``, whose reply does not wait for the broker's confirm: a reply lost on its way is the
-    caller's timeout, which a caller retries safely (an order's ``order_id``, a request's ``Idempotency-Key``),
-    and the confirm's round trip is saved on every call."""
-
-    publisher_cls = UnconfirmedPublisher
-
-
 class ResilientRpcConsumer(RpcConsumer):
     queue_consumer = GuardedQueueConsumer()
 
@@ -172,23 +149,12 @@ class ResilientRpcConsumer(RpcConsumer):
         super().start()
 
     def handle_result(self, message, result, exc_info):
-        """nameko's ``RpcConsumer.handle_result`` (re-done: ``internals.COPIED_METHODS``), with a reply that does
-        not wait for the broker's confirm, and that, when it cannot be sent, is logged and dropped."""
-        config = self.container.config
-        responder = UnconfirmedResponder(
-            config[AMQP_URI_CONFIG_KEY],
-            get_rpc_exchange(config),
-            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
-            message,
-            ssl=config.get(AMQP_SSL_CONFIG_KEY),
-            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-        )
         try:
-            result, exc_info = responder.send_response(result, exc_info)
+            return super().handle_result(message, result, exc_info)
         except Exception as error:
             _log.warning("could not send an RPC reply, the caller will time out: %r", error)
-        settle(message)
-        return result, exc_info
+            settle(message)
+            return result, exc_info
 
     def undecodable(self, message, error):
         set_aside_undecodable(self.set_aside, self.queue.name, message, error)
