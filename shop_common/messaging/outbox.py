@@ -111,9 +111,10 @@ class ConfirmingPublisher:
         self.refused = True
 
     def close(self):
+        """Drop the connection at once, without the closing handshake (the broker may be gone)."""
         if self.connection is not None:
             with suppress(Exception):
-                self.connection.release()
+                self.connection.collect()
         self.connection = self.producer = None
 
     @contextmanager
@@ -220,13 +221,16 @@ class Outbox(DependencyProvider, HeaderEncoder):
         )
         self.wakeups = LightQueue(maxsize=1)
         self.writers = {}
+        self.relay_thread = None
 
     def start(self):
-        self.container.spawn_managed_thread(self._run_relay, identifier="outbox relay")
+        self.relay_thread = self.container.spawn_managed_thread(self._run_relay, identifier="outbox relay")
         super().start()
 
     def stop(self):
         super().stop()
+        if self.relay_thread is not None:  # first: the relay alone reads from its connection
+            self.relay_thread.kill()  # what it had not marked published waits for the next relay
         self.publisher.close()
         self.engine.dispose()
 
