@@ -167,9 +167,20 @@ class Stack:
         process.wait(timeout=30)
 
     def stop_all(self):
+        """Stop everything; a process that does not stop within 30 s is killed, and the first such is raised after
+        the rest have stopped (a test's teardown still cleans up behind a hung service)."""
+        hung = []
         for service in ("edge", *reversed(MODULES)):  # the edge and the gateway first: no new work meanwhile
-            self.stop(service)
+            try:
+                self.stop(service)
+            except subprocess.TimeoutExpired as timeout:
+                hung.append(timeout)
+                for key in self.running(service):
+                    self.processes[key].kill()
+                    self.processes[key].wait(timeout=30)
         self.payment_provider.stop()
+        if hung:
+            raise hung[0]
 
     def log(self, service):
         return "".join(path.read_text() for path in sorted(self.log_dir.glob(f"{service}-*.log")))
@@ -216,6 +227,8 @@ def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options
             stack.start("inventory", instance=1)  # two instances share the reservations
             yield stack
         finally:
-            stack.stop_all()
-            stack.drop_broker_accounts()
-            databases.drop()
+            try:
+                stack.stop_all()
+            finally:
+                stack.drop_broker_accounts()
+                databases.drop()
