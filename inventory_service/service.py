@@ -13,8 +13,8 @@ from inventory_service.schemas import (
 )
 from order_service import events as order_events
 from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.outbox import Outbox
-from shop_common.messaging.reliable_events import event_handler
 from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load, valid_id
@@ -68,10 +68,15 @@ class InventoryService(service_base.DomainService):
         return self._commit(stock.release(self.db, valid_id("order_id", order_id)))
 
     @event_handler(
-        order_events.SOURCE, order_events.ORDER_CREATED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+        order_events.SOURCE,
+        order_events.ORDER_CREATED,
+        payload=order_events.OrderEvent,
+        inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_order_created(self, event):
-        self._commit(stock.reserve(self.db, event["order"]["id"], event["order"]["items"]))
+    def handle_order_created(self, batch):
+        orders = [(event["order"]["id"], event["order"]["items"]) for event in batch]
+        self.commit_batch(batch, stock.reserve_all(self.db, orders), events.stock_event)
 
     @event_handler(
         order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent, inbox=ProcessedEvent

@@ -75,27 +75,44 @@ def restock(session, sku, quantity):
 
 
 def _lock_products(session, skus):
+    if not skus:
+        return {}
     query = select(Product).where(Product.sku.in_(sorted(skus))).order_by(Product.sku).with_for_update()
     return {product.sku: product for product in session.scalars(query)}
 
 
-def _claim_reservation(session, order_id, status):
-    """Insert the order's reservation row; None when the order was decided before."""
+def _claim_reservations(session, order_ids, status):
+    """Insert a reservation row for each order of ``order_ids``, in one statement: ``{order_id: reservation}`` of
+    those claimed now; an order decided before has none."""
     now = utc_now()
-    reservation = session.scalars(
+    claimed = session.scalars(
         insert(Reservation)
-        .values(order_id=order_id, status=status, created_at=now, updated_at=now)
+        .values(
+            [{"order_id": order_id, "status": status, "created_at": now, "updated_at": now} for order_id in order_ids]
+        )
         .on_conflict_do_nothing()
         .returning(Reservation)
         .options(lazyload(Reservation.lines))  # not the SELECT of its eager loader: a new reservation holds nothing
-    ).first()
-    if reservation is not None:
+    ).all()
+    for reservation in claimed:
         set_committed_value(reservation, "lines", [])
-    return reservation
+    return {reservation.order_id: reservation for reservation in claimed}
+
+
+def _claim_reservation(session, order_id, status):
+    """Insert the order's reservation row; None when the order was decided before."""
+    return _claim_reservations(session, [order_id], status).get(order_id)
+
+
+def _locked_reservations(session, order_ids):
+    if not order_ids:
+        return {}
+    query = select(Reservation).where(Reservation.order_id.in_(sorted(order_ids))).order_by(Reservation.order_id)
+    return {reservation.order_id: reservation for reservation in session.scalars(query.with_for_update())}
 
 
 def _locked_reservation(session, order_id):
-    return session.scalars(select(Reservation).where(Reservation.order_id == order_id).with_for_update()).first()
+    return _locked_reservations(session, [order_id]).get(order_id)
 
 
 def reserve(session, order_id, items):
@@ -103,24 +120,47 @@ def reserve(session, order_id, items):
 
     Nothing happens when the order had been decided before (reserved, refused or cancelled).
     """
-    reservation = _claim_reservation(session, order_id, statuses.RESERVED)
-    if reservation is None:
-        return Change(_locked_reservation(session, order_id), False)
-    requested = domain.requested_by_sku(items)
-    products = _lock_products(session, requested)
-    shortages = domain.find_shortages({sku: p.stock for sku, p in products.items()}, requested)
+    return reserve_all(session, [(order_id, items)])[0]
+
+
+def reserve_all(session, orders):
+    """``reserve`` for each ``(order_id, items)`` of ``orders``, in that order (an order takes the stock those
+    before it left), with set-based statements: the reservations claimed in one, the products of them all locked
+    in one, the lines inserted in one. The changes, in the same order."""
+    order_ids = list(dict.fromkeys(order_id for order_id, _ in orders))
+    claimed = _claim_reservations(session, order_ids, statuses.RESERVED)
+    decided = _locked_reservations(session, [order_id for order_id in order_ids if order_id not in claimed])
+    requested = {order_id: domain.requested_by_sku(items) for order_id, items in orders if order_id in claimed}
+    products = _lock_products(session, {sku for wanted in requested.values() for sku in wanted})
+    changes = []
+    for order_id, _ in orders:
+        reservation = claimed.pop(order_id, None)
+        if reservation is None:  # decided before, or by this batch's first event of the same order
+            changes.append(Change(decided.get(order_id) or _reservation_of(changes, order_id), False))
+        else:
+            changes.append(Change(_hold(reservation, requested[order_id], products), True))
+    session.flush()
+    return changes
+
+
+def _reservation_of(changes, order_id):
+    return next(change.subject for change in changes if change.subject.order_id == order_id)
+
+
+def _hold(reservation, requested, products):
+    """Hold ``requested`` (sku -> units) of the locked ``products`` for ``reservation``, or refuse it."""
+    shortages = domain.find_shortages({sku: products[sku].stock for sku in requested if sku in products}, requested)
     if shortages:
         reservation.status = statuses.REFUSED
         reservation.reason = domain.describe_shortages(shortages, products.keys())
         reservation.shortages = shortages
-        return Change(reservation, True)
+        return reservation
     for sku, units in requested.items():
         product = products[sku]
         product.stock -= units
         product.updated_at = reservation.updated_at
         reservation.lines.append(ReservationLine(sku=sku, quantity=units, unit_price=product.price))
-    session.flush()
-    return Change(reservation, True)
+    return reservation
 
 
 def release(session, order_id):

@@ -8,7 +8,7 @@ from notification_service.models import Base
 from notification_service.schemas import CustomerQuery, SentEmailOutput
 from order_service import events as order_events
 from shop_common.messaging.entrypoints import query
-from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.handlers import event_handler
 from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.validation import load

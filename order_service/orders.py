@@ -172,6 +172,25 @@ def refundable_order(session, caller, order_id):
     return _order_that_may(session, caller, order_id, domain.REFUND, domain.may_refund)
 
 
+def locked_orders(session, order_ids):
+    """``{order_id: order}`` of every order of ``order_ids``, with its lines, locked until the transaction ends (in
+    id order: two transactions locking some of the same orders never wait on each other in a circle);
+    ``OrderNotFound`` for the first that does not exist."""
+    wanted = sorted(set(order_ids))
+    query = (
+        select(Order)
+        .where(Order.id.in_(wanted))
+        .order_by(Order.id)
+        .options(joinedload(Order.lines))
+        .with_for_update(of=Order)
+    )
+    found = {order.id: order for order in session.scalars(query).unique()}
+    for order_id in wanted:
+        if order_id not in found:
+            raise OrderNotFound(order_id)
+    return found
+
+
 def price_order(session, order_id, reserved_items):
     """Price the order at the reserved prices, so that its payment can be asked for; nothing happens when the
     order no longer awaits stock.
@@ -180,7 +199,17 @@ def price_order(session, order_id, reserved_items):
     (``domain.Unconfirmable``) or any other that is not a lost connection, is
     rejected with a reason instead: it never stays pending.
     """
-    order = find_order(session, order_id, OPERATOR, for_update=True)
+    return price_orders(session, [(order_id, reserved_items)])[0]
+
+
+def price_orders(session, reservations):
+    """``price_order`` for each ``(order_id, reserved_items)``, the orders read and locked in one statement; the
+    changes in the same order."""
+    orders = locked_orders(session, [order_id for order_id, _ in reservations])
+    return [_price(session, orders[order_id], reserved_items) for order_id, reserved_items in reservations]
+
+
+def _price(session, order, reserved_items):
     if not domain.awaits_stock(order.status, order.total):
         return Change(order, False)
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
@@ -198,7 +227,7 @@ def price_order(session, order_id, reserved_items):
     except Exception as error:
         if lost_connection(error):
             raise
-        _log.exception("order %s could not be priced; it is rejected", order_id)
+        _log.exception("order %s could not be priced; it is rejected", order.id)
         reason = "the order could not be confirmed"
     order.total = None
     return _reject(order, reason)
@@ -206,7 +235,16 @@ def price_order(session, order_id, reserved_items):
 
 def reject_order(session, order_id, reason):
     """Reject with a reason; nothing happens when the order no longer awaits stock."""
-    order = find_order(session, order_id, OPERATOR, for_update=True)
+    return reject_orders(session, [(order_id, reason)])[0]
+
+
+def reject_orders(session, refusals):
+    """``reject_order`` for each ``(order_id, reason)``, the orders read and locked in one statement."""
+    orders = locked_orders(session, [order_id for order_id, _ in refusals])
+    return [_reject_unless_decided(orders[order_id], reason) for order_id, reason in refusals]
+
+
+def _reject_unless_decided(order, reason):
     if not domain.awaits_stock(order.status, order.total):
         return Change(order, False)
     return _reject(order, reason)
@@ -221,7 +259,16 @@ def follow_payment(session, payment):
     """The order's copy of its payment (``payment``, as the payments service tells it), and what the payment's
     new status does to the order (``domain.payment_action``): confirmed once authorised, rejected when declined or
     unavailable, cancelled when the provider let the authorisation go, refunded once given back in full."""
-    order = find_order(session, payment["order_id"], OPERATOR, for_update=True)
+    return follow_payments(session, [payment])[0]
+
+
+def follow_payments(session, payments):
+    """``follow_payment`` for each of ``payments``, the orders read and locked in one statement."""
+    orders = locked_orders(session, [payment["order_id"] for payment in payments])
+    return [_follow_payment(orders[payment["order_id"]], payment) for payment in payments]
+
+
+def _follow_payment(order, payment):
     told_at = payment.get("updated_at")
     if told_at and order.payment_updated_at and told_at < order.payment_updated_at:
         return Change(order, False)  # an older word of the payment than the one the order holds (events overtake)

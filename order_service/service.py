@@ -20,8 +20,8 @@ from order_service.statuses import PENDING
 from payment_service import events as payment_events
 from shipping_service import events as shipping_events
 from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.outbox import Outbox
-from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.observability.metrics import ORDER_OUTCOMES
 from shop_common.operations import service_base
@@ -112,67 +112,83 @@ class OrderService(service_base.DomainService):
         inventory_events.STOCK_RESERVED,
         payload=inventory_events.StockReserved,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_stock_reserved(self, event):
-        """Priced, and its payment asked for; rejected when the reservation cannot price it."""
-        self._commit(orders.price_order(self.db, event["order_id"], event["items"]))
+    def handle_stock_reserved(self, batch):
+        """Priced, and their payments asked for; each rejected when its reservation cannot price it."""
+        reservations = [(event["order_id"], event["items"]) for event in batch]
+        self._commit_batch(batch, orders.price_orders(self.db, reservations))
 
     @event_handler(
         inventory_events.SOURCE,
         inventory_events.STOCK_RESERVATION_FAILED,
         payload=inventory_events.StockReservationFailed,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_stock_reservation_failed(self, event):
-        self._commit(orders.reject_order(self.db, event["order_id"], event["reason"]))
+    def handle_stock_reservation_failed(self, batch):
+        refusals = [(event["order_id"], event["reason"]) for event in batch]
+        self._commit_batch(batch, orders.reject_orders(self.db, refusals))
 
     @event_handler(
         payment_events.SOURCE,
         payment_events.PAYMENT_AUTHORISED,
         payload=payment_events.PaymentEvent,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_authorised(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_authorised(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
         payment_events.SOURCE,
         payment_events.PAYMENT_DECLINED,
         payload=payment_events.PaymentEvent,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_declined(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_declined(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
-        payment_events.SOURCE, payment_events.PAYMENT_FAILED, payload=payment_events.PaymentEvent, inbox=ProcessedEvent
+        payment_events.SOURCE,
+        payment_events.PAYMENT_FAILED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_failed(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_failed(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
         payment_events.SOURCE,
         payment_events.PAYMENT_CAPTURED,
         payload=payment_events.PaymentEvent,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_captured(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_captured(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
-        payment_events.SOURCE, payment_events.PAYMENT_VOIDED, payload=payment_events.PaymentEvent, inbox=ProcessedEvent
+        payment_events.SOURCE,
+        payment_events.PAYMENT_VOIDED,
+        payload=payment_events.PaymentEvent,
+        inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_voided(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_voided(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
         payment_events.SOURCE,
         payment_events.PAYMENT_REFUNDED,
         payload=payment_events.PaymentEvent,
         inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_payment_refunded(self, event):
-        self._follow_payment(event["payment"])
+    def handle_payment_refunded(self, batch):
+        self._follow_payments(batch)
 
     @event_handler(
         shipping_events.SOURCE,
@@ -197,13 +213,29 @@ class OrderService(service_base.DomainService):
         return self._commit(orders.follow_shipment(self.db, load(shipping_events.ShipmentSnapshot(), shipment)))
 
     def _follow_payment(self, payment):
-        """``payment`` as the payments service told it (in an event, or answering a refund), read by its contract."""
+        """``payment`` as the payments service told it (answering a refund), read by its contract."""
         return self._commit(orders.follow_payment(self.db, load(payment_events.PaymentSnapshot(), payment)))
+
+    def _follow_payments(self, batch):
+        """Each payment as a batch of the payments service's events told it, read by its contract."""
+        snapshot = payment_events.PaymentSnapshot()
+        self._commit_batch(
+            batch, orders.follow_payments(self.db, [load(snapshot, event["payment"]) for event in batch])
+        )
 
     def _commit(self, change):
         """Commit the order's change with its event, count its outcome, and answer the order."""
         self.commit_with_event(change, events.order_event)
-        order = change.subject
-        if change.happened and order.status != PENDING:
-            ORDER_OUTCOMES.labels(order.status).inc()
-        return order_output.dump(order)
+        _count_outcome(change)
+        return order_output.dump(change.subject)
+
+    def _commit_batch(self, batch, changes):
+        """Commit the changes a batch of events made to orders, with their events, and count their outcomes."""
+        self.commit_batch(batch, changes, events.order_event)
+        for change in changes:
+            _count_outcome(change)
+
+
+def _count_outcome(change):
+    if change.happened and change.subject.status != PENDING:
+        ORDER_OUTCOMES.labels(change.subject.status).inc()

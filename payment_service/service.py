@@ -13,8 +13,8 @@ from payment_service.models import Base, OutboxMessage
 from payment_service.provider import InvalidSignature, PaymentProvider
 from payment_service.schemas import ProviderEvent, RefundRequest
 from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.outbox import Outbox
-from shop_common.messaging.reliable_events import event_handler
 from shop_common.observability.metrics import PAYMENTS
 from shop_common.operations import service_base
 from shop_common.persistence.database import database_session

@@ -27,8 +27,8 @@ from shipping_service.schemas import (
 )
 from shipping_service.settings import ShippingSettings
 from shop_common.messaging.entrypoints import command, query
+from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.outbox import Outbox
-from shop_common.messaging.reliable_events import event_handler
 from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from shop_common.observability.metrics import CARRIER_UPDATES, SHIPMENTS
 from shop_common.operations import service_base

@@ -31,8 +31,14 @@ def consumers_ready(queue_consumer):
 
 
 def consumers_by_provider(queue_consumer):
-    """``{entrypoint provider: kombu consumer}`` of the queue consumer, as its last ``get_consumers`` made them."""
+    """``{entrypoint provider: kombu consumer}`` of the queue consumer, as its last ``get_consumers`` made them: the
+    queue consumer's own dictionary, which a ``get_consumers`` of its own fills."""
     return queue_consumer._consumers
+
+
+def registered_providers(queue_consumer):
+    """The entrypoint providers registered with the queue consumer now (``ProviderCollector._providers``)."""
+    return set(queue_consumer._providers)
 
 
 # -- nameko's ReplyListener: the replies callers wait for --------------------------------------------------------

@@ -83,7 +83,7 @@ class GuardedQueueConsumer(QueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in internals.consumers_by_provider(self).items():
-            consumer.on_decode_error = partial(self._undecodable, provider)
+            consumer.on_decode_error = partial(self.undecodable, provider)
         return consumers
 
     def handle_message(self, provider, body, message):
@@ -109,7 +109,7 @@ class GuardedQueueConsumer(QueueConsumer):
         for thread in list(waiting):
             thread.kill(ContainerBeingKilled())
 
-    def _undecodable(self, provider, message, error):
+    def undecodable(self, provider, message, error):
         self.container.spawn_managed_thread(
             partial(provider.undecodable, message, error), identifier=f"{type(provider).__name__}.undecodable"
         )

@@ -15,7 +15,7 @@ PostgreSQL advisory lock), so several instances keep the order too.
 
 import time
 import zlib
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import timedelta
 from logging import getLogger
 
@@ -28,7 +28,8 @@ from nameko.messaging import HeaderEncoder
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, delete, func, select, update
 
-from shop_common.messaging.traces import TRACEPARENT_HEADER, creation_traceparent, send_span
+from shop_common.messaging.request_context import TRACEPARENT_KEY
+from shop_common.messaging.traces import TRACEPARENT_HEADER, creation_traceparent, send_span, within
 from shop_common.vocabulary.clock import utc_now
 
 _log = getLogger(__name__)
@@ -51,20 +52,32 @@ class OutboxWriter:
     """What a worker gets: ``add(session, event_type, payload)`` within its transaction.
 
     Each event is stored with the worker's context headers and, as its
-    ``traceparent``, the context of its own ``create`` span (``tracing``).
+    ``traceparent``, the context of its own ``create`` span (``tracing``). An event a batch worker adds for one
+    of its events names that event's ``context`` (``Batch.contexts``): it carries that event's request id and
+    caller, and its ``create`` span is in that event's trace.
     """
 
-    def __init__(self, message_model, headers, exchange_name):
+    def __init__(self, message_model, headers, exchange_name, worker_traceparent=None):
         self.message_model = message_model
         self.headers = headers
         self.exchange_name = exchange_name
+        self.worker_traceparent = worker_traceparent
         self.added = False
 
-    def add(self, session, event_type, payload):
-        traceparent = creation_traceparent(self.exchange_name, event_type, payload.get("event_id"))
-        headers = {**self.headers, TRACEPARENT_HEADER: traceparent} if traceparent else self.headers
+    def add(self, session, event_type, payload, context=None):
+        headers, traceparent = self.headers, None
+        if context is not None:
+            headers = _propagated({f"{HeaderEncoder.header_prefix}.{key}": value for key, value in context.items()})
+            traceparent = context.get(TRACEPARENT_KEY)
+        with nullcontext() if traceparent in (None, self.worker_traceparent) else within(traceparent):
+            created = creation_traceparent(self.exchange_name, event_type, payload.get("event_id"))
+        headers = {**headers, TRACEPARENT_HEADER: created} if created else headers
         session.add(self.message_model(event_type=event_type, payload=payload, headers=headers, created_at=utc_now()))
         self.added = True
+
+
+def _propagated(headers):
+    return {key: value for key, value in headers.items() if key in PROPAGATED_HEADERS}
 
 
 class BatchNotConfirmed(Exception):
@@ -243,10 +256,12 @@ class Outbox(DependencyProvider, HeaderEncoder):
         }
 
     def get_dependency(self, worker_ctx):
-        headers = {
-            key: value for key, value in self.get_message_headers(worker_ctx).items() if key in PROPAGATED_HEADERS
-        }
-        writer = OutboxWriter(self.message_model, headers, self.exchange.name)
+        writer = OutboxWriter(
+            self.message_model,
+            _propagated(self.get_message_headers(worker_ctx)),
+            self.exchange.name,
+            worker_ctx.data.get(TRACEPARENT_KEY),
+        )
         self.writers[worker_ctx] = writer
         return writer
 

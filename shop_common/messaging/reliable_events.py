@@ -23,7 +23,7 @@ Configured by ``EVENT_RETRY`` in config.yaml (``MAX_ATTEMPTS``,
 ``QUEUE_TYPE`` (``queues``).
 """
 
-from functools import partial, wraps
+from functools import partial
 from logging import getLogger
 
 import eventlet
@@ -34,7 +34,6 @@ from shop_common.messaging.entrypoints import GuardedQueueConsumer, set_aside_un
 from shop_common.messaging.queues import queue_arguments
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import ATTEMPT_HEADER, SetAside, backoff_queue, headers_of, replay_binding
-from shop_common.persistence.models import first_delivery
 from shop_common.vocabulary.events import EventEnvelope, payload_problems
 
 _log = getLogger(__name__)
@@ -94,13 +93,17 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
         super().start()
 
     def handle_message(self, body, message):
+        if not self.set_aside_if_invalid(body, message):
+            super().handle_message(body, message)
+
+    def set_aside_if_invalid(self, body, message):
+        """Dead-letter ``message`` (in a thread of its own) when no attempt could handle it; whether it was."""
         problem = self._problem_with(body, message)
         if problem is not None:
             self.container.spawn_managed_thread(
                 partial(self._give_up, message, InvalidEvent(problem), 1), identifier=f"{self.event_type}.invalid"
             )
-            return
-        super().handle_message(body, message)
+        return problem is not None
 
     def _problem_with(self, body, message):
         if len(message.body or b"") > MAX_EVENT_BYTES:
@@ -154,29 +157,3 @@ class ReliableEventHandler(TrustedContextDecoder, EventHandler):
             settle(message, requeue=True)
         else:
             settle(message)
-
-
-def event_handler(source_service, event_type, payload=EventEnvelope, inbox=None, **options):
-    """Handle ``event_type`` events of ``source_service``, checked against ``payload``.
-
-    With ``inbox`` (a model of ``ProcessedEventMixin``), the handler runs once
-    per event id: the id is recorded in the handler's own transaction (on
-    ``self.db``), so the effect and the record commit together, and a
-    redelivery finds it and does nothing.
-    """
-
-    def decorate(method):
-        handler = method if inbox is None else _once_per_event(method, inbox)
-        return ReliableEventHandler.decorator(source_service, event_type, payload=payload, **options)(handler)
-
-    return decorate
-
-
-def _once_per_event(method, inbox):
-    @wraps(method)
-    def once(self, event):
-        if first_delivery(self.db, inbox, event["event_id"]):
-            return method(self, event)
-        return None
-
-    return once

@@ -5,7 +5,8 @@ every worker of every entrypoint has its span with no work of its author:
 
 - ``rpc``: a SERVER span ``<service>/<method>`` (the gateway's call is its CLIENT span);
 - ``event``: a CONSUMER span ``process <exchange>``, child of the event's
-  creation context and linked to it, as OpenTelemetry's messaging conventions ask;
+  creation context and linked to it, as OpenTelemetry's messaging conventions ask; a batch's, child of its
+  first event's creation and linked to every event's (``messaging.batch.message_count``);
 - ``http``: the gateway's entrypoint makes the SERVER span ``<METHOD> <route>``,
   honouring an incoming W3C ``traceparent``; its worker works inside it.
 
@@ -41,6 +42,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, 
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from sqlalchemy import event
 
+from shop_common.messaging.batch_events import Batch
 from shop_common.messaging.request_context import TRACEPARENT_KEY
 from shop_common.messaging.traces import (
     context_of,
@@ -201,20 +203,30 @@ def _worker_span(worker_ctx, kind):
     elif kind == "event":
         entrypoint = worker_ctx.entrypoint
         exchange = get_event_exchange(entrypoint.source_service, worker_ctx.config).name
-        creation = trace.get_current_span(parent).get_span_context()
+        batch = next((arg for arg in worker_ctx.args if isinstance(arg, Batch)), None)
+        traceparents = [worker_ctx.data.get(TRACEPARENT_KEY)] if batch is None else _traceparents(batch)
+        creations = [trace.get_current_span(context_of(traceparent)).get_span_context() for traceparent in traceparents]
+        attributes = {
+            **messaging_attributes("process", exchange, entrypoint.event_type),
+            "messaging.consumer.group.name": entrypoint.queue.name,
+        }
+        if batch is not None:
+            attributes["messaging.batch.message_count"] = len(batch)
         span = tracer.start_span(
             f"process {exchange}",
             context=parent,
             kind=SpanKind.CONSUMER,
-            links=[Link(creation)] if creation.is_valid else None,
-            attributes={
-                **messaging_attributes("process", exchange, entrypoint.event_type),
-                "messaging.consumer.group.name": entrypoint.queue.name,
-            },
+            links=[Link(creation) for creation in creations if creation.is_valid] or None,
+            attributes=attributes,
         )
     else:
         span = tracer.start_span(f"{service}.{method}", context=parent, kind=SpanKind.SERVER)
     return span, trace.set_span_in_context(span, parent)
+
+
+def _traceparents(batch):
+    """Each event's creation context in a batch, once each."""
+    return list(dict.fromkeys(context.get(TRACEPARENT_KEY) for context in batch.contexts))
 
 
 class Traced(DependencyProvider):

@@ -13,7 +13,7 @@ only what is its own (its database session, its outbox, the services it calls, i
 
 - ``GET /health/live``, ``GET /health/ready`` and ``GET /metrics`` on its operations address;
 - its dead letters, listed and replayed over RPC (``messaging.dead_letters``);
-- ``commit_with_event``: a change and its event committed together.
+- ``commit_with_event``: a change and its event committed together (``commit_batch``: a batch's).
 
 A service module imports this module, not its classes: ``nameko run <module>`` starts every class of the module
 that has entrypoints, and ``DomainService`` has its own.
@@ -57,4 +57,14 @@ class DomainService(ShopService, DeadLetterAdmin):
         event = change.happened and event_of(change.subject)
         if event:
             self.outbox.add(self.db, *event)
+        self.db.commit()
+
+    def commit_batch(self, batch, changes, event_of):
+        """Commit the changes a batch of events made, ``changes[i]`` by ``batch[i]`` (a ``Batch``), each one's
+        event written to the outbox as ``commit_with_event`` writes it, with the context of the event that caused
+        it."""
+        for context, change in zip(batch.contexts, changes, strict=True):
+            event = change.happened and event_of(change.subject)
+            if event:
+                self.outbox.add(self.db, *event, context=context)
         self.db.commit()

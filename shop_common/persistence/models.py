@@ -48,3 +48,20 @@ def first_delivery(session, processed_event_model, event_id):
         .returning(processed_event_model.event_id)
     ).first()
     return inserted is not None
+
+
+def first_deliveries(session, processed_event_model, event_ids):
+    """Record every id of ``event_ids`` in one statement; the set of those not handled before (waiting, as
+    ``first_delivery`` does, for another transaction handling one of them now)."""
+    ids = sorted(set(event_ids))  # in one order: two batches sharing ids never wait on each other in a circle
+    if not ids:
+        return set()
+    now = utc_now()
+    return set(
+        session.scalars(
+            insert(processed_event_model)
+            .values([{"event_id": event_id, "processed_at": now} for event_id in ids])
+            .on_conflict_do_nothing()
+            .returning(processed_event_model.event_id)
+        )
+    )

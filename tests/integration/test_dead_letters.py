@@ -6,7 +6,7 @@ import pytest
 
 from harness.waiting import wait_until
 from shop_common.messaging import dead_letters
-from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.handlers import event_handler
 from shop_common.vocabulary.events import new_event
 
 FAILURES_LEFT = {}  # event id -> how many more times the handler fails on it

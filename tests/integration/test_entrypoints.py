@@ -7,7 +7,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from harness.waiting import wait_until
 from shop_common.messaging.entrypoints import rpc
-from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.handlers import event_handler
 from shop_common.vocabulary.events import new_event
 
 HOLD = {"release": eventlet.Event(), "holding": eventlet.Event()}

@@ -17,7 +17,7 @@ from harness.waiting import wait_until
 from shop_common.identity.caller import OPERATOR, Caller
 from shop_common.messaging import dead_letters
 from shop_common.messaging.entrypoints import rpc
-from shop_common.messaging.reliable_events import event_handler
+from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.request_context import RequestContext, current_request_id
 from shop_common.observability.tracing import Traced, current_ids
 from shop_common.vocabulary.events import EventEnvelope, new_event

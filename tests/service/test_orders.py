@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import eventlet
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from harness.shipping import ADDRESS
 from order_service import domain, orders
@@ -454,3 +454,41 @@ def test_an_older_word_of_the_payment_than_the_one_the_order_holds_is_ignored(or
         "refunded",
         Decimal("34.60"),
     )
+
+
+def test_orders_priced_together_are_each_priced_as_one_at_a_time_and_locked_in_one_statement(orders_db):
+    first, second = place(orders_db), place(orders_db)
+    statements = []
+
+    def record(connection, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(orders_db.get_bind(), "before_cursor_execute", record)
+    try:
+        changes = orders.price_orders(orders_db, [(second, PRICES), (first, PRICES)])
+    finally:
+        event.remove(orders_db.get_bind(), "before_cursor_execute", record)
+    orders_db.commit()
+    assert [(change.subject.id, change.happened, change.subject.total) for change in changes] == [
+        (second, True, Decimal("39.50")),
+        (first, True, Decimal("39.50")),
+    ]
+    assert sum("FOR UPDATE" in statement for statement in statements) == 1
+
+
+def test_orders_told_of_their_payments_together_each_follow_their_own(orders_db):
+    first, second = place(orders_db), place(orders_db)
+    orders.price_orders(orders_db, [(first, PRICES), (second, PRICES)])
+    declined = {**authorised(second), "status": "declined"}
+    changes = orders.follow_payments(orders_db, [authorised(first), declined])
+    orders_db.commit()
+    assert [(change.subject.id, change.subject.status) for change in changes] == [
+        (first, "confirmed"),
+        (second, "rejected"),
+    ]
+
+
+def test_orders_changed_together_are_refused_all_when_one_does_not_exist(orders_db):
+    order_id = place(orders_db)
+    with pytest.raises(OrderNotFound):
+        orders.follow_payments(orders_db, [authorised(order_id), authorised("no-such-order")])

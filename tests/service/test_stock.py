@@ -182,3 +182,50 @@ def test_releasing_a_refused_or_unknown_reservation_holds_and_changes_nothing(in
     assert stock.release(inventory_db, "o-never-seen")[1] is False
     inventory_db.commit()
     assert stock_of(inventory_db, "TEA-1") == 1
+
+
+def test_reservations_made_together_take_stock_in_their_order_as_one_at_a_time_would(inventory_db):
+    add_product(inventory_db, "A", 3, "1.10")
+    add_product(inventory_db, "B", 1, "2.20")
+    changes = stock.reserve_all(
+        inventory_db,
+        [
+            ("o1", [{"sku": "A", "quantity": 2}]),
+            ("o2", [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}]),  # only 1 of A left
+            ("o3", [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 1}]),
+        ],
+    )
+    inventory_db.commit()
+    assert [(change.subject.order_id, change.subject.status, change.happened) for change in changes] == [
+        ("o1", "reserved", True),
+        ("o2", "refused", True),
+        ("o3", "reserved", True),
+    ]
+    assert changes[1].subject.shortages == [{"sku": "A", "requested": 2, "available": 1}]
+    assert [(line.sku, line.unit_price) for line in changes[2].subject.lines] == [
+        ("A", Decimal("1.10")),
+        ("B", Decimal("2.20")),
+    ]
+    assert (stock_of(inventory_db, "A"), stock_of(inventory_db, "B")) == (0, 0)
+
+
+def test_an_order_twice_in_reservations_made_together_is_decided_once(inventory_db):
+    add_product(inventory_db, "A", 5)
+    stock.reserve(inventory_db, "o-before", [{"sku": "A", "quantity": 1}])
+    inventory_db.commit()
+    changes = stock.reserve_all(
+        inventory_db,
+        [
+            ("o-before", [{"sku": "A", "quantity": 1}]),
+            ("o1", [{"sku": "A", "quantity": 2}]),
+            ("o1", [{"sku": "A", "quantity": 2}]),
+        ],
+    )
+    inventory_db.commit()
+    assert [(change.subject.order_id, change.happened) for change in changes] == [
+        ("o-before", False),
+        ("o1", True),
+        ("o1", False),
+    ]
+    assert changes[1].subject is changes[2].subject
+    assert stock_of(inventory_db, "A") == 2

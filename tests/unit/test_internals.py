@@ -64,6 +64,17 @@ def test_a_queue_consumer_keeps_one_consumer_per_provider():
     assert list(consumers) == [provider] and consumers[provider].queues == ["rpc-orders"]
 
 
+def test_a_queue_consumer_lists_the_providers_registered_with_it():
+    queue_consumer = QueueConsumer()
+    first, second = Provider(), Provider()
+    queue_consumer.register_provider(first)
+    queue_consumer.register_provider(second)
+    providers = internals.registered_providers(queue_consumer)
+    assert providers == {first, second}
+    providers.clear()  # a copy: the queue consumer's own set is untouched
+    assert internals.registered_providers(queue_consumer) == {first, second}
+
+
 def test_a_reply_waiter_is_taken_once():
     listener = ReplyListener()
     waiter = listener.get_reply_event("call-1")
