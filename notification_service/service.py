@@ -26,33 +26,38 @@ class NotificationService(service_base.DomainService):
         query = load(CustomerQuery(), {"customer_email": customer_email})
         return SentEmailOutput(many=True).dump(notices.sent_to(self.db, query["customer_email"]))
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent)
-    def handle_order_confirmed(self, event):
-        self._notify(order_events.ORDER_CONFIRMED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_confirmed(self, batch):
+        self._notify(order_events.ORDER_CONFIRMED, batch)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent)
-    def handle_order_rejected(self, event):
-        self._notify(order_events.ORDER_REJECTED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_REJECTED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_rejected(self, batch):
+        self._notify(order_events.ORDER_REJECTED, batch)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent)
-    def handle_order_cancelled(self, event):
-        self._notify(order_events.ORDER_CANCELLED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_cancelled(self, batch):
+        self._notify(order_events.ORDER_CANCELLED, batch)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent)
-    def handle_order_shipped(self, event):
-        self._notify(order_events.ORDER_SHIPPED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_SHIPPED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_shipped(self, batch):
+        self._notify(order_events.ORDER_SHIPPED, batch)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_DELIVERED, payload=order_events.OrderEvent)
-    def handle_order_delivered(self, event):
-        self._notify(order_events.ORDER_DELIVERED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_DELIVERED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_delivered(self, batch):
+        self._notify(order_events.ORDER_DELIVERED, batch)
 
-    @event_handler(order_events.SOURCE, order_events.ORDER_REFUNDED, payload=order_events.OrderEvent)
-    def handle_order_refunded(self, event):
-        self._notify(order_events.ORDER_REFUNDED, event)
+    @event_handler(order_events.SOURCE, order_events.ORDER_REFUNDED, payload=order_events.OrderEvent, batch=True)
+    def handle_order_refunded(self, batch):
+        self._notify(order_events.ORDER_REFUNDED, batch)
 
-    @event_handler(account_events.SOURCE, account_events.ACCOUNT_REGISTERED, payload=account_events.AccountEvent)
-    def handle_account_registered(self, event):
-        notices.notify(self.db, self.mailer, event["event_id"], welcome_email(event["account"]))
+    @event_handler(
+        account_events.SOURCE, account_events.ACCOUNT_REGISTERED, payload=account_events.AccountEvent, batch=True
+    )
+    def handle_account_registered(self, batch):
+        notices.notify_all(
+            self.db, self.mailer, [(event["event_id"], welcome_email(event["account"])) for event in batch]
+        )
 
-    def _notify(self, event_type, event):
-        notices.notify(self.db, self.mailer, event["event_id"], order_email(event_type, event["order"]))
+    def _notify(self, event_type, batch):
+        emails = [(event["event_id"], order_email(event_type, event["order"])) for event in batch]
+        notices.notify_all(self.db, self.mailer, emails)

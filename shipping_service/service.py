@@ -141,11 +141,18 @@ class ShippingService(service_base.DomainService):
         self.db.commit()
 
     @event_handler(
-        order_events.SOURCE, order_events.ORDER_CONFIRMED, payload=order_events.OrderEvent, inbox=ProcessedEvent
+        order_events.SOURCE,
+        order_events.ORDER_CONFIRMED,
+        payload=order_events.OrderEvent,
+        inbox=ProcessedEvent,
+        batch=True,
     )
-    def handle_order_confirmed(self, event):
-        order = event["order"]
-        self._commit("open", shipments.open_shipment(self.db, order["id"], order["shipping_address"]))
+    def handle_order_confirmed(self, batch):
+        confirmed = [(event["order"]["id"], event["order"]["shipping_address"]) for event in batch]
+        changes = shipments.open_shipments(self.db, confirmed)
+        self.commit_batch(batch, changes, events.shipment_event)
+        for change in changes:
+            _count("open", change)
 
     @event_handler(
         order_events.SOURCE, order_events.ORDER_CANCELLED, payload=order_events.OrderEvent, inbox=ProcessedEvent
@@ -156,10 +163,13 @@ class ShippingService(service_base.DomainService):
     def _commit(self, step, change):
         """Commit the shipment's change with its event (when someone is told), count it by ``step``, and answer it."""
         self.commit_with_event(change, events.shipment_event)
-        shipment = change.subject
-        if change.happened:
-            SHIPMENTS.labels(step, shipment.status).inc()
-        return None if shipment is None else shipment_output.dump(shipment)
+        _count(step, change)
+        return None if change.subject is None else shipment_output.dump(change.subject)
+
+
+def _count(step, change):
+    if change.happened:
+        SHIPMENTS.labels(step, change.subject.status).inc()
 
 
 def _json_object(body):

@@ -68,20 +68,39 @@ def known_weights(session, skus):
 def open_shipment(session, order_id, shipping_address):
     """The order's shipment, awaiting dispatch to ``shipping_address``; nothing happens when it has one already
     (opened, or cancelled before it was opened)."""
+    return open_shipments(session, [(order_id, shipping_address)])[0]
+
+
+def open_shipments(session, orders):
+    """``open_shipment`` for each ``(order_id, shipping_address)`` of ``orders``: the shipments inserted in one
+    statement, then read and locked in one. The changes, in the same order (an order there twice opens once)."""
+    addresses_by_order = dict(reversed(orders))  # each order's first address
     now = utc_now()
-    opened = session.execute(
-        insert(Shipment)
-        .values(
-            order_id=order_id,
-            status=domain.AWAITING_DISPATCH,
-            shipping_address=shipping_address,
-            created_at=now,
-            updated_at=now,
+    opened = set(
+        session.scalars(
+            insert(Shipment)
+            .values(
+                [
+                    {
+                        "order_id": order_id,
+                        "status": domain.AWAITING_DISPATCH,
+                        "shipping_address": address,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for order_id, address in addresses_by_order.items()
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(Shipment.order_id)
         )
-        .on_conflict_do_nothing()
-        .returning(Shipment.order_id)
-    ).first()
-    return Change(find_shipment(session, order_id, for_update=True), opened is not None)
+    )
+    shipments = _locked_shipments(session, addresses_by_order)
+    changes = []
+    for order_id, _ in orders:
+        changes.append(Change(shipments[order_id], order_id in opened))
+        opened.discard(order_id)
+    return changes
 
 
 def dispatch(session, order_id, shipping_address, carrier, tracking_number):
@@ -173,6 +192,11 @@ def _move(shipment, action):
         raise TransitionNotAllowed(shipment.order_id, shipment.status, action) from None
     shipment.updated_at = utc_now()
     return Change(shipment, True)
+
+
+def _locked_shipments(session, order_ids):
+    query = select(Shipment).where(Shipment.order_id.in_(sorted(order_ids))).order_by(Shipment.order_id)
+    return {shipment.order_id: shipment for shipment in session.scalars(query.with_for_update())}
 
 
 def find_shipment(session, order_id, for_update=False):

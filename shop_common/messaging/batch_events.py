@@ -1,8 +1,8 @@
 """Event handlers that apply the events waiting in their queue together: one worker, one transaction for many.
 
-``@event_handler(source, event_type, payload=..., inbox=..., batch=True)`` declares one
-(``reliable_events.event_handler``); its method takes ``events``, a list of payloads in the order they came,
-and applies them with set-based statements and one commit. Each event keeps what a one-at-a-time handler
+``@event_handler(source, event_type, payload=..., inbox=..., batch=True)`` declares one (``handlers``); its
+method takes ``batch``, a ``Batch`` (a list of payloads in the order they came), and applies them with
+set-based statements and one commit (``DomainService.commit_batch``). Each event keeps what a one-at-a-time handler
 gives it: its payload checked before any worker sees it (an invalid one is dead-lettered alone), its effect
 applied once (``inbox``: the event ids of the whole batch recorded in one statement), its own retries and its
 own dead letter.
@@ -160,7 +160,7 @@ def _exc_info(error):
 
 
 def in_batches(method, inbox=None):
-    """The method a ``BatchEventHandler`` runs: ``method(self, events)`` applied to the batch's events not handled
+    """The method a ``BatchEventHandler`` runs: ``method(self, batch)`` applied to the batch's events not handled
     before (``inbox``), and, when that fails, to each event alone. Returns one error (or None) per event."""
 
     @wraps(method)

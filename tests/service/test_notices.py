@@ -91,7 +91,8 @@ def test_two_deliveries_of_one_event_at_the_same_moment_send_one_email(clean_dat
 def test_a_claim_left_by_a_delivery_that_died_is_taken_over_after_the_lease(notifications_db, mailer, smtp_sink):
     email = "svc-lease@example.com"
     event = confirmed("e5", id="o5", customer_email=email)
-    notices._claim(notifications_db, *event, "dead-holder", lease=timedelta(0))
+    event_id, message = event
+    notices._claim(notifications_db, {(message.regarding_id, message.kind): event}, "dead-holder", lease=timedelta(0))
     with pytest.raises(EmailBeingSent):
         notices.notify(notifications_db, mailer, *event)
     lease = 2 * mailer.longest_send
@@ -123,3 +124,38 @@ def test_an_account_is_welcomed_once_even_when_another_event_asks_again(notifica
     notifications_db.commit()
     assert smtp_sink.subjects_to(email) == ["Welcome to the shop"]
     assert [(n.regarding_id, n.kind) for n in notices.sent_to(notifications_db, email)] == [("acc-1", "welcome")]
+
+
+def test_emails_notified_together_are_each_sent_once_and_recorded(notifications_db, mailer, smtp_sink):
+    email = "svc-together@example.com"
+    before = confirmed("e20", id="o20", customer_email=email)
+    notices.notify(notifications_db, mailer, *before)
+    first, second = (confirmed(f"e2{n}", id=f"o2{n}", customer_email=email) for n in (1, 2))
+    assert notices.notify_all(notifications_db, mailer, [first, before, second, first]) == [True, False, True, True]
+    assert sorted(smtp_sink.subjects_to(email)) == ["Order o20 confirmed", "Order o21 confirmed", "Order o22 confirmed"]
+    assert sorted(n.regarding_id for n in notices.sent_to(notifications_db, email)) == ["o20", "o21", "o22"]
+
+
+def test_a_send_failing_among_emails_notified_together_keeps_those_sent_and_frees_the_others(
+    notifications_db, mailer, smtp_sink
+):
+    email = "svc-failing@example.com"
+    good = confirmed("e31", id="o31", customer_email=email)
+    unsendable = confirmed("e32", id="o32", customer_email="no\nsuch@example.com")  # refused before it leaves
+    after = confirmed("e33", id="o33", customer_email=email)
+    with pytest.raises(ValueError):
+        notices.notify_all(notifications_db, mailer, [good, unsendable, after])
+    assert smtp_sink.subjects_to(email) == ["Order o31 confirmed"]
+    assert [n.regarding_id for n in notices.sent_to(notifications_db, email)] == ["o31"]
+    assert notices.notify_all(notifications_db, mailer, [good, after]) == [False, True]  # no lease to wait out
+    assert sorted(smtp_sink.subjects_to(email)) == ["Order o31 confirmed", "Order o33 confirmed"]
+
+
+def test_emails_notified_together_wait_when_another_delivery_holds_one(notifications_db, mailer, smtp_sink):
+    email = "svc-held@example.com"
+    held, free = confirmed("e41", id="o41", customer_email=email), confirmed("e42", id="o42", customer_email=email)
+    notices._claim(notifications_db, {("o41", "confirmed"): held}, "another-holder", lease=timedelta(0))
+    with pytest.raises(EmailBeingSent):
+        notices.notify_all(notifications_db, mailer, [free, held])
+    assert smtp_sink.subjects_to(email) == []
+    assert notices.notify(notifications_db, mailer, *free) is True  # its claim was given up
