@@ -28,6 +28,8 @@ def report(results, out):
             **results,
             "ratio": results["shop"]["confirmed_per_second"] / baseline_rps,
             "floor_ratio": results["floor"]["confirmed_per_second"] / baseline_rps,
+            "shop_to_floor_ratio": results["shop"]["confirmed_per_second"] / results["floor"]["confirmed_per_second"],
+            "cpu_to_floor_ratio": _all_cpu(results["shop"]) / _all_cpu(results["floor"]),
         }
     )
     (out / "results.json").write_text(json.dumps(results, indent=2))
@@ -52,7 +54,7 @@ def unit_of(name):
     name = str(name)
     if name.endswith("_ms") or "_ms_" in name:
         return "ms"
-    if name.endswith(("per_second", "rate")) or name == "rps":
+    if name.endswith(("per_second", "rate", "per_batch")) or name == "rps":
         return "rate"
     if name.endswith("ratio"):
         return "ratio"
@@ -68,10 +70,12 @@ def summary(results):
     base, floor, shop = results["baseline"], results["floor"], results["shop"]
     return (
         f"bench: confirmed {shop['confirmed_per_second']}/s = {results['ratio']} x baseline "
-        f"{base['requests_per_second']} req/s (target >= 0.75) | floor (same messages, stock Nameko, no "
-        f"database): {floor['confirmed_per_second']}/s = {results['floor_ratio']} x, accept->confirmed p99 "
-        f"{floor['accept_to_confirmed_ms']['p99']} ms | accepted {shop['requests_per_second']}/s | "
-        f"POST p99 {shop['p99_ms']} ms vs baseline {base['p99_ms']} ms (target <= 2x) | "
+        f"{base['requests_per_second']} req/s | floor (same messages, stock Nameko, no database): "
+        f"{floor['confirmed_per_second']}/s = {results['floor_ratio']} x baseline, accept->confirmed p99 "
+        f"{floor['accept_to_confirmed_ms']['p99']} ms | the shop {results['shop_to_floor_ratio']} x the floor's "
+        f"(target >= 0.75), CPU per order {results['cpu_to_floor_ratio']} x the floor's (target <= 1.5) | "
+        f"accepted {shop['requests_per_second']}/s | POST p99 {shop['p99_ms']} ms vs the floor's {floor['p99_ms']} "
+        f"ms (target <= 2x), the baseline's {base['p99_ms']} ms | "
         f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
         f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
         f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
@@ -81,8 +85,13 @@ def summary(results):
         f"{_per_process(floor['outside_cpu_ms_per_order'])}; baseline per request: "
         f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
         f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
-        f"shop {_at_80(shop)}, floor {_at_80(floor)}"
+        f"shop {_at_80(shop)}, floor {_at_80(floor)} | events per batch: {_per_process(shop['events_per_batch'])}"
     )
+
+
+def _all_cpu(system):
+    """CPU ms per order of every process of the system, its servers included (not those outside it)."""
+    return sum(system["cpu_ms_per_order"].values())
 
 
 def _at_80(system):

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bench.dashboard import recording
@@ -196,7 +198,26 @@ def shop_outcome(shop):
         "stock_errors": stock_errors(shop.stack.databases, CATALOGUE),
         "emails_missing": len(emails_missing),
         "emails_duplicated": emails_duplicated,
+        "events_per_batch": events_per_batch(shop.stack),
     }
+
+
+def events_per_batch(stack):
+    """The mean events per batch of each batch handler over the shop's runs, ``service.handler``, from the
+    services' own metrics."""
+    means = {}
+    for (service, _), url in stack.ops_urls.items():
+        for family in text_string_to_metric_families(requests.get(f"{url}/metrics", timeout=5).text):
+            if family.name == "shop_event_batch_events":
+                totals = {}
+                for sample in family.samples:
+                    totals.setdefault(sample.labels["entrypoint"], {})[sample.name] = sample.value
+                for entrypoint, figures in totals.items():
+                    if figures.get("shop_event_batch_events_count"):
+                        means[f"{service}.{entrypoint}"] = (
+                            figures["shop_event_batch_events_sum"] / figures["shop_event_batch_events_count"]
+                        )
+    return means
 
 
 class CpuMeter:

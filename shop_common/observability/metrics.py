@@ -28,6 +28,13 @@ ENTRYPOINT_SECONDS = Histogram(
     buckets=SECONDS_BUCKETS,
 )
 
+EVENT_BATCH_SIZE = Histogram(
+    "shop_event_batch_events",
+    "Events each batch of a batch event handler held (its count: the batches).",
+    ["service", "entrypoint"],
+    buckets=(1, 2, 5, 10, 20, 50, 100),
+)
+
 HTTP_REQUESTS = Counter(
     "shop_http_requests_total",
     "HTTP requests the gateway answered, by route template, method and status.",

@@ -31,7 +31,8 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from shop_common import internals
-from shop_common.observability.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS, Gauges
+from shop_common.messaging.batch_events import Batch
+from shop_common.observability.metrics import ENTRYPOINT_CALLS, ENTRYPOINT_SECONDS, EVENT_BATCH_SIZE, Gauges
 from shop_common.observability.tracing import count_statements, kind_of
 from shop_common.operations.services import BY_NAME
 from shop_common.vocabulary.errors import ShopError
@@ -48,9 +49,10 @@ def outcome_of(exc_info):
 
 
 class Operations(DependencyProvider):
-    """Counts and times every worker of the service, whatever its entrypoint; exports the gauges its extensions
-    know (each one's ``figures()``) and counts the statements of its database sessions (on each worker's span);
-    hands a worker the service's readiness (``readiness()``: ``{check: problem}`` of each failing check)."""
+    """Counts and times every worker of the service, whatever its entrypoint (and the events of a batch handler's
+    worker); exports the gauges its extensions know (each one's ``figures()``) and counts the statements of its
+    database sessions (on each worker's span); hands a worker the service's readiness (``readiness()``:
+    ``{check: problem}`` of each failing check)."""
 
     def setup(self):
         self.started = WeakKeyDictionary()
@@ -84,6 +86,8 @@ class Operations(DependencyProvider):
         started = self.started.pop(worker_ctx, None)
         if started is not None:
             ENTRYPOINT_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+        for batch in (arg for arg in worker_ctx.args if isinstance(arg, Batch)):
+            EVENT_BATCH_SIZE.labels(*labels[:2]).observe(len(batch))
 
     def get_dependency(self, worker_ctx):
         return self

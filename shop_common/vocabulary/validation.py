@@ -27,7 +27,7 @@ _CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 CARD_NUMBER_DIGITS = range(13, 20)
 # A run of at least 13 digits, each pair at most one space or dash apart, as long as it goes: shorter runs (most
 # runs in a log line) are passed over by the regular expression itself, with no Python call for each.
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){%d,}" % (CARD_NUMBER_DIGITS.start - 1))
+_DIGIT_RUN = re.compile(rf"\d(?:[ -]?\d){{{CARD_NUMBER_DIGITS.start - 1},}}")
 
 
 def passes_luhn(digits: str) -> bool:

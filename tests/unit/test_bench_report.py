@@ -61,6 +61,8 @@ def test_the_summary_line_shows_no_figure_unrounded():
     results = {
         "ratio": 0.0564213,
         "floor_ratio": 0.22037,
+        "shop_to_floor_ratio": 0.25603,
+        "cpu_to_floor_ratio": 3.81234,
         "clients": 8,
         "seconds": 30,
         "baseline": system(cpu_ms_per_request={"gateway": 1.7123}),
@@ -72,6 +74,7 @@ def test_the_summary_line_shows_no_figure_unrounded():
             emails_missing=0,
             emails_duplicated=0,
             peak_rss_mb={"accounts-0": 117.3086},
+            events_per_batch={"orders.handle_stock_reserved": 3.4567},
         ),
     }
 
@@ -80,3 +83,5 @@ def test_the_summary_line_shows_no_figure_unrounded():
     assert re.findall(r"\d+\.\d{3,}", line) == []
     assert "POST p99 23.9 ms" in line and "= 0.06 x baseline 487.4 req/s" in line
     assert "accept->confirmed p99 1894 ms" in line and "accounts-0 117.3" in line
+    assert "the shop 0.26 x the floor's" in line and "CPU per order 3.81 x the floor's" in line
+    assert "orders.handle_stock_reserved 3.5" in line
