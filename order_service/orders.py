@@ -9,7 +9,8 @@ from logging import getLogger
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from order_service import domain, statuses
 from order_service.exceptions import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
@@ -51,7 +52,7 @@ def place_order(
     caller.require(caller.may_act_for(customer_id), "place an order for another account")
     now = utc_now()
     order_id = order_id or domain.new_order_id()
-    placed = session.execute(
+    placed = session.scalars(
         insert(Order)
         .values(
             id=order_id,
@@ -67,19 +68,21 @@ def place_order(
             shipping_cost=shipping_cost,
         )
         .on_conflict_do_nothing()
-        .returning(Order.id)
+        .returning(Order)
+        .options(lazyload(Order.lines))  # not its eager loader's SELECT: a new order has no lines yet
     ).first()
     if placed is None:
         existing = find_order(session, order_id, caller)
         if fingerprint is not None and existing.request_fingerprint not in (None, fingerprint):
             raise IdempotencyKeyReused(order_id)
         return Change(existing, False)
-    session.add_all(
+    set_committed_value(placed, "lines", [])
+    placed.lines.extend(
         OrderLine(order_id=order_id, position=position, sku=line["sku"], quantity=line["quantity"])
         for position, line in enumerate(domain.merge_lines(items))
     )
     session.flush()
-    return Change(find_order(session, order_id, caller), True)
+    return Change(placed, True)
 
 
 def find_order(session, order_id, caller, for_update=False):
