@@ -38,7 +38,14 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from sqlalchemy import event
 
@@ -62,14 +69,20 @@ EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_EN
 
 class EntriesOnly(Sampler):
     """Records a trace that begins where work enters (SERVER, CONSUMER spans), no other: a database poll or a
-    health check outside any request starts none."""
+    health check outside any request starts none. Of the traces that begin here, ``ratio`` of them (by trace id, so
+    every service decides alike) are recorded; one that began elsewhere keeps its parent's decision
+    (``ParentBased``)."""
+
+    def __init__(self, ratio=1.0):
+        self.by_ratio = TraceIdRatioBased(ratio)
 
     def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None):
-        decision = Decision.RECORD_AND_SAMPLE if kind in (SpanKind.SERVER, SpanKind.CONSUMER) else Decision.DROP
-        return SamplingResult(decision, attributes if decision is Decision.RECORD_AND_SAMPLE else None, trace_state)
+        if kind not in (SpanKind.SERVER, SpanKind.CONSUMER):
+            return SamplingResult(Decision.DROP, None, trace_state)
+        return self.by_ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def get_description(self):
-        return "EntriesOnly"
+        return f"EntriesOnly{{{self.by_ratio.rate}}}"
 
 
 def exporting():
@@ -77,13 +90,14 @@ def exporting():
     return any(os.environ.get(variable) for variable in EXPORT_VARIABLES)
 
 
-def configure(service_name):
-    """This process's tracer provider, once (the first service set up in a process names it)."""
+def configure(service_name, sample_ratio=1.0):
+    """This process's tracer provider, once (the first service set up in a process names it), recording
+    ``sample_ratio`` of the traces that begin in it (``TRACE_SAMPLE_RATIO``)."""
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     resource = Resource.create({SERVICE_NAME: service_name})
     if exporting():
-        provider = TracerProvider(resource=resource, sampler=ParentBased(EntriesOnly()))
+        provider = TracerProvider(resource=resource, sampler=ParentBased(EntriesOnly(sample_ratio)))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     else:
         provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
@@ -233,7 +247,7 @@ class Traced(DependencyProvider):
     """A span for every worker of the service (see the module's docstring), current while the worker runs."""
 
     def setup(self):
-        configure(self.container.service_name)
+        configure(self.container.service_name, float(self.container.config["TRACE_SAMPLE_RATIO"]))
         self.workers = WeakKeyDictionary()
 
     def stop(self):

@@ -44,6 +44,20 @@ def test_a_trace_begins_where_work_enters_and_nowhere_else(spans):
     ]
 
 
+@pytest.mark.parametrize("ratio", [0.0, 0.25, 1.0])
+def test_a_share_of_the_traces_that_begin_here_is_recorded_by_trace_id_and_a_remote_parents_decision_is_kept(ratio):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(EntriesOnly(ratio)))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    for _ in range(2000):
+        tracer.start_span("a request", kind=SpanKind.SERVER).end()
+    tracer.start_span("continued", context=context_of(TRACEPARENT), kind=SpanKind.SERVER).end()
+    recorded = [span.name for span in exporter.get_finished_spans()]
+    assert recorded.count("continued") == 1
+    assert abs(recorded.count("a request") - 2000 * ratio) <= 2000 * 0.05
+
+
 def test_a_trace_continues_from_a_remote_parent_and_keeps_its_sampling_decision(spans):
     tracer, exporter = spans
     tracer.start_span("sampled", context=context_of(TRACEPARENT), kind=SpanKind.CLIENT).end()
