@@ -54,9 +54,7 @@ class DomainService(ShopService, DeadLetterAdmin):
     def commit_with_event(self, change, event_of):
         """Commit ``change`` (a ``Change``) with its event, written to the outbox in the same transaction when the
         change happened now: ``event_of(subject)`` gives ``(event type, payload)``, or None when nobody is told."""
-        event = change.happened and event_of(change.subject)
-        if event:
-            self.outbox.add(self.db, *event)
+        self._add_event(change, event_of)
         self.db.commit()
 
     def commit_batch(self, batch, changes, event_of):
@@ -64,7 +62,10 @@ class DomainService(ShopService, DeadLetterAdmin):
         event written to the outbox as ``commit_with_event`` writes it, with the context of the event that caused
         it."""
         for context, change in zip(batch.contexts, changes, strict=True):
-            event = change.happened and event_of(change.subject)
-            if event:
-                self.outbox.add(self.db, *event, context=context)
+            self._add_event(change, event_of, context)
         self.db.commit()
+
+    def _add_event(self, change, event_of, context=None):
+        event = change.happened and event_of(change.subject)
+        if event:
+            self.outbox.add(self.db, *event, context=context)
