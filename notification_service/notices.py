@@ -38,8 +38,8 @@ def notify_all(session, mailer, emails):
     """``notify`` for each ``(event_id, email)`` of ``emails``; for each, whether it was sent now.
 
     The claims are taken together (two statements, one commit), the emails sent one after the other, and marked
-    sent together (one statement). When another delivery holds one of the claims, none is sent (``EmailBeingSent``,
-    this call's claims given up); when a send fails, the emails sent before it are marked sent and the claims
+    sent together (one statement). When another delivery holds one of the claims, none is claimed or sent
+    (``EmailBeingSent``); when a send fails, the emails sent before it are marked sent and the claims
     left are given up before the error is raised, so that each can be sent on its own.
     """
     token = uuid.uuid4().hex
@@ -123,15 +123,15 @@ def _claim(session, wanted, token, lease):
                 )
             )
         )
-    session.commit()
     held = [pair for pair in wanted if pair not in claimed]
     if held:
         unsent = session.execute(
             select(SentEmail.regarding_id, SentEmail.kind).where(key.in_(held), SentEmail.sent_at.is_(None))
         ).first()
         if unsent is not None:
-            _release(session, list(claimed.values()), token)
+            session.rollback()  # nothing claimed, so nothing to give up (which a lost connection could prevent)
             raise EmailBeingSent(*unsent)
+    session.commit()  # the last statement before the sends: a claim committed is a claim about to be sent
     return {pair: claimed[pair] for pair in wanted if pair in claimed}  # in the order the emails came
 
 

@@ -21,8 +21,9 @@ How a batch is gathered and settled:
   (``one_at_a_time``), each in its own transaction: a poison event fails alone, goes to its ``.backoff`` queue
   or its dead letter as a one-at-a-time handler's would, and the others are applied.
 
-What a batch publishes carries the context of the event that caused it (``Batch.context_of``): its request id,
-its caller, its trace. The worker's span (``process <exchange>``) links to every event of the batch.
+What a batch publishes carries the context of the event that caused it (``Batch.contexts``, which
+``commit_batch`` passes on): its request id, its caller, its trace. The worker's span (``process <exchange>``)
+links to every event of the batch.
 """
 
 from collections import deque
@@ -50,17 +51,19 @@ class Batch(list):
         super().__init__(payload for payload, _ in deliveries)
         self.contexts = [context for _, context in deliveries]
 
-    def context_of(self, event):
-        """The context ``event`` (one of the batch's) came with."""
-        return next(context for payload, context in zip(self, self.contexts, strict=True) if payload is event)
+    @staticmethod
+    def of(worker_ctx):
+        """The batch a worker applies; None for any other worker."""
+        return next((arg for arg in worker_ctx.args if isinstance(arg, Batch)), None)
 
-    def alone(self, event):
-        return Batch([(event, self.context_of(event))])
+    def deliveries(self):
+        """``(payload, context)`` of each event, in order."""
+        return zip(self, self.contexts, strict=True)
 
     def first_of_each(self, event_ids):
         """The batch's events whose ids are among ``event_ids``, the first of each id alone, in order."""
         wanted, kept = set(event_ids), []
-        for event, context in zip(self, self.contexts, strict=True):
+        for event, context in self.deliveries():
             if event["event_id"] in wanted:
                 wanted.discard(event["event_id"])
                 kept.append((event, context))
@@ -172,7 +175,7 @@ def in_batches(method, inbox=None):
             if len(batch) == 1:
                 return [error]
             _log.warning("a batch of %d events failed (%r); applying them one at a time", len(batch), error)
-        return [_one_at_a_time(self, method, inbox, batch.alone(event)) for event in batch]
+        return [_one_at_a_time(self, method, inbox, Batch([delivery])) for delivery in batch.deliveries()]
 
     return apply
 

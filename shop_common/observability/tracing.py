@@ -217,7 +217,7 @@ def _worker_span(worker_ctx, kind):
     elif kind == "event":
         entrypoint = worker_ctx.entrypoint
         exchange = get_event_exchange(entrypoint.source_service, worker_ctx.config).name
-        batch = next((arg for arg in worker_ctx.args if isinstance(arg, Batch)), None)
+        batch = Batch.of(worker_ctx)
         traceparents = [worker_ctx.data.get(TRACEPARENT_KEY)] if batch is None else _traceparents(batch)
         creations = [trace.get_current_span(context_of(traceparent)).get_span_context() for traceparent in traceparents]
         attributes = {

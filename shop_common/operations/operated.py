@@ -86,7 +86,8 @@ class Operations(DependencyProvider):
         started = self.started.pop(worker_ctx, None)
         if started is not None:
             ENTRYPOINT_SECONDS.labels(*labels).observe(time.perf_counter() - started)
-        for batch in (arg for arg in worker_ctx.args if isinstance(arg, Batch)):
+        batch = Batch.of(worker_ctx)
+        if batch is not None:
             EVENT_BATCH_SIZE.labels(*labels[:2]).observe(len(batch))
 
     def get_dependency(self, worker_ctx):

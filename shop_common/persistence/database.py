@@ -87,8 +87,9 @@ def lost_connection(error):
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
-def commit_surely(session, change, attempts=5):
-    """Apply ``change(session)`` and commit, again on a fresh connection if the connection is lost.
+def commit_surely(session, change, attempts=8):
+    """Apply ``change(session)`` and commit, again on a fresh connection if the connection is lost (waiting 0.1 s,
+    then twice as long each time: a database away for up to about 13 s).
 
     For a change that must not be lost once something outside the database
     has happened (an email left): ``change`` must be safe to apply twice.

@@ -6,12 +6,17 @@ import time
 
 import pytest
 from nameko.standalone.events import event_dispatcher
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import create_engine, text
 
 from harness.waiting import wait_until
 from inventory_service.models import Base, OutboxMessage, ProcessedEvent, Product
 from shop_common.messaging.handlers import event_handler
 from shop_common.messaging.outbox import Outbox
+from shop_common.messaging.traces import TRACEPARENT_HEADER
+from shop_common.observability import tracing
 from shop_common.operations import service_base
 from shop_common.persistence.database import database_session
 from shop_common.vocabulary.change import Change
@@ -105,6 +110,33 @@ def test_what_a_batch_publishes_carries_the_request_id_of_the_event_that_caused_
     tap.wait_for("product_made", count=3)
     assert len(BATCHES) == 1
     assert {message.payload["sku"]: message.headers["nameko.request_id"] for message in tap.seen} == causes
+
+
+@pytest.fixture
+def recorded_spans(monkeypatch):
+    """The spans the service's workers start, recorded by a provider of the test's own (the process's global
+    provider is set once, by whichever service started first)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(tracing, "tracer", provider.get_tracer("test"))
+    return exporter
+
+
+def test_a_batch_workers_span_links_to_the_trace_of_each_event_it_applies(batching, batching_config, recorded_spans):
+    for n in range(1, 4):
+        event_dispatcher(batching_config, headers={TRACEPARENT_HEADER: f"00-{n:032x}-{n:016x}-01"})(
+            "orders", "order_created", new_event(sku=f"SKU-{n}")
+        )
+
+    def batch_spans():
+        return [span for span in recorded_spans.get_finished_spans() if span.name.startswith("process ")]
+
+    wait_until(batch_spans, 10, "the batch's span ended")
+    [span] = batch_spans()
+    assert len(BATCHES) == 1
+    assert span.attributes["messaging.batch.message_count"] == 3
+    assert sorted((link.context.trace_id, link.context.span_id) for link in span.links) == [(n, n) for n in (1, 2, 3)]
 
 
 def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_the_others_are_applied(
