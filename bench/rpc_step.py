@@ -1,10 +1,12 @@
 """An RPC round trip alone: CPU per call of the caller and the service together (one process), and RabbitMQ's.
 
-    python -m bench.rpc_step [--calls 2000]
+    python -m bench.rpc_step [--calls 2000] [--trace-log-level INFO]
 
 Starts a service of one ``rpc`` entrypoint (the shop's, ``shop_common.messaging.entrypoints``) on a fresh virtual
 host, calls it ``calls`` times one after the other from a standalone proxy, and prints one JSON line. Run against
-two versions of the code, in turn, to pair them.
+two versions of the code, in turn, to pair them. With ``--trace-log-level``, the service also has the shop's
+nameko-tracer, its lines formatted by the shop's logging configuration at that ``TRACE_LOG_LEVEL`` (and written
+to ``/dev/null``).
 """
 
 import eventlet
@@ -13,11 +15,15 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import logging.config  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
+from nameko_tracer import Tracer  # noqa: E402
 
 from harness.figures import server_cpu_now  # noqa: E402
 from harness.shop import virtual_host  # noqa: E402
@@ -33,10 +39,18 @@ class Echo:
         return value
 
 
-def round_trips(calls):
+class TracedEcho(Echo):
+    tracer = Tracer()
+
+
+def round_trips(calls, trace_log_level=None):
+    if trace_log_level is not None:
+        os.environ["TRACE_LOG_LEVEL"] = trace_log_level
     with virtual_host(f"shop_rpc_step_{uuid.uuid4().hex[:8]}") as amqp_uri:
         config = {**load_config(), "AMQP_URI": amqp_uri}
-        container = ServiceContainer(Echo, config)
+        if trace_log_level is not None:
+            logging.config.dictConfig(config["LOGGING"])  # its handlers write to sys.stdout: /dev/null here
+        container = ServiceContainer(Echo if trace_log_level is None else TracedEcho, config)
         container.start()
         try:
             with ServiceRpcProxy("echo", config) as echo:
@@ -61,4 +75,8 @@ def round_trips(calls):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
-    print(json.dumps(round_trips(parser.parse_args().calls)))
+    parser.add_argument("--trace-log-level")
+    arguments = parser.parse_args()
+    out, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (the service's log lines, to the end)
+    figures = round_trips(arguments.calls, arguments.trace_log_level)
+    print(json.dumps({**figures, "trace_log_level": arguments.trace_log_level}), file=out)

@@ -119,8 +119,10 @@ class Stack:
     def start_all(self):
         """The payment provider, one instance of every service, then the edge in front: the whole shop, ready."""
         self.start_payment_provider()
+        for service in MODULES:  # started together, each declaring what it needs (another's exchange too)
+            self.start(service, wait=False)
         for service in MODULES:
-            self.start(service)
+            self.wait_until_ready(service)
         self.start_edge()
 
     def start_payment_provider(self):
@@ -154,10 +156,12 @@ class Stack:
         else:
             wait_for_consumers(self.amqp_uri, f"rpc-{service}", len(self.running(service)), timeout)
 
-    def stop(self, service, sig=signal.SIGTERM):
-        """Stop every instance of ``service`` (SIGKILL for a crash)."""
-        for key in self.running(service):
+    def stop(self, *services, sig=signal.SIGTERM):
+        """Stop every instance of ``services`` at once (SIGKILL for a crash)."""
+        running = [key for service in services for key in self.running(service)]
+        for key in running:
             self.processes[key].send_signal(sig)
+        for key in running:
             self.processes[key].wait(timeout=30)
 
     def stop_instance(self, service, instance, sig=signal.SIGTERM):
@@ -170,12 +174,13 @@ class Stack:
         """Stop everything; a process that does not stop within 30 s is killed, and the first such is raised after
         the rest have stopped (a test's teardown still cleans up behind a hung service)."""
         hung = []
-        for service in ("edge", *reversed(MODULES)):  # the edge and the gateway first: no new work meanwhile
+        domain = [service for service in MODULES if service != "gateway"]
+        for services in (["edge"], ["gateway"], domain):  # the edge and the gateway first: no new work meanwhile
             try:
-                self.stop(service)
+                self.stop(*services)
             except subprocess.TimeoutExpired as timeout:
                 hung.append(timeout)
-                for key in self.running(service):
+                for key in [key for service in services for key in self.running(service)]:
                     self.processes[key].kill()
                     self.processes[key].wait(timeout=30)
         self.payment_provider.stop()

@@ -17,6 +17,8 @@ _log = getLogger(__name__)
 COPIED_METHODS = {
     "nameko.web.server.WsgiApp.__call__":  # gateway.http.JsonWsgiApp: JSON errors, OPTIONS
     "2909d54e61f1f9a0",
+    "nameko.rpc.RpcConsumer.handle_result":  # messaging.entrypoints.ResilientRpcConsumer: replies of its own
+    "25b95fd9dfce82c2",
     "nameko.rpc.ReplyListener.handle_message":  # messaging.rpc_proxy.SettlingReplyListener: a reply survives a lost ack
     "c10e21f1b3ea8be0",
 }

@@ -4,9 +4,11 @@
 
 - a ``ShopError`` is the caller's mistake (bad input, unknown id, conflict):
   nameko logs it as expected, at warning level, rather than as a failure;
-- a reply that cannot be sent (the broker went away) is logged and dropped:
-  the caller times out and says so, and the service lives on. Nameko's own
-  consumer lets that error kill the whole service;
+- a reply goes out on a channel the service keeps and does not wait for the
+  broker's confirm (``replies``); one that cannot be sent (the broker went
+  away) is logged and dropped: the caller times out and says so, and the
+  service lives on. Nameko's own consumer lets that error kill the whole
+  service;
 - a request is untrusted input: only well-formed context headers reach the
   worker (``trusted_context``), and a body that cannot be decoded goes to the
   service's dead letters with the reason.
@@ -22,12 +24,14 @@ from logging import getLogger
 
 from eventlet import getcurrent
 from kombu import Queue
+from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from shop_common import internals
 from shop_common.messaging.queues import queue_arguments
+from shop_common.messaging.replies import ReplyPublisher
 from shop_common.messaging.request_context import TrustedContextDecoder
 from shop_common.messaging.set_aside import SetAside
 from shop_common.persistence.database import on_lost_connection
@@ -142,19 +146,27 @@ class ResilientRpcConsumer(RpcConsumer):
             durable=True,
             queue_arguments=arguments,
         )
-        self.set_aside = SetAside(self.container.config["AMQP_URI"], self.container.service_name, arguments)
+        config = self.container.config
+        self.set_aside = SetAside(config[AMQP_URI_CONFIG_KEY], self.container.service_name, arguments)
+        self.replies = ReplyPublisher(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config))
 
     def start(self):
         self.set_aside.declare()
         super().start()
 
+    def stop(self):
+        super().stop()  # every worker has replied
+        self.replies.close()
+
     def handle_result(self, message, result, exc_info):
+        """nameko's ``RpcConsumer.handle_result`` (re-done: ``internals.COPIED_METHODS``): the reply, then the
+        request acknowledged."""
         try:
-            return super().handle_result(message, result, exc_info)
+            self.replies.reply(message, result, exc_info)
         except Exception as error:
             _log.warning("could not send an RPC reply, the caller will time out: %r", error)
-            settle(message)
-            return result, exc_info
+        settle(message)
+        return result, exc_info
 
     def undecodable(self, message, error):
         set_aside_undecodable(self.set_aside, self.queue.name, message, error)

@@ -41,13 +41,13 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import RpcProxy
 
 from shop_common.identity.secrets import MissingSecret, secret_from_environment
+from shop_common.messaging.replies import REPLY_KEY
 from shop_common.operations.services import SERVICES
 
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@localhost:15672"
 
 
 RPC_EXCHANGE = "nameko-rpc"
-_REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # a reply queue's uuid
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,11 @@ def called_services(service_class):
 def permissions(name, consumes=(), calls=()):
     own = [re.escape(name) + suffix for suffix in (r"\.events", r"\.redelivery", r"\.dead-letters")]
     own += [f"rpc-{re.escape(name)}", f"evt-.+--{re.escape(name)}\\..+"]
-    rpc_write, rpc_read = [_REPLY_KEY], [re.escape(name) + r"\.\*"]
+    rpc_write, rpc_read = [REPLY_KEY], [re.escape(name) + r"\.\*"]
     if calls:
         own.append(f"rpc\\.reply-{re.escape(name)}-.+")
         rpc_write += [re.escape(target) + r"\.[A-Za-z0-9_]+" for target in calls]
-        rpc_read.append(_REPLY_KEY)
+        rpc_read.append(REPLY_KEY)
     sources = [re.escape(source) + r"\.events" for source in consumes]
     return Permissions(
         configure=_alternatives(own + sources + [RPC_EXCHANGE]),

@@ -1,6 +1,8 @@
 """The whole shop as processes on a real RabbitMQ, PostgreSQL and SMTP server, driven over HTTP."""
 
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,22 +22,34 @@ LIMITS_UNDER_TEST = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack_env():
-    """What a module's stack gets in its environment on top of the limits under test (a module may say more)."""
-    return {}
-
-
-@pytest.fixture(scope="module")
-def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, stack_env):
+@contextmanager
+def e2e_stack(vhost_pipeline, name, smtp_sink, tmp_path_factory, **env):
+    """A whole shop on databases and a vhost of its own, with the limits under test and ``env``."""
     with running_stack(
         vhost_pipeline,
-        f"shop_test_{run_id}_e2e",
+        name,
         tmp_path_factory.mktemp("logs"),
         smtp_sink.port,
-        extra_env={**LIMITS_UNDER_TEST, **stack_env},
+        extra_env={**LIMITS_UNDER_TEST, **env},
     ) as stack:
         yield stack
+
+
+@pytest.fixture(scope="package")
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
+    """The shop every module shares, but those that start one of their own (a ``stack`` fixture of the module)."""
+    with e2e_stack(vhost_pipeline, f"shop_test_{run_id}_e2e", smtp_sink, tmp_path_factory) as stack:
+        yield stack
+
+
+def pytest_collection_modifyitems(items):
+    """The modules with a shop of their own run first: the shared one starts after theirs have stopped, so that
+    never two shops share the machine's cores and the database's connections."""
+    here = Path(__file__).parent
+    positions = [index for index, item in enumerate(items) if item.path.parent == here]
+    ordered = sorted((items[index] for index in positions), key=lambda item: not hasattr(item.module, "stack"))
+    for index, item in zip(positions, ordered, strict=True):
+        items[index] = item
 
 
 class ShopClient:

@@ -17,6 +17,7 @@ from harness.shipping import ADDRESS
 from harness.smtp import ORDER_MAIL
 from harness.waiting import wait_until
 from shop_common.operations.services import SERVICES
+from tests.e2e.conftest import e2e_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +29,18 @@ def otlp_receiver():
 
 
 @pytest.fixture(scope="module")
-def stack_env(otlp_receiver):
-    """Every process exports its spans to the receiver, in batches sent every 100 ms."""
-    return {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory, otlp_receiver):
+    """A shop of this module's own: every process exports its spans to the receiver, in batches sent every 100 ms,
+    and the tests stop and kill its services."""
+    with e2e_stack(
+        vhost_pipeline,
+        f"shop_test_{run_id}_e2e_operations",
+        smtp_sink,
+        tmp_path_factory,
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+    ) as stack:
+        yield stack
 
 
 def new_traceparent():

@@ -8,22 +8,17 @@ import pytest
 import requests
 
 from harness.broker import MANAGEMENT_API
-from harness.stack import running_stack
 from shop_common.operations.services import SERVICES
 from tests.e2e import test_order_flow as on_classic_queues
-from tests.e2e.conftest import LIMITS_UNDER_TEST
+from tests.e2e.conftest import e2e_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
-    with running_stack(
-        vhost_pipeline,
-        f"shop_test_{run_id}_e2e_quorum",
-        tmp_path_factory.mktemp("logs"),
-        smtp_sink.port,
-        extra_env={**LIMITS_UNDER_TEST, "QUEUE_TYPE": "quorum"},
+    with e2e_stack(
+        vhost_pipeline, f"shop_test_{run_id}_e2e_quorum", smtp_sink, tmp_path_factory, QUEUE_TYPE="quorum"
     ) as stack:
         yield stack
 

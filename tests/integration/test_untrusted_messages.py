@@ -120,7 +120,7 @@ def raw_rpc(config, method, args, headers):
         reply_queue = Queue(
             exclusive=True,
             exchange=Exchange("nameko-rpc", type="topic", durable=True),
-            routing_key=f"reply-{uuid.uuid4().hex}",
+            routing_key=str(uuid.uuid4()),  # a reply queue is keyed by a uuid, as nameko's clients key theirs
             channel=connection.default_channel,
         )
         reply_queue.declare()
