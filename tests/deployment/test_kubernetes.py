@@ -209,8 +209,8 @@ def test_every_rendered_object_is_valid_against_the_newest_kubernetes_schemas(re
 # (2) Agreement with the service registry
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "Service", "PodDisruptionBudget"])
-def test_every_registered_service_and_the_edge_and_no_other_have_a_deployment_service_and_disruption_budget(
+@pytest.mark.parametrize("kind", ["Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"])
+def test_every_registered_service_and_the_edge_and_no_other_have_a_deployment_service_budget_and_autoscaler(
     rendering, kind
 ):
     assert set(objects_of(rendering, kind)) == {service.name for service in SERVICES} | {EDGE}
@@ -231,10 +231,50 @@ def test_every_service_is_labelled_with_its_name_and_the_shop(rendering, service
         assert labels["app.kubernetes.io/part-of"] == "nameko-shop"
 
 
-def test_the_base_runs_two_replicas_of_every_service_and_of_the_edge():
-    assert {
-        name: deployment["spec"]["replicas"] for name, deployment in objects_of(BASE, "Deployment").items()
-    } == dict.fromkeys(DEPLOYED, 2)
+def least_pods(directory):
+    return {name: hpa["spec"]["minReplicas"] for name, hpa in objects_of(directory, "HorizontalPodAutoscaler").items()}
+
+
+def test_the_base_runs_at_least_two_pods_of_every_service_and_of_the_edge():
+    assert least_pods(BASE) == dict.fromkeys(DEPLOYED, 2)
+
+
+@pytest.mark.parametrize("name", DEPLOYED)
+def test_every_deployment_is_scaled_by_its_own_autoscaler_alone(rendering, name):
+    assert "replicas" not in objects_of(rendering, "Deployment")[name]["spec"]  # an apply would undo the autoscaler
+    spec = objects_of(rendering, "HorizontalPodAutoscaler")[name]["spec"]
+    target = spec["scaleTargetRef"]
+    assert (target["apiVersion"], target["kind"], target["name"]) == ("apps/v1", "Deployment", name)
+    assert spec["maxReplicas"] > spec["minReplicas"]
+
+
+@pytest.mark.parametrize("name", DEPLOYED)
+def test_every_autoscaler_scales_on_cpu_between_what_its_pods_ask_for_and_what_they_may_use(rendering, name):
+    [metric] = objects_of(rendering, "HorizontalPodAutoscaler")[name]["spec"]["metrics"]
+    assert (metric["type"], metric["resource"]["name"], metric["resource"]["target"]["type"]) == (
+        "Resource",
+        "cpu",
+        "AverageValue",
+    )
+    resources = container_of(rendering, name)["resources"]
+    target = quantity(metric["resource"]["target"]["averageValue"])
+    assert quantity(resources["requests"]["cpu"]) < target < quantity(resources["limits"]["cpu"])
+
+
+# The PostgreSQL the manifests assume (README, "Scale"): its max_connections, the superusers' reserved ones, and
+# what is kept for the jobs (migrations) and operators.
+DATABASE_MAX_CONNECTIONS, SUPERUSER_RESERVED, JOBS_AND_OPERATORS = 200, 3, 15
+CONNECTIONS_BEYOND_THE_POOL = 3  # an instance's outbox relay (2) and orders' gauges (1): config.yaml, DB_POOL_SIZE
+
+
+def test_the_services_with_a_database_at_their_most_pods_stay_within_the_databases_connections(rendering):
+    autoscalers = objects_of(rendering, "HorizontalPodAutoscaler")
+    most = 0
+    for service in WITH_DATABASES:
+        pool = environment(rendering, container_of(rendering, service.name)).get("DB_POOL_SIZE", {}).get("value")
+        assert pool, f"{service.name}: DB_POOL_SIZE is not set, so its pool grows to max_workers"
+        most += autoscalers[service.name]["spec"]["maxReplicas"] * (int(pool) + CONNECTIONS_BEYOND_THE_POOL)
+    assert most <= DATABASE_MAX_CONNECTIONS - SUPERUSER_RESERVED - JOBS_AND_OPERATORS
 
 
 @pytest.mark.parametrize(
@@ -285,7 +325,7 @@ def test_every_service_and_disruption_budget_selects_the_pods_of_its_deployment_
 def test_at_least_one_pod_of_every_service_and_of_the_edge_survives_voluntary_disruptions(rendering, name):
     budget = objects_of(rendering, "PodDisruptionBudget")[name]
     assert budget["spec"]["minAvailable"] == 1 and "maxUnavailable" not in budget["spec"]
-    assert objects_of(rendering, "Deployment")[name]["spec"]["replicas"] > 1
+    assert least_pods(rendering)[name] > budget["spec"]["minAvailable"]  # so a node can always be drained
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
@@ -309,8 +349,7 @@ def test_the_example_overlay_deploys_to_the_shop_namespace_with_three_gateways()
         objects_of(EXAMPLE, "Namespace")["shop"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
         == "restricted"
     )
-    replicas = {name: deployment["spec"]["replicas"] for name, deployment in objects_of(EXAMPLE, "Deployment").items()}
-    assert replicas == {**dict.fromkeys(DEPLOYED, 2), "gateway": 3}
+    assert least_pods(EXAMPLE) == {**dict.fromkeys(DEPLOYED, 2), "gateway": 3}
 
 
 def images(directory):
