@@ -4,7 +4,7 @@
   requests per second, errors and answer percentiles, with the per-second history.
 - ``highest_sustained_rate``: open-loop steps (``bench/open_loop.py``: a rate with Poisson arrivals), each rate
   1.25 times the last, until one is not sustained (``keeps_up``); then accept-to-confirmed latency at 80 % of the
-  highest sustained.
+  highest sustained (``latency_at``, which the shop's overload run uses at twice it).
 """
 
 import csv
@@ -72,12 +72,14 @@ def closed_loop(url, load, name, tokens=()):
     )
     ended = time.time()
     with open(f"{prefix}_stats.csv") as stats_file:
-        row = next(r for r in csv.DictReader(stats_file) if r["Name"] == "POST /orders")
+        rows = {r["Name"]: r for r in csv.DictReader(stats_file)}
+    row = rows[orders.PLACED]
     with open(f"{prefix}_stats_history.csv") as history_file:
         history = [r for r in csv.DictReader(history_file) if r["Name"] == "Aggregated"]
     return {
         "requests": int(row["Request Count"]),
         "errors": int(row["Failure Count"]),
+        "refused": int(rows.get(orders.REFUSED, {}).get("Request Count", 0)),
         "requests_per_second": float(row["Requests/s"]),
         "p50_ms": float(row["50%"]),
         "p95_ms": float(row["95%"]),
@@ -123,13 +125,14 @@ def highest_sustained_rate(url, load, tokens, confirmed, closed_loop_rate):
     sustained = max((step["rate"] for step in steps if step["sustained"]), default=0.0)
     result = {"steps": steps, "sustained_rate": sustained}
     if sustained:
-        result["at_80_percent"] = _latency_at(0.8 * sustained, url, load, tokens, confirmed)
+        result["at_80_percent"] = latency_at(0.8 * sustained, url, load, tokens, confirmed)
     return result
 
 
-def _latency_at(rate, url, load, tokens, confirmed):
+def latency_at(rate, url, load, tokens, confirmed):
     """Accept-to-confirmed latency of the orders offered at ``rate`` for two steps' time, once every one of them
-    is confirmed (or ``AT_80_PERCENT_WAIT_SECONDS`` have passed), so that the slowest are counted."""
+    is confirmed (or ``AT_80_PERCENT_WAIT_SECONDS`` have passed), so that the slowest are counted; how many were
+    refused (503), and the window (``began`` to ``ended``) in which those accepted were."""
     offered = _offered(url, rate, 2 * load.step_seconds, load.skus, tokens)
     # an order offered in the window is accepted by its end or within a request's timeout after it
     last_accepted = offered["ended"] + OPEN_LOOP_REQUEST_TIMEOUT
@@ -144,6 +147,9 @@ def _latency_at(rate, url, load, tokens, confirmed):
         "rate": offered["rate"],
         "offered": offered["offered"],
         "accepted": offered["accepted"],
+        "refused": offered["other_answers"].get("503", 0),
+        "began": offered["began"],
+        "ended": last_accepted,
         "confirmed": figures["confirmed"],
         "post_p99_ms": offered["p99_ms"],
         "accept_to_confirmed_ms": figures["accept_to_confirmed_ms"],

@@ -10,6 +10,9 @@ import os
 from harness.payment_provider import APPROVED
 from harness.shipping import ADDRESS
 
+# What the closed loop's statistics call an order placed, and one the shop refused at the door (503, Retry-After).
+PLACED, REFUSED = "POST /orders", "POST /orders refused"
+
 
 def environment(skus, tokens=()):
     """The environment of a load process ordering from ``skus`` as the customers of ``tokens``."""

@@ -77,7 +77,8 @@ def summary(results):
         f"accepted {shop['requests_per_second']}/s | POST p99 {shop['p99_ms']} ms vs the floor's {floor['p99_ms']} "
         f"ms (target <= 2x), the baseline's {base['p99_ms']} ms | "
         f"accept->confirmed p99 {shop['accept_to_confirmed_ms']['p99']} ms (target <= 250) | "
-        f"errors {shop['errors']} | not final {shop['not_final']} | stock errors {len(shop['stock_errors'])} | "
+        f"errors {shop['errors']} | refused at the door {shop['refused']} | not final {shop['not_final']} | "
+        f"stock errors {len(shop['stock_errors'])} | "
         f"emails missing {shop['emails_missing']}, duplicated {shop['emails_duplicated']} | "
         f"peak RSS MB: {_per_process(shop['peak_rss_mb'])} | CPU ms per order: "
         f"{_per_process(shop['cpu_ms_per_order'])} (floor: {_per_process(floor['cpu_ms_per_order'])}; outside "
@@ -85,7 +86,19 @@ def summary(results):
         f"{_per_process(floor['outside_cpu_ms_per_order'])}; baseline per request: "
         f"{_per_process(base['cpu_ms_per_request'])}) | open loop, sustained orders/s: shop "
         f"{shop['open_loop']['sustained_rate']}, floor {floor['open_loop']['sustained_rate']}; at 80 %: "
-        f"shop {_at_80(shop)}, floor {_at_80(floor)} | events per batch: {_per_process(shop['events_per_batch'])}"
+        f"shop {_at_80(shop)}, floor {_at_80(floor)} | {_overload(shop)} | "
+        f"events per batch: {_per_process(shop['events_per_batch'])}"
+    )
+
+
+def _overload(shop):
+    overload = shop.get("overload")
+    if overload is None:
+        return "at twice the sustained rate: not run"
+    return (
+        f"at twice the sustained rate ({overload['rate']}/s): accepted {overload['accepted']}, refused at the door "
+        f"{overload['refused']}, placed {overload['placed']}, accept->confirmed p99 "
+        f"{overload['accept_to_confirmed_ms']['p99']} ms (bound {overload['bound_seconds']} s)"
     )
 
 

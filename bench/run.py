@@ -3,9 +3,10 @@
 On a fresh RabbitMQ virtual host, one system after the other, each behind the shop's edge: the baseline and the
 floor (``bench/systems.py``), then the whole shop, started and seeded by the harness (a catalogue, signed-in
 customers). Each gets the same load (``bench/loads.py``): ``--clients`` closed-loop clients for ``--seconds``,
-then, the floor and the shop, open-loop steps of ``--step-seconds`` up to the highest rate it sustains. Then the
-shop is audited: every order final, stock exact, one email per order. The shop starts last, so that its idle
-processes take no CPU from the others' runs.
+then, the floor and the shop, open-loop steps of ``--step-seconds`` up to the highest rate it sustains, and the
+shop twice that rate (what its door refuses, and how fast what it accepts is confirmed). Then the shop is
+audited: every order final, stock exact, one email per order. The shop starts last, so that its idle processes
+take no CPU from the others' runs.
 
 The report (``bench/report.py``): ``bench/out/results.json``, ``bench/out/chart.png`` and a one-line summary,
 whose headline is the shop's confirmed orders per second over the baseline's requests per second. With
@@ -25,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bench.dashboard import recording
-from bench.loads import Load, closed_loop, highest_sustained_rate
+from bench.loads import Load, closed_loop, highest_sustained_rate, latency_at
 from bench.report import report
 from bench.systems import System, running_baseline, running_floor
 from harness.audit import email_problems, stock_errors, wait_until_settled
@@ -41,6 +42,7 @@ from harness.figures import (
 from harness.repository import ROOT
 from harness.shop import running_shop, virtual_host
 from harness.smtp import running_sink
+from shop_common.operations.config import load_config
 
 OUT = ROOT / "bench" / "out"
 CATALOGUE = {f"BENCH-{n}": 1_000_000 for n in range(20)}  # sku -> units: more than any run orders
@@ -142,6 +144,16 @@ class Shop(System):
             ).all()
         return [(datetime.fromisoformat(accepted).timestamp(), confirmed.timestamp()) for accepted, confirmed in rows]
 
+    def placed_between(self, began, ended):
+        """How many orders were placed between two epoch times."""
+        with self.stack.databases.engine("orders").connect() as connection:
+            return connection.execute(
+                text(
+                    "SELECT count(*) FROM orders WHERE created_at BETWEEN to_timestamp(:began) AND to_timestamp(:ended)"
+                ),
+                {"began": began, "ended": ended},
+            ).scalar()
+
     def settled(self):
         """Every order's status, once every one is final."""
         return wait_until_settled(self.stack.databases, [], CATALOGUE, timeout=300)
@@ -183,7 +195,24 @@ def shop_orders_per_second(shop, load):
     result["open_loop"] = highest_sustained_rate(
         shop.url, load, shop.tokens, shop.confirmed, result["confirmed_per_second"]
     )
+    if result["open_loop"]["sustained_rate"]:
+        result["overload"] = shop_overload(shop, load, result["open_loop"]["sustained_rate"])
     return result
+
+
+def shop_overload(shop, load, sustained):
+    """Twice the sustained rate for two steps' time: the orders accepted, and their accept-to-confirmed latency
+    (the admission bound's time is its ceiling, ``gateway/admission.py``); those refused at the door (503); and
+    the orders placed meanwhile, which are the accepted ones alone when every refused order was refused before it
+    was placed."""
+    figures = latency_at(2 * sustained, shop.url, load, shop.tokens, shop.confirmed)
+    bounds = load_config()["ADMISSION"]
+    return {
+        **figures,
+        "placed": shop.placed_between(figures["began"], figures["ended"]),
+        "bound_pending_orders": int(bounds["MAX_PENDING_ORDERS"]),
+        "bound_seconds": float(bounds["MAX_PENDING_SECONDS"]),
+    }
 
 
 def shop_outcome(shop):

@@ -98,7 +98,8 @@ _ERRORS = {  # family -> what it means, whatever the route
     Conflict: "Conflicts with what the shop holds",
     Unprocessable: "Well-formed, but contradicts what the shop holds",
     TooManyRequests: "A rate limit is spent: try again after `Retry-After` seconds",
-    ServiceUnavailable: "A service the request needs did not answer in time: try again (`details` may say more)",
+    ServiceUnavailable: "A service the request needs did not answer in time, or the shop is taking no new orders for "
+    "a moment: try again (`details` may say more; `Retry-After`, when sent, says when)",
 }
 
 _HEADERS = {

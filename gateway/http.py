@@ -113,12 +113,15 @@ def error_response(exc):
 
 
 def _error_headers(error):
-    """What RFC 6750 asks of a 401 (``WWW-Authenticate``) and RFC 6585 of a 429 (``Retry-After``)."""
+    """What RFC 6750 asks of a 401 (``WWW-Authenticate``) and RFC 6585 of a 429 (``Retry-After``); a 503 that knows
+    when to try again says so (``Retry-After``, RFC 9110)."""
     if isinstance(error, Unauthenticated):
         invalid = ', error="invalid_token"' if error.code == "invalid_token" else ""
         return {"WWW-Authenticate": f'Bearer realm="shop"{invalid}'}
     if isinstance(error, TooManyRequests):
         return {"Retry-After": str(error.details.get("retry_after", 1))}
+    if isinstance(error, ServiceUnavailable) and "retry_after" in error.details:
+        return {"Retry-After": str(error.details["retry_after"])}
     return None
 
 

@@ -28,6 +28,7 @@ import uuid
 from logging import getLogger
 
 from gateway import contract, docs_page
+from gateway.admission import Admission
 from gateway.authentication import ANYONE, SIGNED_IN, STAFF
 from gateway.composition import skus_of, with_product_names
 from gateway.http import http
@@ -94,6 +95,7 @@ class GatewayService(service_base.ShopService):
     payments_rpc = GuardedRpcProxy("payments")
     shipping_rpc = GuardedRpcProxy("shipping")
     rate_limits = RateLimits()
+    admission = Admission()
 
     @http("GET", "/health", access=ANYONE, answers={200: Health})
     def health(self, request):
@@ -215,13 +217,15 @@ class GatewayService(service_base.ShopService):
         headers=(contract.IDEMPOTENCY_KEY,),
     )
     def create_order(self, request, body):
-        """An order of the caller's. The gateway names it, so a call redelivered to orders cannot place it twice.
+        """An order of the caller's, unless the shop is too far behind to take one now (``admission``). The gateway
+        names it, so a call redelivered to orders cannot place it twice.
 
         With an ``Idempotency-Key`` the name comes from the key and the caller,
         so the client's own retry cannot place it twice either. A 503 carries
         that ``order_id``: the outcome is unknown (the order may have been taken
         just before the answer was lost), and GET tells.
         """
+        self.admission.refuse_if_behind(self.orders_rpc.backlog)
         customer = request.identity
         key = idempotency_key(request.headers)
         order_id = uuid.uuid4().hex if key is None else keyed_order_id(customer.caller.account_id, key)

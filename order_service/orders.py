@@ -126,14 +126,20 @@ def pending_orders(session, caller, older_than_seconds=0):
     return list(session.scalars(query))
 
 
-def pending_backlog(session):
-    """How many orders are pending and how long the oldest has waited, as the metrics name them."""
+def backlog(session):
+    """How many orders are pending, and how long the oldest has waited in seconds (0 with none)."""
     count, oldest = session.execute(
         select(func.count(), func.min(Order.created_at)).where(Order.status == statuses.PENDING)
     ).one()
+    return {"pending_orders": count, "oldest_pending_seconds": (utc_now() - oldest).total_seconds() if oldest else 0.0}
+
+
+def pending_backlog(session):
+    """``backlog`` as the metrics name it."""
+    figures = backlog(session)
     return {
-        "shop_pending_orders": {(): count},
-        "shop_pending_orders_oldest_age_seconds": {(): (utc_now() - oldest).total_seconds() if oldest else 0.0},
+        "shop_pending_orders": {(): figures["pending_orders"]},
+        "shop_pending_orders_oldest_age_seconds": {(): figures["oldest_pending_seconds"]},
     }
 
 

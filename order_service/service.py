@@ -79,6 +79,12 @@ class OrderService(service_base.DomainService):
         criteria = load(PendingQuery(), {"older_than_seconds": older_than_seconds})
         return pending_order_output.dump(orders.pending_orders(self.db, self.caller, **criteria), many=True)
 
+    @query
+    def backlog(self):
+        """How many orders are pending and how long the oldest has waited (any caller: two figures of the whole
+        shop, no one's data): what the gateway admits new orders by."""
+        return orders.backlog(self.db)
+
     @command
     def cancel_order(self, order_id):
         return self._commit(orders.cancel_order(self.db, self.caller, valid_id("order_id", order_id)))

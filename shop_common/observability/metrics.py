@@ -91,6 +91,12 @@ CARRIER_UPDATES = Counter(
 RATE_LIMITED = Counter(
     "shop_rate_limited_requests_total", "Requests refused with 429, by the limit they spent.", ["limit"]
 )
+ORDERS_REFUSED = Counter(
+    "shop_orders_refused_total",
+    "New orders refused with 503 before any work while the shop is behind, by the bound met (pending_orders, "
+    "pending_seconds).",
+    ["bound"],
+)
 
 # Gauges, read when Prometheus scrapes: (name, help, labels)
 CIRCUIT_BREAKER_OPEN = (
@@ -120,6 +126,12 @@ PENDING_ORDERS_OLDEST_AGE = (
     (),
 )
 DEAD_LETTERS = ("shop_dead_letters", "Messages waiting in a service's dead-letter queue.", ("service",))
+ADMISSION_BOUND = (
+    "shop_admission_bound",
+    "Where POST /orders starts refusing new orders: pending_orders (orders pending), pending_seconds (the oldest "
+    "pending order's age).",
+    ("bound",),
+)
 GAUGES = {
     gauge[0]: gauge
     for gauge in (
@@ -130,6 +142,7 @@ GAUGES = {
         PENDING_ORDERS,
         PENDING_ORDERS_OLDEST_AGE,
         DEAD_LETTERS,
+        ADMISSION_BOUND,
     )
 }
 

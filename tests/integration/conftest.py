@@ -5,8 +5,10 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import restrict_entrypoints
 
+from harness.accounts import bearer
 from harness.event_tap import EventTap
 from harness.shipping import WEIGHT_GRAMS
+from harness.smtp import free_port
 from inventory_service.service import InventoryService
 from shipping_service.service import ShippingService
 from shop_common.identity.tokens import issue_access_token
@@ -99,3 +101,19 @@ def quotes(container_factory, config, rpc_client):
     for product in CATALOGUE:
         rpc_client("inventory").create_product(product)
     return inventory
+
+
+@pytest.fixture
+def web_config(config):
+    """``config`` with a web server address of the test's own, for a gateway."""
+    return {**config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}
+
+
+@pytest.fixture
+def as_staff(access_token):
+    return bearer(access_token("staff", "acc-staff", "staff@example.com"))
+
+
+@pytest.fixture
+def as_customer(access_token):
+    return bearer(access_token("customer"))

@@ -6,19 +6,12 @@ import pytest
 import requests
 
 from gateway.service import GatewayService
-from harness.accounts import bearer
 from harness.shipping import ADDRESS
-from harness.smtp import free_port
 from harness.waiting import wait_until
 from inventory_service.service import InventoryService
 from order_service.service import OrderService
 from payment_service.service import PaymentService
 from shipping_service.service import ShippingService
-
-
-@pytest.fixture
-def web_config(config):
-    return {**config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}
 
 
 @pytest.fixture
@@ -29,16 +22,6 @@ def start(container_factory, web_config):
         return f"http://{web_config['WEB_SERVER_ADDRESS']}"
 
     return start_services
-
-
-@pytest.fixture
-def as_staff(access_token):
-    return bearer(access_token("staff", "acc-staff", "staff@example.com"))
-
-
-@pytest.fixture
-def as_customer(access_token):
-    return bearer(access_token("customer"))
 
 
 def test_a_service_that_was_never_started_gives_503_at_once(start, as_staff):

@@ -69,12 +69,21 @@ def test_the_summary_line_shows_no_figure_unrounded():
         "floor": system(),
         "shop": system(
             errors=0,
+            refused=12,
             not_final=0,
             stock_errors={},
             emails_missing=0,
             emails_duplicated=0,
             peak_rss_mb={"accounts-0": 117.3086},
             events_per_batch={"orders.handle_stock_reserved": 3.4567},
+            overload={
+                "rate": 48.01234,
+                "accepted": 600,
+                "refused": 840,
+                "placed": 600,
+                "accept_to_confirmed_ms": {"p99": 2875.456},
+                "bound_seconds": 10.0,
+            },
         ),
     }
 
@@ -84,4 +93,6 @@ def test_the_summary_line_shows_no_figure_unrounded():
     assert "POST p99 23.9 ms" in line and "= 0.06 x baseline 487.4 req/s" in line
     assert "accept->confirmed p99 1894 ms" in line and "accounts-0 117.3" in line
     assert "the shop 0.26 x the floor's" in line and "CPU per order 3.81 x the floor's" in line
-    assert "orders.handle_stock_reserved 3.5" in line
+    assert "orders.handle_stock_reserved 3.5" in line and "refused at the door 12" in line
+    assert "at twice the sustained rate (48.0/s): accepted 600, refused at the door 840, placed 600" in line
+    assert "accept->confirmed p99 2875 ms (bound 10.0 s)" in line

@@ -3,6 +3,7 @@ every query names only metrics ``shop_common/observability/metrics.py`` defines,
 code fixes them, label values) those metrics have; payments have their panels and alerts.
 (tests/e2e/test_operations.py checks the same queries against what a running shop exports.)"""
 
+import dataclasses
 import json
 import re
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
+from gateway.admission import Bounds
 from harness.repository import ROOT
 from payment_service import statuses as payment_statuses
 from shop_common.observability import metrics
@@ -63,6 +65,8 @@ KNOWN_VALUES = {
         re.findall(r'\boutcome = (?:.*, )?"(\w+)"', source("payment_service/provider.py"))
     ),
 }
+KNOWN_VALUES[("shop_admission_bound", "bound")] = {field.name for field in dataclasses.fields(Bounds)}
+KNOWN_VALUES[("shop_orders_refused_total", "bound")] = KNOWN_VALUES[("shop_admission_bound", "bound")]
 KNOWN_VALUES[("shop_payment_provider_call_duration_seconds_bucket", "operation")] = KNOWN_VALUES[
     ("shop_payment_provider_calls_total", "operation")
 ]
