@@ -17,7 +17,7 @@ TEST_PACKAGES := slowhttptest
 # `nameko run` imports eventlet, which warns that it is deprecated: that one warning is left out.
 export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands
 
-.PHONY: install migrate edge-packages run lint test bench clean
+.PHONY: install migrate edge-packages run lint test bench soak clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -66,6 +66,12 @@ test: install edge-packages lint
 bench: install edge-packages
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
+
+# The shop at 80 % of its sustained rate for SOAK_MINUTES (30), two instances of each service; fails if anything
+# keeps growing or an order goes wrong. Writes bench/out/soak.json and soak.png (see bench/RESULTS.md).
+soak: install edge-packages
+	$(PYTHON) -m pip install --quiet -e '.[bench]'
+	$(PYTHON) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .mail .pytest_cache .hypothesis

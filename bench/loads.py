@@ -113,7 +113,7 @@ def highest_sustained_rate(url, load, tokens, confirmed, closed_loop_rate):
     steps = []
     rate = closed_loop_rate / 2
     for _ in range(OPEN_LOOP_STEPS):
-        step = _offered(url, rate, load.step_seconds, load.skus, tokens)
+        step = offered_at(url, rate, load.step_seconds, load.skus, tokens)
         time.sleep(OPEN_LOOP_SETTLE_SECONDS)
         step["sustained"] = keeps_up(
             step["offered"], step.pop("accepted_at"), [c for _, c in confirmed()], step["began"], step["ended"]
@@ -133,7 +133,7 @@ def latency_at(rate, url, load, tokens, confirmed):
     """Accept-to-confirmed latency of the orders offered at ``rate`` for two steps' time, once every one of them
     is confirmed (or ``AT_80_PERCENT_WAIT_SECONDS`` have passed), so that the slowest are counted; how many were
     refused (503), and the window (``began`` to ``ended``) in which those accepted were."""
-    offered = _offered(url, rate, 2 * load.step_seconds, load.skus, tokens)
+    offered = offered_at(url, rate, 2 * load.step_seconds, load.skus, tokens)
     # an order offered in the window is accepted by its end or within a request's timeout after it
     last_accepted = offered["ended"] + OPEN_LOOP_REQUEST_TIMEOUT
     deadline = time.monotonic() + AT_80_PERCENT_WAIT_SECONDS
@@ -156,7 +156,7 @@ def latency_at(rate, url, load, tokens, confirmed):
     }
 
 
-def _offered(url, rate, seconds, skus, tokens):
+def offered_at(url, rate, seconds, skus, tokens):
     """``bench/open_loop.py`` at ``rate`` orders/s for ``seconds``: its summary, with the window's start and end."""
     began = time.time()
     finished = subprocess.run(

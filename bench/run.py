@@ -42,6 +42,7 @@ from harness.figures import (
 from harness.repository import ROOT
 from harness.shop import running_shop, virtual_host
 from harness.smtp import running_sink
+from harness.stack import MODULES
 from shop_common.operations.config import load_config
 
 OUT = ROOT / "bench" / "out"
@@ -98,9 +99,9 @@ def arguments(argv):
 
 
 @contextmanager
-def seeded_shop(amqp_uri, run_id, log_dir, clients):
-    """The whole shop, from the harness, on fresh databases with a real SMTP server; ``CATALOGUE`` in stock and
-    ``clients`` customers signed in."""
+def seeded_shop(amqp_uri, run_id, log_dir, clients, instances=1, env=None):
+    """The whole shop, from the harness, on fresh databases with a real SMTP server, ``instances`` of each service
+    with ``env`` on top of ``SHOP_SETTINGS``; ``CATALOGUE`` in stock and ``clients`` customers signed in."""
     with (
         running_sink(log_dir / "maildir") as smtp,
         running_shop(
@@ -109,9 +110,12 @@ def seeded_shop(amqp_uri, run_id, log_dir, clients):
             log_dir,
             smtp.port,
             rpc_timeout=5,
-            extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS},
+            extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS, **(env or {})},
         ) as stack,
     ):
+        for service in MODULES:
+            for instance in range(1, instances):
+                stack.start(service, instance=instance)
         add_products(stack, CATALOGUE)
         yield Shop(stack, smtp, stack.accounts.customer_tokens(clients, prefix="bench"))
 
