@@ -11,7 +11,7 @@ connections open (PostgreSQL's ``pg_stat_activity``). Once every order is final 
 accept -> confirmed p50 and p99 (of the orders accepted in that minute).
 
 It fails (exit 1) when an order is lost, doubled or left unfinished, or when a series grows steadily: a least-squares
-line fitted over the run's second half rises, across that half, by more than the series' bound (``BOUNDS``: a
+line fitted over the run's second half rises, across that half, by more than the series' bound (``bench/growth.py``: a
 share of the series' mean or a floor, whichever is larger). Figures go to ``bench/out/soak.json`` and
 ``bench/out/soak.png``.
 """
@@ -19,7 +19,6 @@ share of the series' mean or a floor, whichever is larger). Figures go to ``benc
 import argparse
 import json
 import os
-import statistics
 import sys
 import uuid
 
@@ -27,6 +26,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from bench.growth import verdicts
 from bench.loads import offered_at
 from bench.run import CATALOGUE, OUT, seeded_shop, shop_outcome
 from harness.broker import MANAGEMENT_API
@@ -35,47 +35,7 @@ from harness.figures import percentile
 from harness.shop import virtual_host
 
 MINUTE = 60
-# Each kind of series may rise across the second half by at most max(share x its mean, floor).
-BOUNDS = {
-    "latency_ms": (0.25, 100.0),
-    "rss_mb": (0.05, 5.0),
-    "queue_depth": (0.5, 20.0),
-    "outbox_backlog": (0.5, 20.0),
-    "pending_orders": (0.5, 20.0),
-    "dead_letters": (0.0, 0.5),  # one more dead letter across the half is growth
-    "database_connections": (0.1, 3.0),
-}
 SOAK_ENV = {"DB_POOL_SIZE": "4"}  # 12 instances with a database x (4 + 3) = 84, within PostgreSQL's 100
-
-
-def slope(values):
-    """The least-squares slope of ``values`` taken one a step apart (0 for fewer than two)."""
-    if len(values) < 2:
-        return 0.0
-    steps = range(len(values))
-    mean_step, mean_value = statistics.fmean(steps), statistics.fmean(values)
-    spread = sum((step - mean_step) ** 2 for step in steps)
-    return sum((step - mean_step) * (value - mean_value) for step, value in zip(steps, values, strict=True)) / spread
-
-
-def growth(values, kind):
-    """Over the second half of ``values``: how much the fitted line rises across it, the bound, and whether it
-    grows past the bound."""
-    half = [value for value in values[len(values) // 2 :] if value is not None]
-    risen = slope(half) * max(len(half) - 1, 0)
-    share, floor = BOUNDS[kind]
-    bound = max(share * statistics.fmean(half), floor) if half else floor
-    return {"risen": risen, "bound": bound, "grows": risen > bound}
-
-
-def verdicts(minutes):
-    """``{series: growth(...)}`` of every series the minutes recorded, named ``kind`` or ``kind:name``."""
-    series = {}
-    for minute in minutes:
-        for kind, value in minute["figures"].items():
-            for name, number in value.items() if isinstance(value, dict) else [(None, value)]:
-                series.setdefault((kind, name), []).append(number)
-    return {kind if name is None else f"{kind}:{name}": growth(values, kind) for (kind, name), values in series.items()}
 
 
 def main(argv=None):

@@ -1,9 +1,9 @@
-"""The long run's judgement (``bench/soak.py``): a series grows when the line fitted over its second half rises,
+"""The long run's judgement (``bench/growth.py``): a series grows when the line fitted over its second half rises,
 across that half, by more than its bound."""
 
 import pytest
 
-from bench.soak import growth, slope, verdicts
+from bench.growth import growth, slope, verdicts
 
 
 def test_the_slope_is_the_least_squares_one():
