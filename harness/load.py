@@ -5,6 +5,7 @@ import collections
 import itertools
 import random
 import time
+import uuid
 
 import eventlet
 import requests
@@ -35,6 +36,7 @@ class OrderLoad:
         self.accepted = []  # order ids the gateway answered 201 for
         self.refused = collections.Counter()  # other answers, by status (or error name)
         self.slowest_answer = 0.0  # seconds, the longest a request waited for its answer
+        self.resent = 0  # requests sent again after their kept-alive connection dropped (``_post``)
         self._running = False
         self._pool = eventlet.GreenPool(clients)
         self._sequence = itertools.count()
@@ -62,7 +64,7 @@ class OrderLoad:
             body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": lines}
             sent = time.monotonic()
             try:
-                response = http.post(f"{self.url}/orders", json=body, timeout=10)
+                response = self._post(http, body)
             except requests.RequestException as error:
                 self.refused[failure_name(error)] += 1
                 eventlet.sleep(0.05)
@@ -73,3 +75,17 @@ class OrderLoad:
             else:
                 self.refused[response.status_code] += 1
                 eventlet.sleep(0.05)
+
+    def _post(self, http, body):
+        """The order posted with an ``Idempotency-Key``, and posted once more with the same key when the connection
+        dropped before any answer: a kept-alive connection the server closed just as the request went out (as an
+        edge reloading closes its idle ones) is a race every HTTP/1.1 client meets, and the key makes the second
+        request the same order as the first."""
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        try:
+            return http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)
+        except requests.ConnectionError as error:
+            if failure_name(error) == NOT_CONNECTED or not self.keep_alive:
+                raise
+            self.resent += 1
+            return http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)

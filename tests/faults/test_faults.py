@@ -44,6 +44,8 @@ def under_load(stack, catalogue, fault, before=2.0, after=3.0):
 def check(name, stack, smtp, catalogue, load, dead_letter_count):
     result = audit(stack.databases, smtp, load, catalogue, dead_letter_count, stack.payment_provider)
     FIGURES.append(result.figures(name))
+    if load.resent:
+        FIGURES.append(f"{name}: {load.resent} request(s) sent again, same Idempotency-Key, after a dropped connection")
     assert result.accepted > 0
     result.assert_clean()
     return result
