@@ -25,6 +25,8 @@ def failure_name(error):
 
 
 class OrderLoad:
+    DEFERRAL_SECONDS = 30  # how long a client keeps an order refused at the door before it counts it refused
+
     def __init__(self, url, skus, tokens, clients=8, max_seconds=120, max_orders=5000, keep_alive=True):
         self.url = url
         self.keep_alive = keep_alive  # False: a connection of its own for each request
@@ -35,8 +37,10 @@ class OrderLoad:
         self.max_orders = max_orders
         self.accepted = []  # order ids the gateway answered 201 for
         self.refused = collections.Counter()  # other answers, by status (or error name)
+        self.refused_at = []  # when each was refused (time.monotonic())
         self.slowest_answer = 0.0  # seconds, the longest a request waited for its answer
         self.resent = 0  # requests sent again after their kept-alive connection dropped (``_post``)
+        self.deferred = 0  # orders refused at the door (503 with Retry-After) and sent again once it had passed
         self._running = False
         self._pool = eventlet.GreenPool(clients)
         self._sequence = itertools.count()
@@ -62,30 +66,45 @@ class OrderLoad:
         while self._running and time.monotonic() < self._stop_at and next(self._sequence) < self.max_orders:
             lines = [{"sku": sku, "quantity": chooser.randint(1, 2)} for sku in chooser.sample(self.skus, 2)]
             body = {"payment_method": APPROVED, "shipping_address": ADDRESS, "items": lines}
-            sent = time.monotonic()
+            headers = {"Idempotency-Key": uuid.uuid4().hex}
             try:
-                response = self._post(http, body)
+                response = self._post(http, body, headers)
+                give_up = time.monotonic() + self.DEFERRAL_SECONDS
+                while self._refused_at_the_door(response) and time.monotonic() < give_up:
+                    self.deferred += 1
+                    eventlet.sleep(float(response.headers["Retry-After"]))
+                    response = self._post(http, body, headers)
             except requests.RequestException as error:
-                self.refused[failure_name(error)] += 1
-                eventlet.sleep(0.05)
+                self._refuse(failure_name(error))
                 continue
-            self.slowest_answer = max(self.slowest_answer, time.monotonic() - sent)
             if response.status_code == 201:
                 self.accepted.append(response.json()["id"])
             else:
-                self.refused[response.status_code] += 1
-                eventlet.sleep(0.05)
+                self._refuse(response.status_code)
 
-    def _post(self, http, body):
-        """The order posted with an ``Idempotency-Key``, and posted once more with the same key when the connection
+    def _refuse(self, reason):
+        self.refused[reason] += 1
+        self.refused_at.append(time.monotonic())
+        eventlet.sleep(0.05)
+
+    @staticmethod
+    def _refused_at_the_door(response):
+        """The shop is behind and says when to come back: what a client should do is wait that long and send the
+        same order again, as the API documents."""
+        return response.status_code == 503 and "Retry-After" in response.headers
+
+    def _post(self, http, body, headers):
+        """The order posted with its ``Idempotency-Key``, and posted once more with the same key when the connection
         dropped before any answer: a kept-alive connection the server closed just as the request went out (as an
         edge reloading closes its idle ones) is a race every HTTP/1.1 client meets, and the key makes the second
         request the same order as the first."""
-        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        sent = time.monotonic()
         try:
-            return http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)
+            response = http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)
         except requests.ConnectionError as error:
             if failure_name(error) == NOT_CONNECTED or not self.keep_alive:
                 raise
             self.resent += 1
-            return http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)
+            response = http.post(f"{self.url}/orders", json=body, headers=headers, timeout=10)
+        self.slowest_answer = max(self.slowest_answer, time.monotonic() - sent)
+        return response

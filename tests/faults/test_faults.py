@@ -46,6 +46,10 @@ def check(name, stack, smtp, catalogue, load, dead_letter_count):
     FIGURES.append(result.figures(name))
     if load.resent:
         FIGURES.append(f"{name}: {load.resent} request(s) sent again, same Idempotency-Key, after a dropped connection")
+    if load.deferred:
+        FIGURES.append(
+            f"{name}: {load.deferred} time(s) refused at the door (503, Retry-After) and sent again after it"
+        )
     assert result.accepted > 0
     result.assert_clean()
     return result
