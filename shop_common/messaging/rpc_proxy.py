@@ -124,8 +124,20 @@ class GuardedServiceProxy:
 
 
 class SettlingReplyListener(ReplyListener):
-    """nameko's ``ReplyListener``, except that a reply it cannot acknowledge (the broker connection has just
-    gone) still reaches its caller: nameko's lets that error kill the whole calling service."""
+    """nameko's ``ReplyListener``, except that:
+
+    - its reply queue is transient (nameko's is durable). On a RabbitMQ cluster a classic queue lives on one node;
+      when that node is lost, a durable one stays behind as "down", so the service can declare it on no other node
+      and its one connection (every queue it consumes) stays down until that node returns. A transient one goes
+      with its node, and the service declares it again on the node it reconnects to. Replies in it were lost
+      either way: their callers are told the call failed after their timeout.
+    - a reply it cannot acknowledge (the broker connection has just gone) still reaches its caller: nameko's lets
+      that error kill the whole calling service.
+    """
+
+    def setup(self):
+        super().setup()
+        self.queue.durable = False
 
     def handle_message(self, body, message):
         settle(message)

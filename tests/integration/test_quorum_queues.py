@@ -7,11 +7,11 @@ test_dead_letters' tests run here again on quorum queues.
 
 import pytest
 import requests
-from nameko.rpc import RpcProxy
 
 from harness.broker import MANAGEMENT_API
 from harness.waiting import wait_until
 from shop_common.messaging.queues import QueueTypeError
+from shop_common.messaging.rpc_proxy import GuardedRpcProxy
 from tests.integration import test_dead_letters as on_classic_queues
 from tests.integration.test_dead_letters import FAILURES_LEFT, HANDLED, FlakyService
 
@@ -22,7 +22,7 @@ RETRY = {"MAX_ATTEMPTS": 3, "BACKOFF_SECONDS": 0.05, "MAX_BACKOFF_SECONDS": 0.2}
 class CallingFlakyService(FlakyService):
     """``FlakyService`` with an RPC proxy, so a reply queue of its own, like the gateway's."""
 
-    peer = RpcProxy("flaky")
+    peer = GuardedRpcProxy("flaky")
 
 
 @pytest.fixture
@@ -50,7 +50,9 @@ def queues_of(vhost):
     }
 
 
-def test_every_durable_queue_of_the_service_is_a_quorum_queue_and_reply_queues_stay_classic(flaky, rabbit_config):
+def test_every_durable_queue_of_the_service_is_a_quorum_queue_and_its_reply_queue_is_classic_and_transient(
+    flaky, rabbit_config
+):
     assert flaky.list_dead_letters() == []  # a call: the RPC client's reply queue exists too
     queues = wait_until(lambda: len(found := queues_of(rabbit_config["vhost"])) == 6 and found, 10, "six queues")
     replies = {name: state for name, state in queues.items() if name.startswith("rpc.reply-")}
@@ -63,6 +65,8 @@ def test_every_durable_queue_of_the_service_is_a_quorum_queue_and_reply_queues_s
         "rpc.reply-standalone_rpc_proxy",
     ]  # the service's own, and the test's client's
     assert {state[0] for state in replies.values()} == {"classic"}
+    [own] = [state for name, state in replies.items() if name.startswith("rpc.reply-flaky-")]
+    assert own == ("classic", False, False, False)  # transient: on a cluster it goes with its node (rpc_proxy)
 
 
 # test_dead_letters' tests, on quorum queues (with the ``flaky`` fixture above): retried through the
