@@ -24,9 +24,9 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.events import event_dispatcher  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from harness.broker import SYSTEM_BROKER  # noqa: E402
 from harness.databases import TestDatabases  # noqa: E402
 from harness.figures import server_cpu_now  # noqa: E402
-from harness.shop import virtual_host  # noqa: E402
 from inventory_service import stock  # noqa: E402
 from inventory_service.service import InventoryService  # noqa: E402
 from shop_common.operations.config import load_config  # noqa: E402
@@ -54,7 +54,8 @@ def applied(databases):
 
 def handler_cpu(events, groups, max_events):
     run_id = uuid.uuid4().hex[:8]
-    with virtual_host(f"shop_step_{run_id}") as amqp_uri:
+    with SYSTEM_BROKER.virtual_host(f"shop_step_{run_id}") as vhost:
+        amqp_uri = SYSTEM_BROKER.uri(vhost)
         databases = TestDatabases(f"shop_step_{run_id}")
         databases.create()
         try:

@@ -25,8 +25,8 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
 from nameko_tracer import Tracer  # noqa: E402
 
+from harness.broker import SYSTEM_BROKER  # noqa: E402
 from harness.figures import server_cpu_now  # noqa: E402
-from harness.shop import virtual_host  # noqa: E402
 from shop_common.messaging.entrypoints import rpc  # noqa: E402
 from shop_common.operations.config import load_config  # noqa: E402
 
@@ -46,8 +46,8 @@ class TracedEcho(Echo):
 def round_trips(calls, trace_log_level=None):
     if trace_log_level is not None:
         os.environ["TRACE_LOG_LEVEL"] = trace_log_level
-    with virtual_host(f"shop_rpc_step_{uuid.uuid4().hex[:8]}") as amqp_uri:
-        config = {**load_config(), "AMQP_URI": amqp_uri}
+    with SYSTEM_BROKER.virtual_host(f"shop_rpc_step_{uuid.uuid4().hex[:8]}") as vhost:
+        config = {**load_config(), "AMQP_URI": SYSTEM_BROKER.uri(vhost)}
         if trace_log_level is not None:
             logging.config.dictConfig(config["LOGGING"])  # its handlers write to sys.stdout: /dev/null here
         container = ServiceContainer(Echo if trace_log_level is None else TracedEcho, config)

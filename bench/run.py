@@ -30,6 +30,7 @@ from bench.loads import Load, closed_loop, highest_sustained_rate, latency_at
 from bench.report import report
 from bench.systems import System, running_baseline, running_floor
 from harness.audit import email_problems, stock_errors, wait_until_settled
+from harness.broker import SYSTEM_BROKER
 from harness.catalogue import add_products
 from harness.figures import (
     confirmation_figures,
@@ -40,7 +41,7 @@ from harness.figures import (
     server_cpu_now,
 )
 from harness.repository import ROOT
-from harness.shop import running_shop, virtual_host
+from harness.shop import running_shop
 from harness.smtp import running_sink
 from harness.stack import MODULES
 from shop_common.operations.config import load_config
@@ -66,11 +67,12 @@ def main(argv=None):
         "run_id": run_id,
         "shop_settings": SHOP_SETTINGS,
     }
-    with virtual_host(f"bench_{run_id}") as amqp_uri:
+    with SYSTEM_BROKER.virtual_host(f"bench_{run_id}") as vhost:
+        amqp_uri = SYSTEM_BROKER.uri(vhost)
         results["baseline"] = baseline_requests_per_second(amqp_uri, load, log_dir)
         results["floor"] = floor_orders_per_second(amqp_uri, load, log_dir)
         with (
-            seeded_shop(amqp_uri, run_id, log_dir, args.clients) as shop,
+            seeded_shop(vhost, run_id, log_dir, args.clients) as shop,
             recording(shop.stack, args.dashboard) as dashboard,
         ):
             results["shop"] = {**shop_orders_per_second(shop, load), **shop_outcome(shop)}
@@ -99,13 +101,13 @@ def arguments(argv):
 
 
 @contextmanager
-def seeded_shop(amqp_uri, run_id, log_dir, clients, instances=1, env=None):
+def seeded_shop(vhost, run_id, log_dir, clients, instances=1, env=None):
     """The whole shop, from the harness, on fresh databases with a real SMTP server, ``instances`` of each service
     with ``env`` on top of ``SHOP_SETTINGS``; ``CATALOGUE`` in stock and ``clients`` customers signed in."""
     with (
         running_sink(log_dir / "maildir") as smtp,
         running_shop(
-            amqp_uri,
+            vhost,
             f"shop_bench_{run_id}",
             log_dir,
             smtp.port,

@@ -29,10 +29,9 @@ from sqlalchemy import create_engine, text
 from bench.growth import verdicts
 from bench.loads import offered_at
 from bench.run import CATALOGUE, OUT, seeded_shop, shop_outcome
-from harness.broker import MANAGEMENT_API
+from harness.broker import MANAGEMENT_API, SYSTEM_BROKER
 from harness.databases import SERVER_URI
 from harness.figures import percentile
-from harness.shop import virtual_host
 
 MINUTE = 60
 SOAK_ENV = {"DB_POOL_SIZE": "4"}  # 12 instances with a database x (4 + 3) = 84, within PostgreSQL's 100
@@ -44,12 +43,15 @@ def main(argv=None):
     run_id = uuid.uuid4().hex[:8]
     log_dir = OUT / f"soak-logs-{run_id}"
     log_dir.mkdir(parents=True)
-    with virtual_host(f"soak_{run_id}") as amqp_uri, seeded_shop(amqp_uri, run_id, log_dir, 8, 2, SOAK_ENV) as shop:
+    with (
+        SYSTEM_BROKER.virtual_host(f"soak_{run_id}") as vhost,
+        seeded_shop(vhost, run_id, log_dir, 8, 2, SOAK_ENV) as shop,
+    ):
         minutes = []
         for _ in range(args.minutes):
             offered = offered_at(shop.url, rate, MINUTE, tuple(CATALOGUE), shop.tokens)
             minutes.append({"offered": offered["offered"], "accepted": offered["accepted"], "began": offered["began"]})
-            minutes[-1]["figures"] = state_of(shop, amqp_uri.rsplit("/", 1)[1], f"shop_bench_{run_id}")
+            minutes[-1]["figures"] = state_of(shop, vhost, f"shop_bench_{run_id}")
         outcome = shop_outcome(shop)
         add_latencies(minutes, shop.confirmations())
     results = {"rate": rate, "minutes": minutes, "outcome": outcome, "verdicts": verdicts(minutes)}

@@ -1,6 +1,8 @@
 """Live queue figures straight from RabbitMQ (the management API's are up to seconds old)."""
 
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import requests
 from amqp.exceptions import NotFound, ResourceLocked
@@ -10,6 +12,35 @@ from harness.waiting import wait_until
 
 MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"  # an administrator's, as the tests use it
 MANAGEMENT_API = f"{MANAGEMENT_URL}/api"
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A RabbitMQ as the shop reaches it: the AMQP address of each node (the machine's one, or every node of a
+    cluster) and an administrator's management API."""
+
+    addresses: tuple = ("127.0.0.1:5672",)
+    management_url: str = MANAGEMENT_URL
+
+    def uri(self, vhost, user="guest", password="guest"):
+        """kombu's failover list: a client connects to the first node that answers, and to the next when it goes."""
+        return ";".join(f"amqp://{user}:{password}@{address}/{vhost}" for address in self.addresses)
+
+    @contextmanager
+    def virtual_host(self, name):
+        """A new virtual host ``name``, open to guest, for the length of a ``with`` block; its name."""
+        api = f"{self.management_url}/api"
+        requests.put(f"{api}/vhosts/{name}", timeout=10).raise_for_status()
+        try:
+            requests.put(
+                f"{api}/permissions/{name}/guest", timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}
+            ).raise_for_status()
+            yield name
+        finally:
+            requests.delete(f"{api}/vhosts/{name}", timeout=30)
+
+
+SYSTEM_BROKER = Broker()  # the machine's own RabbitMQ
 
 
 def queue_names(vhost):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from harness.accounts import Accounts
-from harness.broker import MANAGEMENT_URL, wait_for_consumers
+from harness.broker import SYSTEM_BROKER, wait_for_consumers
 from harness.databases import TestDatabases
 from harness.edge import start_edge, wait_for_http, wait_for_listeners
 from harness.payment_provider import PaymentProvider
@@ -41,9 +41,12 @@ GENEROUS_LIMITS = {
 
 
 class Stack:
-    def __init__(self, log_dir, amqp_uri, databases, smtp_port, rpc_timeout=1, extra_env=None):
+    def __init__(self, log_dir, broker, vhost, databases, smtp_port, rpc_timeout=1, extra_env=None):
         self.log_dir = Path(log_dir)
-        self.amqp_uri = amqp_uri
+        self.broker = broker
+        self.vhost = vhost
+        self.amqp_uri = broker.uri(vhost)  # an administrator's
+        self.databases = databases
         self.port = free_port()  # the edge: where clients connect
         self.url = f"http://127.0.0.1:{self.port}"
         self.gateway_port = free_port()  # every gateway instance listens here (SO_REUSEPORT)
@@ -54,7 +57,7 @@ class Stack:
         self.env = {
             **os.environ,
             **databases.environment,
-            "AMQP_URI": amqp_uri,
+            "AMQP_URI": self.amqp_uri,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_port),
             "EDGE_ADDRESS": f"127.0.0.1:{self.port}",
@@ -86,16 +89,16 @@ class Stack:
     def use_broker_accounts(self, prefix):
         """Each service connects with an account of its own, allowed only what it does (``broker_accounts``)."""
         passwords = {service: secrets.token_urlsafe(16) for service in MODULES}
-        provision(Management(MANAGEMENT_URL), self.vhost, passwords, prefix=prefix)
+        provision(Management(self.broker.management_url), self.vhost, passwords, prefix=prefix)
         self.broker_accounts = {
             service: (account_name(service, prefix), password) for service, password in passwords.items()
         }
         for service, (user, password) in self.broker_accounts.items():
-            self.service_env[service] = {"AMQP_URI": f"amqp://{user}:{password}@127.0.0.1:5672/{self.vhost}"}
+            self.service_env[service] = {"AMQP_URI": self.broker.uri(self.vhost, user, password)}
 
     def drop_broker_accounts(self):
         for user, _ in getattr(self, "broker_accounts", {}).values():
-            Management(MANAGEMENT_URL).delete_account(user)
+            Management(self.broker.management_url).delete_account(user)
 
     def start(self, service, instance=0, wait=True):
         log = open(self.log_dir / f"{service}-{instance}.log", "ab")  # noqa: SIM115 (held by the process)
@@ -116,11 +119,12 @@ class Stack:
         with ServiceRpcProxy(service, {"AMQP_URI": self.amqp_uri}, timeout=30) as proxy:
             yield proxy
 
-    def start_all(self):
-        """The payment provider, one instance of every service, then the edge in front: the whole shop, ready."""
+    def start_all(self, instances=1):
+        """The payment provider, ``instances`` of every service, then the edge in front: the whole shop, ready."""
         self.start_payment_provider()
-        for service in MODULES:  # started together, each declaring what it needs (another's exchange too)
-            self.start(service, wait=False)
+        for instance in range(instances):
+            for service in MODULES:  # started together, each declaring what it needs (another's exchange too)
+                self.start(service, instance=instance, wait=False)
         for service in MODULES:
             self.wait_until_ready(service)
         self.start_edge()
@@ -215,21 +219,21 @@ class Stack:
 
 
 @contextmanager
-def running_stack(vhost_pipeline, database_prefix, log_dir, smtp_port, **options):
-    """Every service running, two inventory instances among them, on fresh databases and a fresh vhost.
+def running_stack(virtual_host, database_prefix, log_dir, smtp_port, broker=SYSTEM_BROKER, instances=1, **options):
+    """Every service running (``instances`` of each; of inventory, two at least, to share the reservations) on fresh
+    databases and a fresh virtual host of ``broker`` (``virtual_host``: a context that makes one and names it).
 
     Each service connects to RabbitMQ with its own account, as in production.
     """
     databases = TestDatabases(database_prefix)
     databases.create()
-    with vhost_pipeline.get() as vhost:
-        stack = Stack(log_dir, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", databases, smtp_port, **options)
-        stack.vhost = vhost
-        stack.databases = databases
+    with virtual_host as vhost:
+        stack = Stack(log_dir, broker, vhost, databases, smtp_port, **options)
         try:
             stack.use_broker_accounts(prefix=f"{vhost}-")
-            stack.start_all()
-            stack.start("inventory", instance=1)  # two instances share the reservations
+            stack.start_all(instances)
+            if instances < 2:
+                stack.start("inventory", instance=1)
             yield stack
         finally:
             try:

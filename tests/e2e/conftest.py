@@ -26,7 +26,7 @@ LIMITS_UNDER_TEST = {
 def e2e_stack(vhost_pipeline, name, smtp_sink, tmp_path_factory, **env):
     """A whole shop on databases and a vhost of its own, with the limits under test and ``env``."""
     with running_stack(
-        vhost_pipeline,
+        vhost_pipeline.get(),
         name,
         tmp_path_factory.mktemp("logs"),
         smtp_sink.port,

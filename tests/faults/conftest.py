@@ -40,7 +40,7 @@ def smtp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(vhost_pipeline, run_id, smtp, tmp_path_factory):
     with running_stack(
-        vhost_pipeline,
+        vhost_pipeline.get(),
         f"shop_test_{run_id}_faults",
         tmp_path_factory.mktemp("fault-logs"),
         smtp.port,

@@ -39,7 +39,7 @@ ATTACKER = "127.0.0.2"  # the address hand-made attacks come from; the honest cl
 @pytest.fixture(scope="package")
 def stack(vhost_pipeline, run_id, smtp_sink, tmp_path_factory):
     with running_stack(
-        vhost_pipeline,
+        vhost_pipeline.get(),
         f"shop_test_{run_id}_hostile",
         tmp_path_factory.mktemp("hostile-logs"),
         smtp_sink.port,
