@@ -170,12 +170,22 @@ def request_id_from(headers):
     return given if VALID_REQUEST_ID.fullmatch(given) else new_request_id()
 
 
+class UncopiedRequest(Request):
+    """A werkzeug request that a deep copy leaves as it is. To trace a call whose arguments hold a secret
+    (``sensitive_arguments``: a password in the body), nameko blanks it in a deep copy of the arguments, and a
+    request holds streams, which cannot be copied: the call would go untraced. A trace line shows the request
+    by its method and URL alone."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class JsonWsgiApp(WsgiApp):
     """Answers unknown paths and methods, and errors that escape an entrypoint, with JSON errors too;
     ``OPTIONS`` with the methods of the path."""
 
     def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
+        request = UncopiedRequest(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             if request.method == "OPTIONS":

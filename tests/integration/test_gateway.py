@@ -1,10 +1,12 @@
 """The gateway in a real container with the real services it calls, over HTTP."""
 
+import logging
 import time
 
 import pytest
 import requests
 
+from accounts_service.service import AccountsService
 from gateway.service import GatewayService
 from harness.shipping import ADDRESS
 from harness.waiting import wait_until
@@ -12,6 +14,7 @@ from inventory_service.service import InventoryService
 from order_service.service import OrderService
 from payment_service.service import PaymentService
 from shipping_service.service import ShippingService
+from shop_common.observability.log_format import TraceFormatter
 
 
 @pytest.fixture
@@ -117,3 +120,29 @@ def test_a_dead_service_is_not_called_again_until_the_breaker_resets(container_f
     assert response.status_code == 503
     assert time.monotonic() - began < 0.3
     assert "not called for now" in response.json()["message"]
+
+
+def test_a_call_whose_body_holds_a_secret_is_traced_with_the_secrets_withheld(start, caplog):
+    """The gateway's trace line of a register or a sign-in: nameko redacts ``body.password`` in a copy of the
+    arguments, and the request among them must survive that copy (a werkzeug request holds streams, which cannot
+    be copied)."""
+    caplog.set_level(logging.INFO, logger="nameko_tracer")
+    password = "a passphrase of the customer's"
+    base = start(GatewayService, AccountsService)
+    credentials = {"email": "ada@example.com", "password": password}
+    assert requests.post(f"{base}/accounts", json=credentials).status_code == 201
+    tokens = requests.post(f"{base}/auth/token", json=credentials).json()
+
+    traces = [record for record in caplog.records if record.name == "nameko_tracer"]
+    traced = {
+        (record.nameko_trace["entrypoint_name"], record.nameko_trace["stage"])
+        for record in traces
+        if record.nameko_trace["service"] == "gateway"
+    }
+    assert {("register", "request"), ("register", "response"), ("sign_in", "request"), ("sign_in", "response")} <= (
+        traced
+    )
+    assert not [record for record in caplog.records if record.getMessage() == "Failed to log entrypoint trace"]
+    for record in traces:
+        line = TraceFormatter().format(record)
+        assert password not in line and tokens["access_token"] not in line and tokens["refresh_token"] not in line
