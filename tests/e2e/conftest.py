@@ -67,6 +67,16 @@ class ShopClient:
     def post(self, path, **kwargs):
         return self.http.post(self.url + path, timeout=30, **kwargs)
 
+    def every(self, path, limit=100, **params):
+        """Every item of a paged list, page after page (the shop this test shares holds other tests' items too)."""
+        items, cursor = [], None
+        while True:
+            page = self.get(path, params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
     def add_product(self, stock=5, price="12.50", name="Green tea"):
         sku = f"SKU-{uuid.uuid4().hex[:10]}"
         response = self.post(

@@ -52,7 +52,7 @@ def test_quote_order_confirm_dispatch_and_a_signed_carrier_delivery_with_an_emai
         "29.90",
     )
     assert (order["payment"]["amount"], order["shipment"]["status"]) == ("29.90", "awaiting_dispatch")
-    waiting = shop.get("/shipments", params={"status": "awaiting_dispatch", "limit": 100}).json()["items"]
+    waiting = shop.every("/shipments", status="awaiting_dispatch")
     assert order["id"] in [shipment["order_id"] for shipment in waiting]
 
     tracking = tracking_number()
@@ -179,15 +179,7 @@ def carrier_updates(stack, outcome):
 def test_shipments_awaiting_dispatch_are_listed_oldest_first_in_pages_for_staff_alone(shop, stack, email):
     tea = shop.add_product(stock=3)
     orders = [shop.wait_for_status(shop.place_order(email, (tea, 1))["id"])["id"] for _ in range(3)]
-    seen, cursor = [], None
-    while True:
-        page = shop.get(
-            "/shipments", params={"status": "awaiting_dispatch", "limit": 2, **({"cursor": cursor} if cursor else {})}
-        ).json()
-        seen += [shipment["order_id"] for shipment in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [shipment["order_id"] for shipment in shop.every("/shipments", limit=2, status="awaiting_dispatch")]
     assert [order_id for order_id in seen if order_id in orders] == orders
     customer = {"Authorization": f"Bearer {stack.accounts.customer_token(email)}"}
     assert shop.get("/shipments", headers=customer).status_code == 403

@@ -16,6 +16,8 @@ from harness.stack import running_stack
 from tests.faults.conftest import FAULT_TOLERANT_ENV, RPC_TIMEOUT
 from tests.faults.test_faults import check, under_load
 
+pytestmark = pytest.mark.faults
+
 ON_THE_CLUSTER = {**FAULT_TOLERANT_ENV, "QUEUE_TYPE": "quorum"}
 AWAY_SECONDS = 15  # how long the load runs on two nodes, after each loss
 # How long after a node has gone orders may be refused: a call in flight through it waits out its timeout, the
