@@ -203,11 +203,11 @@ class RabbitCluster:
         ]
 
 
-def sweep():
+def sweep(base=BASE):
     """Stop the nodes of clusters whose owner process has gone (a run that was killed) and remove them."""
-    if not BASE.exists():
+    if not base.exists():
         return
-    for directory in BASE.iterdir():
+    for directory in base.iterdir():
         try:
             owner = int((directory / OWNER_FILE).read_text())
             os.kill(owner, 0)

@@ -5,13 +5,16 @@ Every durable queue is a quorum queue, every service runs two instances, and eac
 and rejoins; then the busiest of the others is stopped cleanly, and started again.
 """
 
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 
 import pytest
 
 from harness.audit import FIGURES
-from harness.rabbit_cluster import running_cluster
+from harness.rabbit_cluster import OWNER_FILE, running_cluster, sweep
 from harness.stack import running_stack
 from tests.faults.conftest import FAULT_TOLERANT_ENV, RPC_TIMEOUT
 from tests.faults.test_faults import check, under_load
@@ -96,3 +99,24 @@ def test_losing_the_busiest_node_and_then_stopping_another_loses_no_order_and_re
         round(moment - start, 1) for moment in load.refused_at if not any(loss.covers(moment) for loss in losses)
     ]
     assert outside == []  # refused only while a node was going, and for GRACE_SECONDS after it had gone
+
+
+def test_the_nodes_a_killed_run_left_are_stopped_and_removed_by_the_next_and_a_live_runs_are_not(tmp_path):
+    def cluster_of(owner):
+        node = subprocess.Popen(["sleep", "60"])  # stands for a node's Erlang VM
+        directory = tmp_path / f"cluster-of-{owner}"
+        (directory / "c1").mkdir(parents=True)
+        (directory / "c1" / "node.pid").write_text(str(node.pid))
+        (directory / OWNER_FILE).write_text(str(owner))
+        return directory, node
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left, orphan = cluster_of(gone.pid)
+    live, running = cluster_of(os.getpid())
+    try:
+        sweep(tmp_path)
+        assert orphan.wait(timeout=10) == -signal.SIGKILL and not left.exists()
+        assert running.poll() is None and live.exists()
+    finally:
+        running.kill()
