@@ -1,6 +1,7 @@
 """Whether a series of a long run keeps growing (``bench/soak.py``): a least-squares line fitted over the series'
 second half rises, across that half, by more than the bound of the series' kind (``BOUNDS``: a share of the
-series' mean or a floor, whichever is larger). Plain Python, so that its rules are tested alone."""
+series' mean or a floor, whichever is larger); and whether the shop kept taking the orders offered
+(``short_minutes``). Plain Python, so that its rules are tested alone."""
 
 import statistics
 
@@ -14,6 +15,7 @@ BOUNDS = {
     "dead_letters": (0.0, 0.5),  # one more dead letter across the half is growth
     "database_connections": (0.1, 3.0),
 }
+MIN_ACCEPTED_SHARE = 0.95  # of the orders offered in each minute of the second half
 
 
 def slope(values):
@@ -44,3 +46,15 @@ def verdicts(minutes):
             for name, number in value.items() if isinstance(value, dict) else [(None, value)]:
                 series.setdefault((kind, name), []).append(number)
     return {kind if name is None else f"{kind}:{name}": growth(values, kind) for (kind, name), values in series.items()}
+
+
+def short_minutes(minutes):
+    """The minutes (numbered from 1) of the second half in which the shop accepted fewer than
+    ``MIN_ACCEPTED_SHARE`` of the orders offered: a shop that stops taking orders lets nothing grow, and must fail
+    the run all the same."""
+    second_half = range(len(minutes) // 2, len(minutes))
+    return [
+        number + 1
+        for number in second_half
+        if minutes[number]["accepted"] < MIN_ACCEPTED_SHARE * minutes[number]["offered"]
+    ]

@@ -26,7 +26,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
-from bench.growth import verdicts
+from bench.growth import short_minutes, verdicts
 from bench.loads import offered_at
 from bench.run import CATALOGUE, OUT, seeded_shop, shop_outcome
 from harness.broker import MANAGEMENT_API, SYSTEM_BROKER
@@ -49,12 +49,19 @@ def main(argv=None):
     ):
         minutes = []
         for _ in range(args.minutes):
-            offered = offered_at(shop.url, rate, MINUTE, tuple(CATALOGUE), shop.tokens)
+            tokens = shop.stack.accounts.customer_tokens(len(shop.tokens), prefix="bench")  # signed in again if old
+            offered = offered_at(shop.url, rate, MINUTE, tuple(CATALOGUE), tokens)
             minutes.append({"offered": offered["offered"], "accepted": offered["accepted"], "began": offered["began"]})
             minutes[-1]["figures"] = state_of(shop, vhost, f"shop_bench_{run_id}")
         outcome = shop_outcome(shop)
         add_latencies(minutes, shop.confirmations())
-    results = {"rate": rate, "minutes": minutes, "outcome": outcome, "verdicts": verdicts(minutes)}
+    results = {
+        "rate": rate,
+        "minutes": minutes,
+        "outcome": outcome,
+        "verdicts": verdicts(minutes),
+        "short_minutes": short_minutes(minutes),
+    }
     (OUT / "soak.json").write_text(json.dumps(results, indent=2))
     chart(minutes, OUT / "soak.png")
     growing = sorted(name for name, verdict in results["verdicts"].items() if verdict["grows"])
@@ -62,7 +69,7 @@ def main(argv=None):
         outcome["not_final"] or outcome["stock_errors"] or outcome["emails_missing"] or outcome["emails_duplicated"]
     )
     print(summary(results, growing))
-    return 1 if growing or broken else 0
+    return 1 if growing or broken or results["short_minutes"] else 0
 
 
 def default_rate():
@@ -157,7 +164,8 @@ def summary(results, growing):
         f"not final {outcome['not_final']}, stock errors {len(outcome['stock_errors'])}, emails missing "
         f"{outcome['emails_missing']}, duplicated {outcome['emails_duplicated']} | accept->confirmed p99 by minute: "
         f"{', '.join('-' if value is None else f'{value:.0f}' for value in latencies)} ms | "
-        f"growing: {', '.join(growing) or 'nothing'}"
+        f"growing: {', '.join(growing) or 'nothing'} | minutes short of the orders offered: "
+        f"{', '.join(map(str, results['short_minutes'])) or 'none'}"
     )
 
 

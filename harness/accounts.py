@@ -6,11 +6,13 @@ only way there is, by an operator in ``nameko shell``.
 
 import json
 import re
+import time
 import uuid
 
 import requests
 
 PASSWORD = "correct horse battery staple"
+REUSE_SECONDS = 600  # how long a token is used before its account signs in again (it lives 15 minutes)
 
 
 def bearer(token):
@@ -18,11 +20,12 @@ def bearer(token):
 
 
 class Accounts:
-    """The accounts of one running stack, made on first use and signed in once (tokens live 15 minutes)."""
+    """The accounts of one running stack, made on first use and signed in again once a token is ``REUSE_SECONDS``
+    old (tokens live 15 minutes: a long run outlives them)."""
 
     def __init__(self, stack):
         self.stack = stack
-        self._tokens = {}  # email -> access token
+        self._tokens = {}  # email -> (access token, when it was signed in: time.monotonic())
 
     def customer_token(self, email=None):
         """An access token of the customer ``email`` (a new customer when None), registered on first use."""
@@ -32,8 +35,7 @@ class Accounts:
                 f"{self.stack.url}/accounts", json={"email": email, "password": PASSWORD}, timeout=30
             )
             assert registered.status_code in (201, 409), registered.text
-            self._tokens[email] = self.sign_in(email)
-        return self._tokens[email]
+        return self._fresh_token(email)
 
     def customer_tokens(self, count, prefix="load"):
         """Tokens of ``count`` customers, the same ones each time: for a load of several clients."""
@@ -42,8 +44,14 @@ class Accounts:
     def staff_token(self, email="staff@example.com"):
         if email not in self._tokens:
             self.create_staff(email)
-            self._tokens[email] = self.sign_in(email)
-        return self._tokens[email]
+        return self._fresh_token(email)
+
+    def _fresh_token(self, email):
+        token, signed_in = self._tokens.get(email, (None, 0.0))
+        if token is None or time.monotonic() - signed_in > REUSE_SECONDS:
+            token, signed_in = self.sign_in(email), time.monotonic()
+            self._tokens[email] = token, signed_in
+        return token
 
     def create_staff(self, email, password=PASSWORD):
         """What an operator types in ``nameko shell``; the account as the shell printed it."""

@@ -142,12 +142,11 @@ class RabbitCluster:
         self.wait_until_whole()
 
     def destroy(self):
+        """Every node killed (nothing of theirs is kept, so nothing needs a clean stop) and its data removed."""
         for node in self.nodes:
             if node.running():
-                try:
-                    node.stop()
-                except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-                    node.kill()
+                node.kill()
+        wait_until(lambda: not any(node.running() for node in self.nodes), 30, "every node of the cluster gone")
         shutil.rmtree(self.directory, ignore_errors=True)
 
     @property

@@ -3,7 +3,7 @@ across that half, by more than its bound."""
 
 import pytest
 
-from bench.growth import growth, slope, verdicts
+from bench.growth import growth, short_minutes, slope, verdicts
 
 
 def test_the_slope_is_the_least_squares_one():
@@ -38,3 +38,10 @@ def test_every_series_of_every_minute_is_judged_by_its_kind_and_name():
     judged = verdicts(minutes)
     assert sorted(judged) == ["pending_orders", "queue_depth:evt-a", "rss_mb:orders-0"]
     assert judged["rss_mb:orders-0"]["grows"] and not judged["pending_orders"]["grows"]
+
+
+def test_a_second_half_minute_that_took_fewer_than_95_percent_of_the_orders_offered_fails_the_run():
+    accepted = [800, 1000, 1000, 1000, 1000, 1000, 960, 949, 0, 0]  # the first half's warm-up is not judged
+    minutes = [{"offered": 1000, "accepted": number} for number in accepted]
+    assert short_minutes(minutes) == [8, 9, 10]
+    assert short_minutes(minutes[:7]) == []
