@@ -43,7 +43,6 @@ from harness.figures import (
 from harness.repository import ROOT
 from harness.shop import running_shop
 from harness.smtp import running_sink
-from harness.stack import MODULES
 from shop_common.operations.config import load_config
 
 OUT = ROOT / "bench" / "out"
@@ -111,13 +110,11 @@ def seeded_shop(vhost, run_id, log_dir, clients, instances=1, env=None):
             f"shop_bench_{run_id}",
             log_dir,
             smtp.port,
+            instances=instances,
             rpc_timeout=5,
             extra_env={"LOG_LEVEL": "WARNING", **SHOP_SETTINGS, **(env or {})},
         ) as stack,
     ):
-        for service in MODULES:
-            for instance in range(1, instances):
-                stack.start(service, instance=instance)
         add_products(stack, CATALOGUE)
         yield Shop(stack, smtp, stack.accounts.customer_tokens(clients, prefix="bench"))
 

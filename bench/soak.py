@@ -12,8 +12,9 @@ accept -> confirmed p50 and p99 (of the orders accepted in that minute).
 
 It fails (exit 1) when an order is lost, doubled or left unfinished, or when a series grows steadily: a least-squares
 line fitted over the run's second half rises, across that half, by more than the series' bound (``bench/growth.py``: a
-share of the series' mean or a floor, whichever is larger). Figures go to ``bench/out/soak.json`` and
-``bench/out/soak.png``.
+share of the series' mean or a floor, whichever is larger), or when a minute of the second half took fewer than
+95 % of the orders offered. Its clients sign in again as their tokens age. Figures go to ``bench/out/soak.json``
+and ``bench/out/soak.png``.
 """
 
 import argparse
@@ -29,7 +30,7 @@ from sqlalchemy import create_engine, text
 from bench.growth import short_minutes, verdicts
 from bench.loads import offered_at
 from bench.run import CATALOGUE, OUT, seeded_shop, shop_outcome
-from harness.broker import MANAGEMENT_API, SYSTEM_BROKER
+from harness.broker import SYSTEM_BROKER, queue_depths
 from harness.databases import SERVER_URI
 from harness.figures import percentile
 
@@ -92,7 +93,7 @@ def state_of(shop, vhost, database_prefix):
     metrics = [gauges(url) for url in shop.stack.ops_urls.values()]
     return {
         "rss_mb": {name: rss_mb(process.pid) for name, process in shop.processes.items()},
-        "queue_depth": queue_depths(vhost),
+        "queue_depth": {name: depth for name, depth in queue_depths(vhost).items() if not name.startswith("rpc.reply")},
         "outbox_backlog": _most_per_service(metrics, "shop_outbox_unpublished_events"),
         "pending_orders": max(sample.get("shop_pending_orders", {}).get((), 0) for sample in metrics),
         "dead_letters": _most_per_service(metrics, "shop_dead_letters"),
@@ -122,15 +123,6 @@ def _most_per_service(metrics, name):
 def rss_mb(pid):
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
-
-
-def queue_depths(vhost):
-    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}", params={"columns": "name,messages"}, timeout=10)
-    return {
-        queue["name"]: queue.get("messages", 0)
-        for queue in response.json()
-        if not queue["name"].startswith("rpc.reply")
-    }
 
 
 def open_connections(database_prefix):

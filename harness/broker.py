@@ -43,10 +43,15 @@ class Broker:
 SYSTEM_BROKER = Broker()  # the machine's own RabbitMQ
 
 
-def queue_names(vhost):
-    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}", params={"columns": "name"}, timeout=5)
+def queue_depths(vhost):
+    """``{queue name: messages}`` of every queue of ``vhost``, as the management API last counted them."""
+    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}", params={"columns": "name,messages"}, timeout=10)
     response.raise_for_status()
-    return [queue["name"] for queue in response.json()]
+    return {queue["name"]: queue.get("messages", 0) for queue in response.json()}
+
+
+def queue_names(vhost):
+    return list(queue_depths(vhost))
 
 
 def queue_state(amqp_uri, queue):

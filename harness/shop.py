@@ -9,8 +9,8 @@ from harness.stack import Stack
 
 
 @contextmanager
-def running_shop(vhost, database_prefix, log_dir, smtp_port, **options):
-    """One instance of every service, the edge in front, on the machine's RabbitMQ (virtual host ``vhost``) and fresh
+def running_shop(vhost, database_prefix, log_dir, smtp_port, instances=1, **options):
+    """``instances`` of every service, the edge in front, on the machine's RabbitMQ (virtual host ``vhost``) and fresh
     databases named ``database_prefix_<service>``;
     the ``Stack`` (with its ``databases``) for the length of a ``with`` block, everything removed after."""
     databases = TestDatabases(database_prefix)
@@ -18,7 +18,7 @@ def running_shop(vhost, database_prefix, log_dir, smtp_port, **options):
     try:
         stack = Stack(log_dir, SYSTEM_BROKER, vhost, databases, smtp_port, **options)
         try:
-            stack.start_all()
+            stack.start_all(instances)
             yield stack
         finally:
             stack.stop_all()
